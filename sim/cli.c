@@ -1,0 +1,102 @@
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dl_error.h"
+
+int cli_fail(const char *command)
+{
+    fprintf(stderr, "driftlab %s: error: %s\n", command, dl_error_message());
+    return 1;
+}
+
+const char *cli_command_line(int argc, char **argv)
+{
+    static char line[8192];
+    size_t used = 0;
+    line[0] = '\0';
+    for (int i = 0; i < argc && used < sizeof line - 4; i++) {
+        const char *a = argv[i];
+        int plain = *a != '\0' && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                             "0123456789-_=.,:/+@%") == strlen(a);
+        used += (size_t)snprintf(line + used, sizeof line - used, plain ? "%s%s" : "%s'%s'",
+                                 i ? " " : "", a);
+        if (used >= sizeof line)
+            used = sizeof line - 1;
+    }
+    return line;
+}
+
+int cli_parse_double(const char *option, const char *text, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (end == text || *end != '\0' || errno == ERANGE || !isfinite(v))
+        return dl_error(DL_EINVAL, "--%s: '%s' is not a finite number", option, text);
+    *out = v;
+    return DL_OK;
+}
+
+int cli_parse_long(const char *option, const char *text, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (end == text || *end != '\0' || errno == ERANGE)
+        return dl_error(DL_EINVAL, "--%s: '%s' is not an integer", option, text);
+    *out = v;
+    return DL_OK;
+}
+
+int cli_parse_bool(const char *option, const char *text, int *out)
+{
+    if (!strcmp(text, "true") || !strcmp(text, "1") || !strcmp(text, "yes"))
+        *out = 1;
+    else if (!strcmp(text, "false") || !strcmp(text, "0") || !strcmp(text, "no"))
+        *out = 0;
+    else
+        return dl_error(DL_EINVAL, "--%s: '%s' is not true or false", option, text);
+    return DL_OK;
+}
+
+double cli_wall_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+void cli_progress_start(cli_progress *p, int quiet)
+{
+    p->enabled = !quiet && isatty(STDERR_FILENO);
+    p->start = cli_wall_seconds();
+    p->last_draw = 0;
+}
+
+void cli_progress_update(cli_progress *p, size_t done, size_t total, const char *detail)
+{
+    if (!p->enabled)
+        return;
+    double now = cli_wall_seconds();
+    if (now - p->last_draw < 0.2 && done < total)
+        return;
+    p->last_draw = now;
+    double elapsed = now - p->start, rate = done / fmax(elapsed, 1e-9);
+    double eta = rate > 0 ? (total - done) / rate : 0;
+    fprintf(stderr, "\r%zu/%zu  %.1f steps/s  ETA %.0fs  %s\033[K", done, total, rate, eta,
+            detail ? detail : "");
+}
+
+void cli_progress_finish(cli_progress *p)
+{
+    if (p->enabled)
+        fprintf(stderr, "\n");
+}

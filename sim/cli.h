@@ -1,0 +1,34 @@
+/* cli: what every driftlab subcommand shares: the one-line error report, the
+ * command line for provenance headers, strict number parsing and the progress
+ * line.  Only the CLI prints; the library returns statuses. */
+#ifndef DL_CLI_H
+#define DL_CLI_H
+
+#include <stddef.h>
+
+/* "driftlab <cmd>: error: <library message>" on stderr; returns 1 (the exit code). */
+int cli_fail(const char *command);
+
+/* The full invocation, shell-quoted where needed (static storage). */
+const char *cli_command_line(int argc, char **argv);
+
+/* Whole-string parsing; record a dl_error naming the option on failure. */
+int cli_parse_double(const char *option, const char *text, double *out);
+int cli_parse_long(const char *option, const char *text, long *out);
+int cli_parse_bool(const char *option, const char *text, int *out);
+
+/* A rate-and-ETA line on stderr, redrawn in place; silent unless stderr is a
+ * terminal and quiet is 0. */
+typedef struct {
+    int enabled;
+    double start;
+    double last_draw;
+} cli_progress;
+
+void cli_progress_start(cli_progress *p, int quiet);
+void cli_progress_update(cli_progress *p, size_t done, size_t total, const char *detail);
+void cli_progress_finish(cli_progress *p);
+
+double cli_wall_seconds(void);
+
+#endif

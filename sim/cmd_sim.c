@@ -1,0 +1,258 @@
+/* driftlab sim: the McKean-Vlasov particle simulator. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "cli.h"
+#include "commands.h"
+#include "dist.h"
+#include "dl_error.h"
+#include "engine.h"
+#include "integrator.h"
+#include "io.h"
+#include "metrics.h"
+#include "sim_config.h"
+
+typedef struct {
+    dl_atomic_file diagnostics, modes;
+    int have_modes;
+} run_outputs;
+
+static int load_points(const sim_config *c, const dl_dist *d, const char *file, size_t want,
+                       gsl_rng *rng, const char *role, double **x, size_t *count)
+{
+    if (file) {
+        int st = dl_samples_read(file, c->domain.dim, x, count);
+        if (st)
+            return dl_error(st, "--%s: %s", role, dl_error_message());
+        if (want && *count != want) {
+            free(*x);
+            *x = NULL;
+            return dl_error(DL_EINVAL, "--%s: file '%s' holds %zu samples but %zu were asked for",
+                            role, file, *count, want);
+        }
+        for (size_t i = 0; i < *count; i++)
+            dl_domain_wrap(&c->domain, *x + i * c->domain.dim);
+        return DL_OK;
+    }
+    *count = want;
+    *x = malloc(want * c->domain.dim * sizeof(double));
+    if (!*x)
+        return dl_error(DL_ENOMEM, "out of memory for %zu %s points", want, role);
+    return dl_dist_sample(d, &c->domain, want, rng, *x);
+}
+
+static int write_run_ini(const sim_options *o, const sim_config *c, const dl_provenance *prov)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/run.ini", c->out);
+    dl_atomic_file f;
+    int st = dl_atomic_open(&f, path, "w");
+    if (st)
+        return st;
+    dl_provenance_write(f.fp, prov, "#");
+    sim_options_write_ini(o, f.fp);
+    return dl_atomic_commit(&f);
+}
+
+static int open_outputs(const sim_config *c, const dl_provenance *prov, run_outputs *out)
+{
+    char path[4200], kernel_line[256], sched_line[256];
+    snprintf(kernel_line, sizeof kernel_line, "domain %s dim %d length %.17g kernel %s",
+             dl_domain_kind_name(c->domain.kind), c->domain.dim, c->domain.length,
+             c->kernel->name);
+    snprintf(sched_line, sizeof sched_line,
+             "schedule %s sigma0 %.17g rate %.17g sigma_min %.17g; integrator %s dt %.17g",
+             dl_schedule_kind_name(c->schedule.kind), c->schedule.sigma0, c->schedule.rate,
+             c->schedule.sigma_min, dl_integrator_kind_name(c->integrator), c->dt);
+    const char *extra[] = {kernel_line, sched_line, NULL};
+    snprintf(path, sizeof path, "%s/diagnostics.dat", c->out);
+    int st = dl_dat_open(&out->diagnostics, path, prov, extra,
+                         "step t sigma rms_v rms_v_plus rms_v_minus energy_distance");
+    if (st)
+        return st;
+    if (c->domain.kind == DL_DOMAIN_TORUS) {
+        char cols[256] = "t sigma k re im amp";
+        if (c->domain.dim > 1)
+            for (int d = 0; d < c->domain.dim; d++)
+                snprintf(cols + strlen(cols), sizeof cols - strlen(cols), " n%d", d + 1);
+        snprintf(path, sizeof path, "%s/modes.dat", c->out);
+        st = dl_dat_open(&out->modes, path, prov, extra, cols);
+        if (st) {
+            dl_atomic_abort(&out->diagnostics);
+            return st;
+        }
+        out->have_modes = 1;
+    }
+    return DL_OK;
+}
+
+static void record_modes(const sim_config *c, FILE *fp, double t, double sigma, const double *x)
+{
+    const double kunit = 2.0 * M_PI / c->domain.length;
+    for (int r = 0; r < c->n_record; r++) {
+        double k2 = 0;
+        for (int d = 0; d < c->domain.dim; d++)
+            k2 += (kunit * c->record[r][d]) * (kunit * c->record[r][d]);
+        double complex z = dl_fourier_coefficient(&c->domain, x, c->n, c->record[r]);
+        fprintf(fp, "%.10g %.10g %.10g %.17g %.17g %.17g", t, sigma, sqrt(k2), creal(z), cimag(z),
+                cabs(z));
+        if (c->domain.dim > 1)
+            for (int d = 0; d < c->domain.dim; d++)
+                fprintf(fp, " %d", c->record[r][d]);
+        fputc('\n', fp);
+    }
+}
+
+static int write_snapshot(const sim_config *c, const dl_provenance *prov, long step, double t,
+                          double sigma, const double *x)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/snapshots/snap-%08ld.dlsnap", c->out, step);
+    dl_snapshot_header h = {.dim = (uint32_t)c->domain.dim,
+                            .count = c->n,
+                            .seed = c->seed,
+                            .step = (uint64_t)step,
+                            .time = t,
+                            .sigma = sigma,
+                            .domain_kind = (uint32_t)c->domain.kind,
+                            .length = c->domain.length};
+    return dl_snapshot_write(path, &h, x, prov);
+}
+
+static int simulate(const sim_config *c, const dl_provenance *prov, double *x, const double *y,
+                    size_t m, run_outputs *out)
+{
+    dl_engine *engine = NULL;
+    dl_integrator *it = NULL;
+    int st = dl_engine_create(c->engine, &engine);
+    if (st)
+        return st;
+    dl_integrator_config icfg = {.kind = c->integrator,
+                                 .engine = engine,
+                                 .domain = &c->domain,
+                                 .kernel = c->kernel,
+                                 .schedule = &c->schedule,
+                                 .target = y,
+                                 .m = m,
+                                 .n = c->n,
+                                 .self_mask = c->self_mask};
+    if ((st = dl_integrator_create(&it, &icfg))) {
+        dl_engine_destroy(engine);
+        return st;
+    }
+    const int dim = c->domain.dim;
+    double yy = dl_mean_self_distance(&c->domain, y, m);
+    cli_progress progress;
+    cli_progress_start(&progress, c->quiet);
+    for (long step = 0;; step++) {
+        double t = step * c->dt, sigma = dl_schedule_sigma(&c->schedule, t);
+        if (step % c->every == 0 || step == c->steps) {
+            const double *v, *vp, *vm;
+            if ((st = dl_integrator_field(it, x, t, &v, &vp, &vm)))
+                goto done;
+            double ed = dl_energy_distance(&c->domain, x, c->n, y, m, yy);
+            fprintf(out->diagnostics.fp, "%ld %.10g %.10g %.10g %.10g %.10g %.10g\n", step, t,
+                    sigma, dl_rms_norm(v, c->n, dim), dl_rms_norm(vp, c->n, dim),
+                    dl_rms_norm(vm, c->n, dim), ed);
+            if (out->have_modes)
+                record_modes(c, out->modes.fp, t, sigma, x);
+            char detail[128];
+            snprintf(detail, sizeof detail, "t=%.3g sigma=%.3g ED=%.3g", t, sigma, ed);
+            cli_progress_update(&progress, (size_t)step, (size_t)c->steps, detail);
+        }
+        if (step % c->snapshot_every == 0 || step == c->steps)
+            if ((st = write_snapshot(c, prov, step, t, sigma, x)))
+                goto done;
+        if (step == c->steps)
+            break;
+        if ((st = dl_integrator_step(it, x, t, c->dt)))
+            goto done;
+    }
+    cli_progress_finish(&progress);
+done:
+    dl_integrator_destroy(it);
+    dl_engine_destroy(engine);
+    return st;
+}
+
+int cmd_sim(int argc, char **argv)
+{
+    sim_options opts;
+    sim_config c;
+    int help = 0, st;
+    double *x = NULL, *y = NULL;
+    gsl_rng *rng = NULL;
+    run_outputs out;
+    memset(&out, 0, sizeof out);
+    sim_options_init(&opts);
+    dl_provenance prov = {cli_command_line(argc + 1, argv - 1), 0};
+
+    /* Everything that can be checked is checked before anything is written. */
+    if ((st = sim_options_parse_args(&opts, argc - 1, argv + 1, &help)))
+        goto fail;
+    if (help) {
+        sim_options_print_help(stdout);
+        sim_options_free(&opts);
+        return 0;
+    }
+    if ((st = sim_config_resolve(&opts, &c)))
+        goto fail;
+    prov.seed = c.seed;
+#ifdef _OPENMP
+    if (c.threads > 0)
+        omp_set_num_threads(c.threads);
+#endif
+    if (!(rng = dl_rng_create(c.seed))) {
+        st = dl_error(DL_ENOMEM, "cannot create the RNG");
+        goto fail;
+    }
+    size_t m, n;
+    if ((st = load_points(&c, &c.target, c.target_file, c.m, rng, "target", &y, &m)) ||
+        (st = load_points(&c, &c.init, c.init_file, c.n, rng, "init", &x, &n)))
+        goto fail;
+    c.m = m;
+    c.n = n;
+
+    double gmax;
+    if (dl_kernel_rate_max(c.kernel, c.domain.dim, &gmax) == DL_OK && c.dt > 2.0 / gmax)
+        fprintf(stderr,
+                "driftlab sim: warning: dt = %g exceeds the linear Euler stability bound "
+                "2 / max gamma = %.4g for the %s kernel in %d-D; expect growing modes\n",
+                c.dt, 2.0 / gmax, c.kernel->name, c.domain.dim);
+
+    char snapdir[4200];
+    snprintf(snapdir, sizeof snapdir, "%s/snapshots", c.out);
+    if ((st = dl_mkdir_p(c.out)) || (st = dl_mkdir_p(snapdir)) ||
+        (st = write_run_ini(&opts, &c, &prov)) || (st = open_outputs(&c, &prov, &out)))
+        goto fail;
+    if ((st = simulate(&c, &prov, x, y, m, &out)))
+        goto fail;
+    if ((st = dl_atomic_commit(&out.diagnostics)) ||
+        (out.have_modes && (st = dl_atomic_commit(&out.modes))))
+        goto fail;
+    if (!c.quiet)
+        fprintf(stderr, "driftlab sim: wrote %s/{diagnostics.dat%s,run.ini,snapshots/}\n", c.out,
+                out.have_modes ? ",modes.dat" : "");
+    free(x);
+    free(y);
+    gsl_rng_free(rng);
+    sim_options_free(&opts);
+    return 0;
+fail:
+    if (out.diagnostics.fp)
+        dl_atomic_abort(&out.diagnostics);
+    if (out.modes.fp)
+        dl_atomic_abort(&out.modes);
+    free(x);
+    free(y);
+    if (rng)
+        gsl_rng_free(rng);
+    sim_options_free(&opts);
+    return cli_fail("sim");
+}

@@ -1,0 +1,8 @@
+/* The subcommands of the driftlab binary; each lives in the folder that owns it. */
+#ifndef DL_COMMANDS_H
+#define DL_COMMANDS_H
+
+int cmd_sim(int argc, char **argv);   /* sim/cmd_sim.c */
+int cmd_rates(int argc, char **argv); /* analysis/cmd_rates.c */
+
+#endif

@@ -1,0 +1,70 @@
+/* driftlab: git-style dispatch to the subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include <fftw3.h>
+#include <gsl/gsl_version.h>
+#include <zlib.h>
+
+#include "commands.h"
+#include "io.h"
+#include "kernel.h"
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static int cmd_version(int argc, char **argv);
+static int cmd_help(int argc, char **argv);
+
+static const command commands[] = {
+    {"sim", cmd_sim, "simulate particles moving by the drift field V_{p,q}"},
+    {"rates", cmd_rates, "fit per-mode decay rates from a torus run's modes.dat, beside theory"},
+    {"version", cmd_version, "print the driftlab version and the library versions"},
+    {"help", cmd_help, "this overview"},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static int cmd_version(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("driftlab %s (git %s)\n", dl_version_string(), dl_git_hash());
+    printf("  FFTW   %s\n", fftw_version);
+    printf("  GSL    %s\n", gsl_version);
+    printf("  zlib   %s\n", zlibVersion());
+#ifdef _OPENMP
+    printf("  OpenMP %d\n", _OPENMP);
+#endif
+    printf("  inih   (Debian libinih, INI parser)\n");
+    printf("  kernels: %s\n", dl_kernel_names());
+    return 0;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("usage: driftlab <command> [options]\n\n"
+           "driftlab simulates and analyses generative drifting: particles pulled toward a\n"
+           "target and pushed apart by a kernel drift field.\n\ncommands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        printf("  %-8s %s\n", commands[i].name, commands[i].summary);
+    printf("\n'driftlab <command> --help' describes a command's options.\n");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+        return cmd_help(argc, argv);
+    if (!strcmp(argv[1], "--version"))
+        return cmd_version(argc, argv);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "driftlab: error: unknown command '%s' (see driftlab --help)\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,402 @@
+#include "sim_config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "cli.h"
+#include "dl_error.h"
+
+typedef struct {
+    const char *key;
+    const char *fallback; /* default, as text */
+    int flag;             /* takes no value on the command line */
+    const char *help;
+} option_spec;
+
+/* Order here is the order of --help and of run.ini. */
+static const option_spec specs[] = {
+    {"domain", "rd", 0, "rd | torus"},
+    {"dim", "2", 0, "dimension d (1..8)"},
+    {"length", "6.283185307179586", 0, "torus period L"},
+    {"target", "8gaussians", 0, "target p: uniform | modes | normal | gmm | 8gaussians | checkerboard | swissroll | moons | rings | file:PATH"},
+    {"m", "2000", 0, "target sample count (0 with file: all samples in the file)"},
+    {"target-sampling", "lattice", 0, "torus target: lattice (quiet) | iid"},
+    {"target-modes", "", 0, "modes of a 'modes' target (see --modes)"},
+    {"target-amp", "0", 0, "amplitude(s) of the target modes"},
+    {"target-mixture", "", 0, "gmm target: w@m1,..,md/std;w@..."},
+    {"target-std", "1", 0, "std of a normal target"},
+    {"init", "normal", 0, "initial q, same names as --target"},
+    {"n", "2000", 0, "particle count"},
+    {"modes", "", 0, "init modes: 1,2,3 in 1-D; 1:0,0:1 in 2-D (k = 2 pi n / L)"},
+    {"amp", "0.01", 0, "init mode amplitude(s): one value or one per mode"},
+    {"quiet-start", "false", 1, "torus init by inverse CDF on a lattice instead of iid"},
+    {"init-mixture", "", 0, "gmm init: w@m1,..,md/std;w@..."},
+    {"init-std", "1", 0, "std of a normal init"},
+    {"kernel", "gaussian", 0, "gaussian | laplacian | cauchy"},
+    {"sigma", "0.5", 0, "bandwidth (initial bandwidth when annealed)"},
+    {"schedule", "constant", 0, "constant | exp | cosine"},
+    {"rate", "0", 0, "exp schedule: sigma(t) = sigma exp(-rate t)"},
+    {"sigma-min", "0", 0, "floor of exp, end value of cosine"},
+    {"anneal-time", "0", 0, "cosine: time to reach sigma-min (0: t-end)"},
+    {"integrator", "euler", 0, "euler (frozen field, the JKO step) | heun"},
+    {"dt", "0.05", 0, "time step"},
+    {"t-end", "10", 0, "simulated time to run"},
+    {"every", "10", 0, "steps between outputs (diagnostics, modes)"},
+    {"snapshot-every", "0", 0, "steps between snapshots (0: every output)"},
+    {"record-modes", "", 0, "torus modes for modes.dat (default: the init modes, else 1..8 on axis 1)"},
+    {"self-mask", "false", 1, "V- at x_i leaves out particle i"},
+    {"engine", "direct", 0, "drift engine: direct"},
+    {"threads", "0", 0, "OpenMP threads (0: OpenMP's default); results do not depend on it"},
+    {"seed", "1", 0, "RNG seed"},
+    {"out", "runs/sim", 0, "output directory"},
+    {"quiet", "false", 1, "no progress line"},
+};
+#define N_SPECS ((int)(sizeof specs / sizeof specs[0]))
+
+static int find_spec(const char *key)
+{
+    for (int i = 0; i < N_SPECS; i++)
+        if (strcmp(specs[i].key, key) == 0)
+            return i;
+    return -1;
+}
+
+void sim_options_init(sim_options *o) { memset(o, 0, sizeof *o); }
+
+void sim_options_free(sim_options *o)
+{
+    for (int i = 0; i < N_SPECS; i++)
+        free((char *)o->values[i]);
+    memset(o, 0, sizeof *o);
+}
+
+int sim_options_is_flag(const char *key)
+{
+    int i = find_spec(key);
+    return i >= 0 && specs[i].flag;
+}
+
+int sim_options_set(sim_options *o, const char *key, const char *value)
+{
+    int i = find_spec(key);
+    if (i < 0)
+        return dl_error(DL_EINVAL, "unknown option '--%s' (see driftlab sim --help)", key);
+    char *copy = strdup(value);
+    if (!copy)
+        return dl_error(DL_ENOMEM, "out of memory");
+    free((char *)o->values[i]);
+    o->values[i] = copy;
+    return DL_OK;
+}
+
+static const char *get(const sim_options *o, const char *key)
+{
+    int i = find_spec(key);
+    return o->values[i] ? o->values[i] : specs[i].fallback;
+}
+
+typedef struct {
+    sim_options *o;
+    int status;
+} ini_ctx;
+
+static int on_ini_entry(void *user, const char *section, const char *name, const char *value)
+{
+    ini_ctx *ctx = user;
+    if (ctx->status)
+        return 0;
+    if (*section && strcmp(section, "sim") != 0) {
+        ctx->status = dl_error(DL_EINVAL, "unknown section [%s] (expected [sim])", section);
+        return 0;
+    }
+    if (!strcmp(name, "config")) {
+        ctx->status = dl_error(DL_EINVAL, "a config file cannot include another ('config' key)");
+        return 0;
+    }
+    ctx->status = sim_options_set(ctx->o, name, value);
+    return ctx->status == DL_OK;
+}
+
+int sim_options_load_ini(sim_options *o, const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return dl_error(DL_EIO, "cannot open config '%s'", path);
+    ini_ctx ctx = {o, DL_OK};
+    int line = ini_parse_file(fp, on_ini_entry, &ctx);
+    fclose(fp);
+    if (line != 0) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", ctx.status ? dl_error_message() : "syntax error");
+        return dl_error(ctx.status ? ctx.status : DL_EFORMAT, "config '%s' line %d: %s", path,
+                        line, msg);
+    }
+    return DL_OK;
+}
+
+int sim_options_parse_args(sim_options *o, int argc, char **argv, int *want_help)
+{
+    *want_help = 0;
+    /* The config file first, so that flags override it wherever they stand. */
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--config")) {
+            if (i + 1 >= argc)
+                return dl_error(DL_EINVAL, "--config needs a file");
+            int st = sim_options_load_ini(o, argv[i + 1]);
+            if (st)
+                return st;
+        } else if (!strncmp(argv[i], "--config=", 9)) {
+            int st = sim_options_load_ini(o, argv[i] + 9);
+            if (st)
+                return st;
+        }
+    }
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            *want_help = 1;
+            return DL_OK;
+        }
+        if (strncmp(a, "--", 2) != 0 || !a[2])
+            return dl_error(DL_EINVAL, "unexpected argument '%s'", a);
+        char key[64];
+        const char *eq = strchr(a, '=');
+        size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+        if (len >= sizeof key)
+            return dl_error(DL_EINVAL, "unknown option '%s'", a);
+        memcpy(key, a + 2, len);
+        key[len] = '\0';
+        if (!strcmp(key, "config")) {
+            i += eq ? 0 : 1;
+            continue;
+        }
+        if (find_spec(key) < 0)
+            return dl_error(DL_EINVAL, "unknown option '--%s' (see driftlab sim --help)", key);
+        const char *value;
+        if (eq)
+            value = eq + 1;
+        else if (sim_options_is_flag(key))
+            value = "true";
+        else if (i + 1 < argc)
+            value = argv[++i];
+        else
+            return dl_error(DL_EINVAL, "option '--%s' needs a value", key);
+        int st = sim_options_set(o, key, value);
+        if (st)
+            return st;
+    }
+    return DL_OK;
+}
+
+/* ---------------- resolution ---------------- */
+
+#define TRY(expr)                                                                                  \
+    do {                                                                                           \
+        int st_ = (expr);                                                                          \
+        if (st_)                                                                                   \
+            return st_;                                                                            \
+    } while (0)
+
+static int get_double(const sim_options *o, const char *key, double *v)
+{
+    return cli_parse_double(key, get(o, key), v);
+}
+
+static int get_long(const sim_options *o, const char *key, long *v)
+{
+    return cli_parse_long(key, get(o, key), v);
+}
+
+static int get_bool(const sim_options *o, const char *key, int *v)
+{
+    return cli_parse_bool(key, get(o, key), v);
+}
+
+static int get_count(const sim_options *o, const char *key, long min, size_t *v)
+{
+    long x;
+    TRY(get_long(o, key, &x));
+    if (x < min || x > 100000000L)
+        return dl_error(DL_EINVAL, "--%s must be between %ld and 1e8, got %ld", key, min, x);
+    *v = (size_t)x;
+    return DL_OK;
+}
+
+/* name, its prefix-specific options (mixture, std, modes, amp) -> dist */
+static int resolve_dist(const sim_options *o, const char *which, const char *name, dl_dist *d,
+                        const char **file, const dl_domain *dom)
+{
+    memset(d, 0, sizeof *d);
+    *file = NULL;
+    if (!strncmp(name, "file:", 5)) {
+        d->kind = DL_DIST_FILE;
+        *file = name + 5;
+        if (!**file)
+            return dl_error(DL_EINVAL, "--%s file: needs a path", which);
+        return DL_OK;
+    }
+    int st = dl_dist_kind_parse(name, &d->kind);
+    if (st)
+        return dl_error(st, "--%s: %s", which, dl_error_message());
+    if (d->kind == DL_DIST_FILE)
+        return dl_error(DL_EINVAL, "--%s: write file:PATH", which);
+    int is_target = !strcmp(which, "target");
+    if (d->kind == DL_DIST_MODES) {
+        const char *modes = get(o, is_target ? "target-modes" : "modes");
+        const char *amps = get(o, is_target ? "target-amp" : "amp");
+        if (!*modes)
+            return dl_error(DL_EINVAL, "--%s modes needs --%s", which,
+                            is_target ? "target-modes" : "modes");
+        st = dl_dist_set_modes(d, dom->dim, modes, amps);
+        if (st)
+            return dl_error(st, "--%s: %s", is_target ? "target-modes" : "modes",
+                            dl_error_message());
+    }
+    if (d->kind == DL_DIST_GMM) {
+        const char *key = is_target ? "target-mixture" : "init-mixture";
+        st = dl_dist_set_gmm(d, dom->dim, get(o, key));
+        if (st)
+            return dl_error(st, "--%s: %s", key, dl_error_message());
+    }
+    if (d->kind == DL_DIST_NORMAL)
+        TRY(get_double(o, is_target ? "target-std" : "init-std", &d->std));
+    if (is_target) {
+        const char *s = get(o, "target-sampling");
+        if (strcmp(s, "lattice") && strcmp(s, "iid"))
+            return dl_error(DL_EINVAL, "--target-sampling: '%s' is not lattice or iid", s);
+        d->quiet = !strcmp(s, "lattice");
+    } else {
+        TRY(get_bool(o, "quiet-start", &d->quiet));
+    }
+    return DL_OK;
+}
+
+int sim_config_resolve(const sim_options *o, sim_config *c)
+{
+    memset(c, 0, sizeof *c);
+    for (int i = 0; i < N_SPECS; i++)
+        if (strlen(specs[i].key) + strlen(get(o, specs[i].key)) + 4 > SIM_INI_MAX_LINE)
+            return dl_error(DL_EINVAL, "--%s: value longer than a run.ini line can hold (%d)",
+                            specs[i].key, SIM_INI_MAX_LINE);
+    dl_domain_kind dk;
+    long dim;
+    double length;
+    TRY(dl_domain_kind_parse(get(o, "domain"), &dk));
+    TRY(get_long(o, "dim", &dim));
+    TRY(get_double(o, "length", &length));
+    if (dim < 1 || dim > DL_MAX_DIM)
+        return dl_error(DL_EINVAL, "--dim must be between 1 and %d, got %ld", DL_MAX_DIM, dim);
+    TRY(dl_domain_init(&c->domain, dk, (int)dim, length));
+
+    if (!(c->kernel = dl_kernel_find(get(o, "kernel"))))
+        return DL_EINVAL;
+
+    double sigma, rate, sigma_min, anneal;
+    dl_schedule_kind sk;
+    TRY(get_double(o, "sigma", &sigma));
+    TRY(get_double(o, "rate", &rate));
+    TRY(get_double(o, "sigma-min", &sigma_min));
+    TRY(get_double(o, "anneal-time", &anneal));
+    TRY(get_double(o, "dt", &c->dt));
+    TRY(get_double(o, "t-end", &c->t_end));
+    if (!(c->dt > 0))
+        return dl_error(DL_EINVAL, "--dt must be positive, got %g", c->dt);
+    if (!(c->t_end > 0))
+        return dl_error(DL_EINVAL, "--t-end must be positive, got %g", c->t_end);
+    if (!(sigma > 0))
+        return dl_error(DL_EINVAL, "--sigma must be positive, got %g", sigma);
+    TRY(dl_schedule_kind_parse(get(o, "schedule"), &sk));
+    TRY(dl_schedule_init(&c->schedule, sk, sigma, rate, sigma_min, anneal > 0 ? anneal : c->t_end));
+    TRY(dl_integrator_kind_parse(get(o, "integrator"), &c->integrator));
+
+    double steps = ceil(c->t_end / c->dt - 1e-9);
+    if (steps > 1e9)
+        return dl_error(DL_EINVAL, "t-end / dt = %g steps is too many", steps);
+    c->steps = (long)steps;
+    TRY(get_long(o, "every", &c->every));
+    TRY(get_long(o, "snapshot-every", &c->snapshot_every));
+    if (c->every < 1)
+        return dl_error(DL_EINVAL, "--every must be at least 1, got %ld", c->every);
+    if (c->snapshot_every < 0)
+        return dl_error(DL_EINVAL, "--snapshot-every must be >= 0, got %ld", c->snapshot_every);
+    if (c->snapshot_every == 0)
+        c->snapshot_every = c->every;
+
+    TRY(get_count(o, "n", 1, &c->n));
+    TRY(get_count(o, "m", 0, &c->m));
+    TRY(resolve_dist(o, "target", get(o, "target"), &c->target, &c->target_file, &c->domain));
+    TRY(resolve_dist(o, "init", get(o, "init"), &c->init, &c->init_file, &c->domain));
+    if (!c->target_file) {
+        if (c->m == 0)
+            return dl_error(DL_EINVAL, "--m must be positive for a sampled target");
+        TRY(dl_dist_validate(&c->target, &c->domain, c->m));
+    }
+    if (!c->init_file)
+        TRY(dl_dist_validate(&c->init, &c->domain, c->n));
+
+    TRY(get_bool(o, "self-mask", &c->self_mask));
+    TRY(get_bool(o, "quiet", &c->quiet));
+    long threads, seed;
+    TRY(get_long(o, "threads", &threads));
+    if (threads < 0 || threads > 1024)
+        return dl_error(DL_EINVAL, "--threads must be between 0 and 1024, got %ld", threads);
+    c->threads = (int)threads;
+    TRY(get_long(o, "seed", &seed));
+    if (seed < 0)
+        return dl_error(DL_EINVAL, "--seed must be non-negative, got %ld", seed);
+    c->seed = (unsigned long)seed;
+    c->engine = get(o, "engine");
+    c->out = get(o, "out");
+    if (!*c->out)
+        return dl_error(DL_EINVAL, "--out must name a directory");
+
+    if (c->domain.kind == DL_DOMAIN_TORUS) {
+        const char *rec = get(o, "record-modes");
+        dl_dist tmp;
+        memset(&tmp, 0, sizeof tmp);
+        if (*rec) {
+            int st = dl_dist_set_modes(&tmp, c->domain.dim, rec, "0");
+            if (st)
+                return dl_error(st, "--record-modes: %s", dl_error_message());
+        } else if (c->init.kind == DL_DIST_MODES) {
+            tmp = c->init;
+        } else {
+            tmp.n_modes = 8;
+            for (int k = 0; k < 8; k++)
+                tmp.mode[k][0] = k + 1;
+        }
+        c->n_record = tmp.n_modes;
+        memcpy(c->record, tmp.mode, sizeof c->record);
+    }
+    /* The kernel must be usable on this domain at every bandwidth the run reaches. */
+    dl_pair_kernel pk;
+    TRY(dl_pair_kernel_init(&pk, c->kernel, sigma, &c->domain));
+    if (sk != DL_SCHEDULE_CONSTANT)
+        TRY(dl_pair_kernel_init(&pk, c->kernel, sigma_min, &c->domain));
+    return DL_OK;
+}
+
+void sim_options_write_ini(const sim_options *o, FILE *fp)
+{
+    fprintf(fp, "# replay with: driftlab sim --config run.ini\n[sim]\n");
+    for (int i = 0; i < N_SPECS; i++)
+        if (strcmp(specs[i].key, "quiet")) /* how a run reports is not what it computes */
+            fprintf(fp, "%s = %s\n", specs[i].key, get(o, specs[i].key));
+}
+
+void sim_options_print_help(FILE *fp)
+{
+    fprintf(fp,
+            "usage: driftlab sim [--config FILE] [--key value ...]\n\n"
+            "Simulates dx/dt = V_{p,q}(x) = V_p^+(x) - V_q^-(x) for n particles against m\n"
+            "target samples and writes diagnostics.dat, modes.dat (torus), run.ini and\n"
+            "snapshots/ into --out.  Every key also works in an INI file (section [sim]).\n\n"
+            "options (default in brackets):\n");
+    for (int i = 0; i < N_SPECS; i++)
+        fprintf(fp, "  --%-16s %s%s [%s]\n", specs[i].key, specs[i].flag ? "(flag) " : "",
+                specs[i].help, specs[i].fallback);
+    fprintf(fp, "  --%-16s %s\n", "config FILE", "read options from an INI file first");
+}

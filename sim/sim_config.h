@@ -1,0 +1,53 @@
+/* sim_config: the options of `driftlab sim`.  One table serves the command
+ * line (--key value), the INI file (key = value, section [sim] or none) and
+ * the run.ini that replays a run, so the three can never drift apart. */
+#ifndef DL_SIM_CONFIG_H
+#define DL_SIM_CONFIG_H
+
+#include <stdio.h>
+
+#include "dist.h"
+#include "domain.h"
+#include "integrator.h"
+#include "kernel.h"
+#include "schedule.h"
+
+typedef struct {
+    const char *values[64]; /* one per table entry, owned strings */
+} sim_options;
+
+/* Everything resolved and validated. */
+typedef struct {
+    dl_domain domain;
+    const dl_kernel *kernel;
+    dl_schedule schedule;
+    dl_integrator_kind integrator;
+    dl_dist target, init;
+    const char *target_file, *init_file; /* for kind == DL_DIST_FILE */
+    size_t m, n;
+    double dt, t_end;
+    long every, snapshot_every, steps;
+    int self_mask, quiet, threads;
+    unsigned long seed;
+    const char *engine;
+    const char *out;
+    int n_record;                     /* modes written to modes.dat (torus) */
+    int record[DL_MAX_MODES][DL_MAX_DIM];
+} sim_config;
+
+void sim_options_init(sim_options *o);
+void sim_options_free(sim_options *o);
+/* Set one option by its long name (no dashes). */
+int sim_options_set(sim_options *o, const char *key, const char *value);
+int sim_options_is_flag(const char *key);
+int sim_options_load_ini(sim_options *o, const char *path);
+/* Parse argv (after the subcommand); --config is applied first, then flags. */
+int sim_options_parse_args(sim_options *o, int argc, char **argv, int *want_help);
+int sim_config_resolve(const sim_options *o, sim_config *c);
+/* The INI that replays the run: every option, defaults included.  Resolving
+ * refuses values that would not fit an INI line (inih reads 200 characters). */
+#define SIM_INI_MAX_LINE 190
+void sim_options_write_ini(const sim_options *o, FILE *fp);
+void sim_options_print_help(FILE *fp);
+
+#endif

@@ -1,0 +1,69 @@
+/* domain: where particles live, R^d or the torus [0, L)^d, and the kernel as
+ * seen from that domain (periodised on the torus, THEORY.md section 3). */
+#ifndef DL_DOMAIN_H
+#define DL_DOMAIN_H
+
+#include <math.h>
+
+#include "kernel.h"
+
+#define DL_MAX_DIM 8
+
+typedef enum { DL_DOMAIN_RD = 0, DL_DOMAIN_TORUS = 1 } dl_domain_kind;
+
+typedef struct {
+    dl_domain_kind kind;
+    int dim;       /* 1 .. DL_MAX_DIM */
+    double length; /* torus period L (unused on R^d) */
+} dl_domain;
+
+int dl_domain_init(dl_domain *dom, dl_domain_kind kind, int dim, double length);
+const char *dl_domain_kind_name(dl_domain_kind kind);
+int dl_domain_kind_parse(const char *name, dl_domain_kind *kind);
+
+/* Map a point into the fundamental cell [0, L)^d (no-op on R^d). */
+void dl_domain_wrap(const dl_domain *dom, double *x);
+
+/* u = b - a, by the minimum-image convention on the torus: |u_i| <= L/2. */
+static inline void dl_domain_displacement(const dl_domain *dom, const double *a, const double *b,
+                                          double *u)
+{
+    for (int c = 0; c < dom->dim; c++) {
+        double d = b[c] - a[c];
+        if (dom->kind == DL_DOMAIN_TORUS)
+            d -= dom->length * nearbyint(d / dom->length);
+        u[c] = d;
+    }
+}
+
+double dl_domain_distance(const dl_domain *dom, const double *a, const double *b);
+
+/* The kernel as the drift sees it on a domain: the plain kernel on R^d, the
+ * periodised kernel k_L(u) = sum_n k(u + nL) on the torus.  Images are summed
+ * while k(|u + nL|) >= 1e-12 k(0) (DL_PERIODIC_REL_TOL); kernels whose tail is
+ * too slow for that use their exact 1-D periodisation where they have one. */
+#define DL_PERIODIC_REL_TOL 1e-12
+#define DL_PERIODIC_MAX_TERMS 20000
+
+typedef struct {
+    const dl_kernel *kernel;
+    dl_domain domain;
+    double sigma;
+    int images;       /* images per axis each side: n in [-images, images]^d */
+    double cutoff2;   /* k(r) < DL_PERIODIC_REL_TOL k(0) beyond r^2 = cutoff2 */
+    int closed_form;  /* use kernel->periodic_1d */
+} dl_pair_kernel;
+
+int dl_pair_kernel_init(dl_pair_kernel *pk, const dl_kernel *kernel, double sigma,
+                        const dl_domain *domain);
+
+/* Accumulate, for a minimum-image displacement u = y - x:
+ *   *K += sum_n k(u + nL) exp(-shift),  M[c] += sum_n k(u + nL) (u + nL)_c exp(-shift).
+ * The shift (a log-kernel value) keeps far-apart points from underflowing. */
+void dl_pair_kernel_accumulate(const dl_pair_kernel *pk, const double *u, double shift, double *K,
+                               double *M);
+
+/* log k at the nearest image: the largest log-kernel term for displacement u. */
+double dl_pair_kernel_log_peak(const dl_pair_kernel *pk, const double *u);
+
+#endif

@@ -1,0 +1,58 @@
+/* engine: how the drift field is evaluated.
+ *
+ *   V_p^+(x) = sum_j k(x, y_j) (y_j - x) / sum_j k(x, y_j)   (attraction to the target)
+ *   V_q^-(x) = sum_j k(x, q_j) (q_j - x) / sum_j k(x, q_j)   (repulsion from the particles)
+ *   V = V^+ - V^-
+ *
+ * The simulator only talks to this interface, so faster engines (particle
+ * mesh, SIMD, GEMM) plug in beside the direct double-precision reference
+ * without touching it.  Engines follow create / execute / destroy. */
+#ifndef DL_ENGINE_H
+#define DL_ENGINE_H
+
+#include <stddef.h>
+
+#include "domain.h"
+#include "kernel.h"
+
+typedef struct {
+    const dl_domain *domain;
+    const dl_kernel *kernel;
+    double sigma;
+    const double *x; /* evaluation points, n x dim (row-major) */
+    size_t n;
+    const double *y; /* target samples, m x dim */
+    size_t m;
+    const double *q; /* current particles for V^-, nq x dim (usually q == x) */
+    size_t nq;
+    int self_mask;   /* V^- at x_i skips q_i; requires q == x */
+} dl_drift_request;
+
+typedef struct dl_engine dl_engine;
+
+typedef struct {
+    const char *name;
+    int (*drift)(dl_engine *engine, const dl_drift_request *req, double *v_plus,
+                 double *v_minus);
+    void (*destroy)(dl_engine *engine);
+} dl_engine_ops;
+
+struct dl_engine {
+    const dl_engine_ops *ops;
+    void *state;
+};
+
+/* Known names: "direct". */
+int dl_engine_create(const char *name, dl_engine **engine);
+/* v_plus and v_minus (n x dim) may each be NULL to skip that half. */
+int dl_engine_drift(dl_engine *engine, const dl_drift_request *req, double *v_plus,
+                    double *v_minus);
+void dl_engine_destroy(dl_engine *engine);
+
+/* The double-precision direct pairwise sum: the reference for all engines. */
+int dl_engine_direct_create(dl_engine **engine);
+
+/* Checks shared by every engine (sizes, pointers, bandwidth, self-mask). */
+int dl_drift_request_validate(const dl_drift_request *req);
+
+#endif

@@ -1,0 +1,93 @@
+/* io: every file driftlab writes or reads.
+ *
+ * Outputs are written to a temporary file beside the target and renamed into
+ * place on commit, so a failed run never leaves a partial file.  Every output
+ * starts with a provenance header: tool version, git hash, command line, seed.
+ *
+ * .dat tables (gnuplot reads them directly):
+ *     # driftlab 0.1.0 (git 1a2b3c4)
+ *     # command: driftlab sim --kernel gaussian ...
+ *     # seed: 1
+ *     # <any extra header lines>
+ *     # columns: t sigma k re im amp
+ *     0 0.5 1 0.0025 0 0.0025
+ *
+ * Snapshots (.dlsnap), little-endian:
+ *     char[8]  magic "DLSNAP\r\n"   (the \r\n catches text-mode mangling)
+ *     u32      format version (1)
+ *     u32      dim
+ *     u64      count
+ *     u64      seed
+ *     u64      step
+ *     f64      time, sigma
+ *     u32      domain kind (0 = R^d, 1 = torus)
+ *     f64      torus length (0 on R^d)
+ *     u32      provenance length P, then P bytes of text
+ *     u32      CRC-32 (zlib) of the payload
+ *     f64[count*dim] positions, row-major
+ * Readers check the magic, version, ranges, that the length matches count,
+ * the CRC and that every value is finite. */
+#ifndef DL_IO_H
+#define DL_IO_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "domain.h"
+
+typedef struct {
+    const char *command_line; /* the full invocation */
+    unsigned long seed;
+} dl_provenance;
+
+const char *dl_version_string(void); /* "0.1.0" */
+const char *dl_git_hash(void);       /* short hash, "-dirty" if modified, or "unknown" */
+
+/* ---- atomic files ---- */
+typedef struct {
+    FILE *fp;
+    char *path;
+    char *tmp_path;
+} dl_atomic_file;
+
+int dl_atomic_open(dl_atomic_file *f, const char *path, const char *mode);
+int dl_atomic_commit(dl_atomic_file *f); /* close, flush, rename into place */
+void dl_atomic_abort(dl_atomic_file *f); /* close and delete the temporary */
+
+/* ---- .dat tables ---- */
+/* Opens an atomic file and writes the provenance header, the extra lines
+ * (each printed after "# ", may be NULL) and the "# columns:" line. */
+int dl_dat_open(dl_atomic_file *f, const char *path, const dl_provenance *prov,
+                const char *const *extra_lines, const char *columns);
+/* The same header, for files that are not tables (configs, scripts). */
+void dl_provenance_write(FILE *fp, const dl_provenance *prov, const char *comment);
+
+/* ---- snapshots ---- */
+#define DL_SNAPSHOT_VERSION 1u
+
+typedef struct {
+    uint32_t dim;
+    uint64_t count;
+    uint64_t seed;
+    uint64_t step;
+    double time;
+    double sigma;
+    uint32_t domain_kind;
+    double length;
+} dl_snapshot_header;
+
+int dl_snapshot_write(const char *path, const dl_snapshot_header *h, const double *x,
+                      const dl_provenance *prov);
+/* On success *x is malloc'ed (count x dim); the caller frees it. */
+int dl_snapshot_read(const char *path, dl_snapshot_header *h, double **x);
+
+/* Samples from a file: a snapshot, or (for names ending in .dat or .txt) a
+ * text table with one point per row and '#' comments.  dim is what the caller
+ * expects; *x is malloc'ed. */
+int dl_samples_read(const char *path, int dim, double **x, size_t *count);
+
+/* Create a directory (and its parents); fails if it exists as a file or
+ * cannot be written. */
+int dl_mkdir_p(const char *path);
+
+#endif

@@ -1,0 +1,165 @@
+#include "kernel.h"
+
+#include <complex.h>
+#include <math.h>
+#include <string.h>
+
+#include <gsl/gsl_sf_gamma.h>
+
+#include "dl_error.h"
+
+/* ---- Gaussian: k(r) = exp(-r^2 / (2 sigma^2)) ---- */
+static double gaussian_log(double r2, double sigma, int dim)
+{
+    (void)dim;
+    return -0.5 * r2 / (sigma * sigma);
+}
+static double gaussian_fourier(double kmag, double sigma, int dim)
+{
+    return pow(2.0 * M_PI * sigma * sigma, 0.5 * dim) * exp(-0.5 * sigma * sigma * kmag * kmag);
+}
+static double gaussian_rate(double s, int dim)
+{
+    (void)dim;
+    return s * s * exp(-0.5 * s * s);
+}
+static double gaussian_cutoff(double sigma, int dim, double tol)
+{
+    (void)dim;
+    return sigma * sqrt(-2.0 * log(tol));
+}
+
+/* ---- Laplacian: k(r) = exp(-|r| / sigma), L2 norm not squared ----
+ * khat = c_d sigma^d / (1 + sigma^2 k^2)^((d+1)/2), c_d = 2^d pi^((d-1)/2) Gamma((d+1)/2)
+ * (the Fourier transform of the Poisson-type kernel; d=1 gives 2 sigma/(1+s^2)). */
+static double laplacian_log(double r2, double sigma, int dim)
+{
+    (void)dim;
+    return -sqrt(r2) / sigma;
+}
+static double laplacian_fourier(double kmag, double sigma, int dim)
+{
+    double cd = pow(2.0, dim) * pow(M_PI, 0.5 * (dim - 1)) * gsl_sf_gamma(0.5 * (dim + 1));
+    double s = sigma * kmag;
+    return cd * pow(sigma, dim) * pow(1.0 + s * s, -0.5 * (dim + 1));
+}
+static double laplacian_rate(double s, int dim)
+{
+    return (dim + 1) * s * s * pow(1.0 + s * s, -0.5 * (dim + 3));
+}
+static double laplacian_cutoff(double sigma, int dim, double tol)
+{
+    (void)dim;
+    return -sigma * log(tol);
+}
+
+/* ---- Cauchy: k(r) = (1 + r^2/sigma^2)^(-(d+1)/2) ----
+ * The exponent (d+1)/2 makes it the Poisson kernel, integrable in every
+ * dimension, with khat = pi^((d+1)/2) / Gamma((d+1)/2) sigma^d exp(-sigma |k|).
+ * In d = 1 it is the classic 1 / (1 + r^2/sigma^2). */
+static double cauchy_log(double r2, double sigma, int dim)
+{
+    return -0.5 * (dim + 1) * log1p(r2 / (sigma * sigma));
+}
+static double cauchy_fourier(double kmag, double sigma, int dim)
+{
+    return pow(M_PI, 0.5 * (dim + 1)) / gsl_sf_gamma(0.5 * (dim + 1)) * pow(sigma, dim) *
+           exp(-sigma * kmag);
+}
+static double cauchy_rate(double s, int dim)
+{
+    (void)dim;
+    return s * exp(-s);
+}
+static double cauchy_cutoff(double sigma, int dim, double tol)
+{
+    return sigma * sqrt(pow(tol, -2.0 / (dim + 1)) - 1.0);
+}
+/* sum_n 1/(z + nL) = (pi/L) cot(pi z / L) with z = r + i sigma; its imaginary
+ * part gives the periodised kernel and its real part the first moment. */
+static void cauchy_periodic_1d(double r, double sigma, double length, double *K, double *M)
+{
+    double complex z = (r + I * sigma) * (M_PI / length);
+    double complex c = (M_PI / length) * ccos(z) / csin(z);
+    *K = -sigma * cimag(c);
+    *M = sigma * sigma * creal(c);
+}
+
+static const dl_kernel kernel_table[] = {
+    {"gaussian", "exp(-|r|^2 / (2 sigma^2))", gaussian_log, gaussian_fourier, gaussian_rate,
+     gaussian_cutoff, NULL},
+    {"laplacian", "exp(-|r| / sigma)", laplacian_log, laplacian_fourier, laplacian_rate,
+     laplacian_cutoff, NULL},
+    {"cauchy", "(1 + |r|^2 / sigma^2)^(-(d+1)/2)", cauchy_log, cauchy_fourier, cauchy_rate,
+     cauchy_cutoff, cauchy_periodic_1d},
+};
+
+size_t dl_kernel_count(void) { return sizeof kernel_table / sizeof kernel_table[0]; }
+
+const dl_kernel *dl_kernel_at(size_t index)
+{
+    return index < dl_kernel_count() ? &kernel_table[index] : NULL;
+}
+
+const char *dl_kernel_names(void)
+{
+    static char names[256];
+    if (!names[0]) {
+        for (size_t i = 0; i < dl_kernel_count(); i++) {
+            if (i)
+                strncat(names, ", ", sizeof names - strlen(names) - 1);
+            strncat(names, kernel_table[i].name, sizeof names - strlen(names) - 1);
+        }
+    }
+    return names;
+}
+
+const dl_kernel *dl_kernel_find(const char *name)
+{
+    for (size_t i = 0; i < dl_kernel_count(); i++)
+        if (name && strcmp(name, kernel_table[i].name) == 0)
+            return &kernel_table[i];
+    dl_error(DL_EINVAL, "unknown kernel '%s' (known: %s)", name ? name : "(null)",
+             dl_kernel_names());
+    return NULL;
+}
+
+double dl_kernel_value_at(const dl_kernel *k, double r, double sigma, int dim)
+{
+    return exp(k->log_value(r * r, sigma, dim));
+}
+
+int dl_kernel_rate(const dl_kernel *k, double kmag, double sigma, int dim, double *gamma)
+{
+    if (!k->rate)
+        return dl_error(DL_EUNSUPPORTED, "kernel '%s' has no closed-form decay rate", k->name);
+    *gamma = k->rate(sigma * fabs(kmag), dim);
+    return DL_OK;
+}
+
+int dl_kernel_rate_max(const dl_kernel *k, int dim, double *gamma_max)
+{
+    if (!k->rate)
+        return dl_error(DL_EUNSUPPORTED, "kernel '%s' has no closed-form decay rate", k->name);
+    /* gamma(s) is unimodal for every kernel in the table: scan, then refine by
+     * golden section around the best grid point. */
+    double best_s = 0, best = -1;
+    for (double s = 0.01; s < 50; s *= 1.02) {
+        double g = k->rate(s, dim);
+        if (g > best) {
+            best = g;
+            best_s = s;
+        }
+    }
+    double a = best_s / 1.02, b = best_s * 1.02;
+    const double phi = 0.5 * (sqrt(5.0) - 1.0);
+    for (int it = 0; it < 100; it++) {
+        double c = b - phi * (b - a), d = a + phi * (b - a);
+        if (k->rate(c, dim) > k->rate(d, dim))
+            b = d;
+        else
+            a = c;
+    }
+    *gamma_max = k->rate(0.5 * (a + b), dim);
+    return DL_OK;
+}

@@ -1,0 +1,31 @@
+/* metrics: distances between particle clouds and the diagnostics the
+ * simulator records at every output step. */
+#ifndef DL_METRICS_H
+#define DL_METRICS_H
+
+#include <complex.h>
+#include <stddef.h>
+
+#include "domain.h"
+
+/* Mean pairwise distance between distinct points of one cloud (U-statistic);
+ * the constant E|Y - Y'| term of the energy distance.  0 if count < 2. */
+double dl_mean_self_distance(const dl_domain *dom, const double *x, size_t n);
+/* Mean distance between the points of two clouds. */
+double dl_mean_cross_distance(const dl_domain *dom, const double *x, size_t n, const double *y,
+                              size_t m);
+
+/* Energy distance 2 E|X-Y| - E|X-X'| - E|Y-Y'| (unbiased within-cloud terms).
+ * On the torus distances are minimum-image.  yy is dl_mean_self_distance of y,
+ * passed in because the target does not move. */
+double dl_energy_distance(const dl_domain *dom, const double *x, size_t n, const double *y,
+                          size_t m, double yy);
+
+/* sqrt(mean_i |v_i|^2) */
+double dl_rms_norm(const double *v, size_t n, int dim);
+
+/* (1/N) sum_i exp(-i k . x_i), k = 2 pi mode / L (torus only). */
+double complex dl_fourier_coefficient(const dl_domain *dom, const double *x, size_t n,
+                                      const int *mode);
+
+#endif
