@@ -60,10 +60,66 @@ int dl_pair_kernel_init(dl_pair_kernel *pk, const dl_kernel *kernel, double sigm
 /* Accumulate, for a minimum-image displacement u = y - x:
  *   *K += sum_n k(u + nL) exp(-shift),  M[c] += sum_n k(u + nL) (u + nL)_c exp(-shift).
  * The shift (a log-kernel value) keeps far-apart points from underflowing. */
-void dl_pair_kernel_accumulate(const dl_pair_kernel *pk, const double *u, double shift, double *K,
-                               double *M);
+static inline void dl_pair_kernel_accumulate(const dl_pair_kernel *pk, const double *u,
+                                             double shift, double *K, double *M);
 
 /* log k at the nearest image: the largest log-kernel term for displacement u. */
 double dl_pair_kernel_log_peak(const dl_pair_kernel *pk, const double *u);
+
+/* Inline: it is the innermost loop of the direct engine. */
+static inline void dl_pair_kernel_accumulate(const dl_pair_kernel *pk, const double *u,
+                                             double shift, double *K, double *M)
+{
+    const int dim = pk->domain.dim;
+    const double sigma = pk->sigma;
+    if (pk->closed_form) {
+        double k, m;
+        pk->kernel->periodic_1d(u[0], sigma, pk->domain.length, &k, &m);
+        double scale = exp(-shift);
+        *K += k * scale;
+        M[0] += m * scale;
+        return;
+    }
+    if (pk->domain.kind != DL_DOMAIN_TORUS || pk->images == 0) {
+        double r2 = 0;
+        for (int c = 0; c < dim; c++)
+            r2 += u[c] * u[c];
+        double w = exp(pk->kernel->log_value(r2, sigma, dim) - shift);
+        *K += w;
+        for (int c = 0; c < dim; c++)
+            M[c] += w * u[c];
+        return;
+    }
+    const double L = pk->domain.length;
+    /* Terms below DL_PERIODIC_REL_TOL of the largest possible term (k(0), or
+     * the nearest image once shifted) are dropped. */
+    const double log_floor = log(DL_PERIODIC_REL_TOL) + fmin(0.0, shift);
+    int n[DL_MAX_DIM];
+    for (int c = 0; c < dim; c++)
+        n[c] = -pk->images;
+    for (;;) {
+        double v[DL_MAX_DIM], r2 = 0;
+        for (int c = 0; c < dim; c++) {
+            v[c] = u[c] + n[c] * L;
+            r2 += v[c] * v[c];
+        }
+        /* unshifted, the cutoff radius decides without evaluating the kernel */
+        double lk = shift == 0.0 && r2 > pk->cutoff2 ? -INFINITY
+                                                     : pk->kernel->log_value(r2, sigma, dim);
+        if (lk >= log_floor) {
+            double w = exp(lk - shift);
+            *K += w;
+            for (int c = 0; c < dim; c++)
+                M[c] += w * v[c];
+        }
+        int c = 0;
+        while (c < dim && ++n[c] > pk->images) {
+            n[c] = -pk->images;
+            c++;
+        }
+        if (c == dim)
+            break;
+    }
+}
 
 #endif
