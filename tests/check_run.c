@@ -1,0 +1,192 @@
+/* Golden checks on the files `driftlab sim` writes, against THEORY.md's closed
+ * forms re-typed here (not taken from the library), so a wrong formula in
+ * src/kernel.c cannot vouch for itself.
+ *
+ *   check_run rates  MODES.dat KERNEL SIGMA T0 T1 REL_TOL MIN_GAMMA
+ *       least-squares slope of log amp over [T0, T1] per mode, against
+ *       gamma(k) (d = 1), for every mode with gamma >= MIN_GAMMA
+ *   check_run anneal MODES.dat SIGMA0 RATE ABS_TOL
+ *       ln(a_k(t)/a_k(0)) against the Gaussian annealed closed form at every
+ *       output time
+ *   check_run energy DIAGNOSTICS.dat FACTOR
+ *       the last energy distance is at least FACTOR times below the first
+ *   check_run same FILE_A FILE_B
+ *       the data lines (not the '#' header) of two files are identical */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_ROWS 200000
+
+static double rows[MAX_ROWS][8];
+static int ncols;
+
+static int read_table(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "cannot open %s\n", path);
+        exit(2);
+    }
+    char line[4096];
+    int n = 0;
+    while (fgets(line, sizeof line, f) && n < MAX_ROWS) {
+        if (line[0] == '#' || line[0] == '\n')
+            continue;
+        char *p = line, *end;
+        int c = 0;
+        for (; c < 8; c++) {
+            double v = strtod(p, &end);
+            if (end == p)
+                break;
+            rows[n][c] = v;
+            p = end;
+        }
+        ncols = c;
+        n++;
+    }
+    fclose(f);
+    return n;
+}
+
+static double gamma_theory(const char *kernel, double s)
+{
+    if (!strcmp(kernel, "gaussian"))
+        return s * s * exp(-s * s / 2);
+    if (!strcmp(kernel, "laplacian"))
+        return 2 * s * s / ((1 + s * s) * (1 + s * s));
+    fprintf(stderr, "no 1-D closed form for %s\n", kernel);
+    exit(2);
+}
+
+static int check_rates(int argc, char **argv)
+{
+    if (argc != 9)
+        return 2;
+    int n = read_table(argv[2]);
+    const char *kernel = argv[3];
+    double sigma = atof(argv[4]), t0 = atof(argv[5]), t1 = atof(argv[6]);
+    double tol = atof(argv[7]), min_gamma = atof(argv[8]);
+    int failures = 0, checked = 0;
+    for (int kk = 1; kk <= 64; kk++) {
+        double st = 0, sl = 0, stt = 0, stl = 0;
+        int m = 0;
+        for (int i = 0; i < n; i++)
+            if (fabs(rows[i][2] - kk) < 1e-9 && rows[i][0] >= t0 - 1e-9 && rows[i][0] <= t1 + 1e-9) {
+                double t = rows[i][0], l = log(rows[i][5]);
+                st += t, sl += l, stt += t * t, stl += t * l;
+                m++;
+            }
+        if (m < 3)
+            continue;
+        double slope = (m * stl - st * sl) / (m * stt - st * st);
+        double g = -slope, want = gamma_theory(kernel, sigma * kk);
+        if (want < min_gamma)
+            continue;
+        double rel = (g - want) / want;
+        int ok = fabs(rel) <= tol;
+        printf("k=%d gamma measured %.6f theory %.6f rel %+.2f%% %s\n", kk, g, want, 100 * rel,
+               ok ? "ok" : "FAIL");
+        failures += !ok;
+        checked++;
+    }
+    printf("%d passed, %d failed\n", checked - failures, failures);
+    return failures || checked == 0;
+}
+
+static int check_anneal(int argc, char **argv)
+{
+    if (argc != 6)
+        return 2;
+    int n = read_table(argv[2]);
+    double sigma0 = atof(argv[3]), r = atof(argv[4]), tol = atof(argv[5]);
+    int failures = 0, checked = 0;
+    for (int kk = 1; kk <= 64; kk++) {
+        double a0 = -1, worst = 0, worst_t = 0;
+        for (int i = 0; i < n; i++) {
+            if (fabs(rows[i][2] - kk) > 1e-9)
+                continue;
+            double t = rows[i][0], amp = rows[i][5], sig = sigma0 * exp(-r * t);
+            if (a0 < 0)
+                a0 = amp;
+            /* THEORY.md 4: -(1/r) [exp(-sigma(t)^2 k^2/2) - exp(-sigma0^2 k^2/2)]
+             * (the run's floor is reached only at its last output) */
+            double want = -(1 / r) * (exp(-sig * sig * kk * kk / 2) -
+                                      exp(-sigma0 * sigma0 * kk * kk / 2));
+            double got = log(amp / a0), d = fabs(got - want);
+            if (d > worst)
+                worst = d, worst_t = t;
+            checked++;
+            failures += d > tol;
+        }
+        if (a0 >= 0)
+            printf("k=%d worst |ln a/a0 - theory| = %.4f at t = %g %s\n", kk, worst, worst_t,
+                   worst <= tol ? "ok" : "FAIL");
+    }
+    printf("%d passed, %d failed\n", checked - failures, failures);
+    return failures || checked == 0;
+}
+
+static int check_energy(int argc, char **argv)
+{
+    if (argc != 4)
+        return 2;
+    int n = read_table(argv[2]);
+    double factor = atof(argv[3]);
+    if (n < 2 || ncols < 7)
+        return 2;
+    double first = rows[0][6], last = rows[n - 1][6];
+    int ok = last * factor <= first;
+    printf("energy distance %.6g -> %.6g (ratio %.1f, need %g) %s\n", first, last, first / last,
+           factor, ok ? "ok" : "FAIL");
+    printf("%d passed, %d failed\n", ok, !ok);
+    return !ok;
+}
+
+static int check_same(int argc, char **argv)
+{
+    if (argc != 4)
+        return 2;
+    FILE *a = fopen(argv[2], "r"), *b = fopen(argv[3], "r");
+    if (!a || !b)
+        return 2;
+    char la[4096], lb[4096];
+    long lines = 0;
+    int ok = 1;
+    for (;;) {
+        char *ra, *rb;
+        while ((ra = fgets(la, sizeof la, a)) && la[0] == '#')
+            ;
+        while ((rb = fgets(lb, sizeof lb, b)) && lb[0] == '#')
+            ;
+        if (!ra || !rb) {
+            ok &= !ra && !rb;
+            break;
+        }
+        lines++;
+        if (strcmp(la, lb)) {
+            printf("line %ld differs:\n  %s  %s", lines, la, lb);
+            ok = 0;
+            break;
+        }
+    }
+    printf("%ld data lines compared\n%d passed, %d failed\n", lines, ok, !ok);
+    return !ok || lines == 0;
+}
+
+int main(int argc, char **argv)
+{
+    int rc = 2;
+    if (argc >= 2 && !strcmp(argv[1], "rates"))
+        rc = check_rates(argc, argv);
+    else if (argc >= 2 && !strcmp(argv[1], "anneal"))
+        rc = check_anneal(argc, argv);
+    else if (argc >= 2 && !strcmp(argv[1], "energy"))
+        rc = check_energy(argc, argv);
+    else if (argc >= 2 && !strcmp(argv[1], "same"))
+        rc = check_same(argc, argv);
+    if (rc == 2)
+        fprintf(stderr, "check_run: bad arguments (see the comment at the top of check_run.c)\n");
+    return rc;
+}
