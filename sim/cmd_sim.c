@@ -109,6 +109,26 @@ static void record_modes(const sim_config *c, FILE *fp, double t, double sigma, 
     }
 }
 
+/* Plain-text points for gnuplot: target.dat at the start, final.dat at the end. */
+static int write_points(const sim_config *c, const dl_provenance *prov, const char *name,
+                        const double *x, size_t count, double t)
+{
+    char path[4200], line[64], cols[64] = "";
+    snprintf(path, sizeof path, "%s/%s", c->out, name);
+    snprintf(line, sizeof line, "t = %.10g", t);
+    for (int d = 0; d < c->domain.dim; d++)
+        snprintf(cols + strlen(cols), sizeof cols - strlen(cols), "%sx%d", d ? " " : "", d + 1);
+    const char *extra[] = {line, NULL};
+    dl_atomic_file f;
+    int st = dl_dat_open(&f, path, prov, extra, cols);
+    if (st)
+        return st;
+    for (size_t i = 0; i < count; i++)
+        for (int d = 0; d < c->domain.dim; d++)
+            fprintf(f.fp, "%.17g%c", x[i * c->domain.dim + d], d + 1 < c->domain.dim ? ' ' : '\n');
+    return dl_atomic_commit(&f);
+}
+
 static int write_snapshot(const sim_config *c, const dl_provenance *prov, long step, double t,
                           double sigma, const double *x)
 {
@@ -231,13 +251,17 @@ int cmd_sim(int argc, char **argv)
     if ((st = dl_mkdir_p(c.out)) || (st = dl_mkdir_p(snapdir)) ||
         (st = write_run_ini(&opts, &c, &prov)) || (st = open_outputs(&c, &prov, &out)))
         goto fail;
-    if ((st = simulate(&c, &prov, x, y, m, &out)))
+    if ((st = write_points(&c, &prov, "target.dat", y, m, 0.0)) ||
+        (st = simulate(&c, &prov, x, y, m, &out)) ||
+        (st = write_points(&c, &prov, "final.dat", x, n, c.steps * c.dt)))
         goto fail;
     if ((st = dl_atomic_commit(&out.diagnostics)) ||
         (out.have_modes && (st = dl_atomic_commit(&out.modes))))
         goto fail;
     if (!c.quiet)
-        fprintf(stderr, "driftlab sim: wrote %s/{diagnostics.dat%s,run.ini,snapshots/}\n", c.out,
+        fprintf(stderr,
+                "driftlab sim: wrote %s/{diagnostics.dat%s,target.dat,final.dat,run.ini,snapshots/}\n",
+                c.out,
                 out.have_modes ? ",modes.dat" : "");
     free(x);
     free(y);

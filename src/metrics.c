@@ -6,7 +6,7 @@
 /* Per-row sums are stored and added in index order afterwards, so the result
  * is the same for any thread count. */
 static double mean_distance(const dl_domain *dom, const double *x, size_t n, const double *y,
-                            size_t m, int skip_diagonal)
+                            size_t m)
 {
     const int dim = dom->dim;
     double *row = malloc(n * sizeof(double));
@@ -16,27 +16,25 @@ static double mean_distance(const dl_domain *dom, const double *x, size_t n, con
     for (long i = 0; i < (long)n; i++) {
         double s = 0;
         for (size_t j = 0; j < m; j++)
-            if (!(skip_diagonal && j == (size_t)i))
-                s += dl_domain_distance(dom, x + i * dim, y + j * dim);
+            s += dl_domain_distance(dom, x + i * dim, y + j * dim);
         row[i] = s;
     }
     double total = 0;
     for (size_t i = 0; i < n; i++)
         total += row[i];
     free(row);
-    double pairs = skip_diagonal ? (double)n * (double)(n - 1) : (double)n * (double)m;
-    return total / pairs;
+    return total / ((double)n * (double)m);
 }
 
 double dl_mean_self_distance(const dl_domain *dom, const double *x, size_t n)
 {
-    return n < 2 ? 0.0 : mean_distance(dom, x, n, x, n, 1);
+    return mean_distance(dom, x, n, x, n);
 }
 
 double dl_mean_cross_distance(const dl_domain *dom, const double *x, size_t n, const double *y,
                               size_t m)
 {
-    return mean_distance(dom, x, n, y, m, 0);
+    return mean_distance(dom, x, n, y, m);
 }
 
 double dl_energy_distance(const dl_domain *dom, const double *x, size_t n, const double *y,

@@ -8,16 +8,18 @@
 
 #include "domain.h"
 
-/* Mean pairwise distance between distinct points of one cloud (U-statistic);
- * the constant E|Y - Y'| term of the energy distance.  0 if count < 2. */
+/* Mean distance over all ordered pairs of one cloud, the diagonal included
+ * (V-statistic); the constant E|Y - Y'| term of the energy distance. */
 double dl_mean_self_distance(const dl_domain *dom, const double *x, size_t n);
 /* Mean distance between the points of two clouds. */
 double dl_mean_cross_distance(const dl_domain *dom, const double *x, size_t n, const double *y,
                               size_t m);
 
-/* Energy distance 2 E|X-Y| - E|X-X'| - E|Y-Y'| (unbiased within-cloud terms).
- * On the torus distances are minimum-image.  yy is dl_mean_self_distance of y,
- * passed in because the target does not move. */
+/* Energy distance 2 E|X-Y| - E|X-X'| - E|Y-Y'| as a V-statistic: never
+ * negative in R^d (the distance is of negative type), biased upward by
+ * O(E|X-X'| / n), so a converged run levels off near that floor instead of
+ * crossing zero.  On the torus distances are minimum-image.  yy is
+ * dl_mean_self_distance of y, passed in because the target does not move. */
 double dl_energy_distance(const dl_domain *dom, const double *x, size_t n, const double *y,
                           size_t m, double yy);
 
