@@ -39,9 +39,9 @@ static inline void dl_domain_displacement(const dl_domain *dom, const double *a,
 double dl_domain_distance(const dl_domain *dom, const double *a, const double *b);
 
 /* The kernel as the drift sees it on a domain: the plain kernel on R^d, the
- * periodised kernel k_L(u) = sum_n k(u + nL) on the torus.  Images are summed
- * while k(|u + nL|) >= 1e-12 k(0) (DL_PERIODIC_REL_TOL); kernels whose tail is
- * too slow for that use their exact 1-D periodisation where they have one. */
+ * periodised kernel k_L(u) = sum_n k(u + nL) on the torus.  In 1-D a kernel's
+ * exact periodisation is used where it has one; otherwise images are summed
+ * while k(|u + nL|) >= 1e-12 k(0) (DL_PERIODIC_REL_TOL). */
 #define DL_PERIODIC_REL_TOL 1e-12
 #define DL_PERIODIC_MAX_TERMS 20000
 
@@ -74,10 +74,9 @@ static inline void dl_pair_kernel_accumulate(const dl_pair_kernel *pk, const dou
     const double sigma = pk->sigma;
     if (pk->closed_form) {
         double k, m;
-        pk->kernel->periodic_1d(u[0], sigma, pk->domain.length, &k, &m);
-        double scale = exp(-shift);
-        *K += k * scale;
-        M[0] += m * scale;
+        pk->kernel->periodic_1d(u[0], sigma, pk->domain.length, shift, &k, &m);
+        *K += k;
+        M[0] += m;
         return;
     }
     if (pk->domain.kind != DL_DOMAIN_TORUS || pk->images == 0) {

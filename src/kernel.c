@@ -52,6 +52,18 @@ static double laplacian_cutoff(double sigma, int dim, double tol)
     (void)dim;
     return -sigma * log(tol);
 }
+/* Geometric series over images, with a = exp(-|r|/sigma), b = exp(-(L-|r|)/sigma),
+ * q = exp(-L/sigma):  K = (a + b)/(1 - q),
+ *                     M = sign(r) [ |r| (a + b)/(1 - q) + L (q a - b)/(1 - q)^2 ]. */
+static void laplacian_periodic_1d(double r, double sigma, double length, double shift, double *K,
+                                  double *M)
+{
+    double u = fabs(r), one_minus_q = -expm1(-length / sigma), q = 1.0 - one_minus_q;
+    double a = exp(-u / sigma - shift), b = exp(-(length - u) / sigma - shift);
+    *K = (a + b) / one_minus_q;
+    double m = u * (a + b) / one_minus_q + length * (q * a - b) / (one_minus_q * one_minus_q);
+    *M = r < 0 ? -m : m;
+}
 
 /* ---- Cauchy: k(r) = (1 + r^2/sigma^2)^(-(d+1)/2) ----
  * The exponent (d+1)/2 makes it the Poisson kernel, integrable in every
@@ -77,19 +89,21 @@ static double cauchy_cutoff(double sigma, int dim, double tol)
 }
 /* sum_n 1/(z + nL) = (pi/L) cot(pi z / L) with z = r + i sigma; its imaginary
  * part gives the periodised kernel and its real part the first moment. */
-static void cauchy_periodic_1d(double r, double sigma, double length, double *K, double *M)
+static void cauchy_periodic_1d(double r, double sigma, double length, double shift, double *K,
+                               double *M)
 {
     double complex z = (r + I * sigma) * (M_PI / length);
     double complex c = (M_PI / length) * ccos(z) / csin(z);
-    *K = -sigma * cimag(c);
-    *M = sigma * sigma * creal(c);
+    double scale = exp(-shift);
+    *K = -sigma * cimag(c) * scale;
+    *M = sigma * sigma * creal(c) * scale;
 }
 
 static const dl_kernel kernel_table[] = {
     {"gaussian", "exp(-|r|^2 / (2 sigma^2))", gaussian_log, gaussian_fourier, gaussian_rate,
      gaussian_cutoff, NULL},
     {"laplacian", "exp(-|r| / sigma)", laplacian_log, laplacian_fourier, laplacian_rate,
-     laplacian_cutoff, NULL},
+     laplacian_cutoff, laplacian_periodic_1d},
     {"cauchy", "(1 + |r|^2 / sigma^2)^(-(d+1)/2)", cauchy_log, cauchy_fourier, cauchy_rate,
      cauchy_cutoff, cauchy_periodic_1d},
 };

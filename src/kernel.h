@@ -19,10 +19,11 @@ typedef struct dl_kernel {
     double (*rate)(double s, int dim);
     /* Radius beyond which k(r)/k(0) < rel_tol. */
     double (*cutoff_radius)(double sigma, int dim, double rel_tol);
-    /* Optional exact 1-D periodisation on [0, L): K = sum_n k(r + nL) and
-     * M = sum_n k(r + nL) (r + nL) (symmetric partial sums).  Needed where the
-     * image sum converges too slowly (algebraic tails). NULL if absent. */
-    void (*periodic_1d)(double r, double sigma, double length, double *K, double *M);
+    /* Optional exact 1-D periodisation for |r| <= L/2: K = sum_n k(r + nL) and
+     * M = sum_n k(r + nL) (r + nL) (symmetric partial sums), both times
+     * exp(-shift).  Exact and cheaper than an image sum; the only way for
+     * algebraic tails. NULL if absent. */
+    void (*periodic_1d)(double r, double sigma, double length, double shift, double *K, double *M);
 } dl_kernel;
 
 /* NULL-terminated when iterated with dl_kernel_count(). */

@@ -88,6 +88,33 @@ int main(void)
         }
     }
 
+    /* Laplacian's geometric-series closed form against converged image sums,
+     * plain and log-shifted (the path for rows far from every point). */
+    {
+        dl_domain dom;
+        dl_pair_kernel pk;
+        double L = 2 * M_PI;
+        CHECK_OK(dl_domain_init(&dom, DL_DOMAIN_TORUS, 1, L));
+        for (double sigma = 0.05; sigma < 5; sigma *= 4) {
+            CHECK_OK(dl_pair_kernel_init(&pk, dl_kernel_find("laplacian"), sigma, &dom));
+            CHECK(pk.closed_form, "laplacian on the 1-D torus should use its closed form");
+            for (double u = -3.1; u <= 3.1; u += 0.31) {
+                double shift = dl_pair_kernel_log_peak(&pk, &u);
+                long double Kb = 0, Mb = 0;
+                int R = (int)(40 * sigma / L) + 2;
+                for (int n = -R; n <= R; n++) {
+                    long double v = u + n * L, w = expl(-fabsl(v) / sigma - shift);
+                    Kb += w;
+                    Mb += w * v;
+                }
+                double K = 0, M = 0;
+                dl_pair_kernel_accumulate(&pk, &u, shift, &K, &M);
+                CHECK_CLOSE(K, (double)Kb, 1e-13 * (double)Kb, "laplacian closed-form K_L");
+                CHECK_CLOSE(M, (double)Mb, 1e-13 * (double)Kb * L, "laplacian closed-form M_L");
+            }
+        }
+    }
+
     /* 2-D Gaussian on a 5 x 5 torus: sample K_L on a 64^2 grid, FFT, compare.
      * Aliasing adds khat at |k| >= 2 pi 32 / 5, i.e. exp(-sigma^2 k^2 / 2) ~ 1e-70. */
     {
