@@ -145,6 +145,21 @@ static int write_snapshot(const sim_config *c, const dl_provenance *prov, long s
     return dl_snapshot_write(path, &h, x, prov);
 }
 
+/* The target's exact positions, for the spectrum's delta_hat = q_hat - p_hat. */
+static int write_target_snapshot(const sim_config *c, const dl_provenance *prov, const double *y,
+                                 size_t m)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/target.dlsnap", c->out);
+    dl_snapshot_header h = {.dim = (uint32_t)c->domain.dim,
+                            .count = m,
+                            .seed = c->seed,
+                            .sigma = c->schedule.sigma0,
+                            .domain_kind = (uint32_t)c->domain.kind,
+                            .length = c->domain.length};
+    return dl_snapshot_write(path, &h, y, prov);
+}
+
 static int simulate(const sim_config *c, const dl_provenance *prov, double *x, const double *y,
                     size_t m, run_outputs *out)
 {
@@ -252,6 +267,7 @@ int cmd_sim(int argc, char **argv)
         (st = write_run_ini(&opts, &c, &prov)) || (st = open_outputs(&c, &prov, &out)))
         goto fail;
     if ((st = write_points(&c, &prov, "target.dat", y, m, 0.0)) ||
+        (st = write_target_snapshot(&c, &prov, y, m)) ||
         (st = simulate(&c, &prov, x, y, m, &out)) ||
         (st = write_points(&c, &prov, "final.dat", x, n, c.steps * c.dt)))
         goto fail;
@@ -260,7 +276,7 @@ int cmd_sim(int argc, char **argv)
         goto fail;
     if (!c.quiet)
         fprintf(stderr,
-                "driftlab sim: wrote %s/{diagnostics.dat%s,target.dat,final.dat,run.ini,snapshots/}\n",
+                "driftlab sim: wrote %s/{diagnostics.dat%s,target.dat,target.dlsnap,final.dat,run.ini,snapshots/}\n",
                 c.out,
                 out.have_modes ? ",modes.dat" : "");
     free(x);

@@ -3,6 +3,7 @@
 #define DL_COMMANDS_H
 
 int cmd_sim(int argc, char **argv);   /* sim/cmd_sim.c */
-int cmd_rates(int argc, char **argv); /* analysis/cmd_rates.c */
+int cmd_spectrum(int argc, char **argv); /* analysis/cmd_spectrum.c */
+int cmd_theory(int argc, char **argv);   /* analysis/cmd_theory.c */
 
 #endif

@@ -21,7 +21,8 @@ static int cmd_help(int argc, char **argv);
 
 static const command commands[] = {
     {"sim", cmd_sim, "simulate particles moving by the drift field V_{p,q}"},
-    {"rates", cmd_rates, "fit per-mode decay rates from a torus run's modes.dat, beside theory"},
+    {"spectrum", cmd_spectrum, "Fourier spectrum of a torus run, decay rate per mode, theory beside"},
+    {"theory", cmd_theory, "linear theory: gamma(k), annealed amplitudes, damping times T_eps(K)"},
     {"version", cmd_version, "print the driftlab version and the library versions"},
     {"help", cmd_help, "this overview"},
 };
