@@ -11,7 +11,12 @@
  *   check_run energy DIAGNOSTICS.dat FACTOR
  *       the last energy distance is at least FACTOR times below the first
  *   check_run same FILE_A FILE_B
- *       the data lines (not the '#' header) of two files are identical */
+ *       the data lines (not the '#' header) of two files are identical
+ *   check_run fitted RATES.dat KERNEL SIGMA REL_TOL MIN_GAMMA
+ *       the spectrum's fitted rates (column 2) of seeded modes against gamma(k)
+ *   check_run fft SPECTRUM.dat MODES.dat REL_TOL FLOOR
+ *       the mesh/FFT q_hat (columns 8, 9) against the direct sums of modes.dat
+ *       at every matching (t, k) whose amplitude exceeds FLOOR */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +24,7 @@
 
 #define MAX_ROWS 200000
 
-static double rows[MAX_ROWS][8];
+static double rows[MAX_ROWS][10];
 static int ncols;
 
 static int read_table(const char *path)
@@ -36,7 +41,7 @@ static int read_table(const char *path)
             continue;
         char *p = line, *end;
         int c = 0;
-        for (; c < 8; c++) {
+        for (; c < 10; c++) {
             double v = strtod(p, &end);
             if (end == p)
                 break;
@@ -144,6 +149,65 @@ static int check_energy(int argc, char **argv)
     return !ok;
 }
 
+static int check_fitted(int argc, char **argv)
+{
+    if (argc != 7)
+        return 2;
+    int n = read_table(argv[2]);
+    const char *kernel = argv[3];
+    double sigma = atof(argv[4]), tol = atof(argv[5]), min_gamma = atof(argv[6]);
+    int failures = 0, checked = 0;
+    for (int i = 0; i < n; i++) {
+        if (rows[i][8] != 1) /* seeded modes only */
+            continue;
+        double want = gamma_theory(kernel, sigma * rows[i][0]);
+        if (want < min_gamma)
+            continue;
+        double rel = (rows[i][1] - want) / want;
+        int ok = fabs(rel) <= tol;
+        printf("k=%g gamma fitted %.6f theory %.6f rel %+.2f%% %s\n", rows[i][0], rows[i][1], want,
+               100 * rel, ok ? "ok" : "FAIL");
+        failures += !ok;
+        checked++;
+    }
+    printf("%d passed, %d failed\n", checked - failures, failures);
+    return failures || checked == 0;
+}
+
+static double fft_rows[MAX_ROWS][4]; /* t k q_re q_im */
+
+static int check_fft(int argc, char **argv)
+{
+    if (argc != 6)
+        return 2;
+    int n = read_table(argv[2]);
+    for (int i = 0; i < n; i++) {
+        fft_rows[i][0] = rows[i][0];
+        fft_rows[i][1] = rows[i][2];
+        fft_rows[i][2] = rows[i][7];
+        fft_rows[i][3] = rows[i][8];
+    }
+    int m = read_table(argv[3]);
+    double tol = atof(argv[4]), floor_amp = atof(argv[5]), worst = 0;
+    int compared = 0;
+    for (int j = 0; j < m; j++) {
+        if (rows[j][5] <= floor_amp)
+            continue;
+        for (int i = 0; i < n; i++)
+            if (fabs(fft_rows[i][0] - rows[j][0]) < 1e-9 && fabs(fft_rows[i][1] - rows[j][2]) < 1e-9) {
+                double d = hypot(fft_rows[i][2] - rows[j][3], fft_rows[i][3] - rows[j][4]) / rows[j][5];
+                worst = fmax(worst, d);
+                compared++;
+                break;
+            }
+    }
+    int ok = compared > 0 && worst <= tol;
+    printf("FFT vs direct: %d mode-times compared, worst relative difference %.3g (need <= %g) %s\n",
+           compared, worst, tol, ok ? "ok" : "FAIL");
+    printf("%d passed, %d failed\n", ok, !ok);
+    return !ok;
+}
+
 static int check_same(int argc, char **argv)
 {
     if (argc != 4)
@@ -186,6 +250,10 @@ int main(int argc, char **argv)
         rc = check_energy(argc, argv);
     else if (argc >= 2 && !strcmp(argv[1], "same"))
         rc = check_same(argc, argv);
+    else if (argc >= 2 && !strcmp(argv[1], "fitted"))
+        rc = check_fitted(argc, argv);
+    else if (argc >= 2 && !strcmp(argv[1], "fft"))
+        rc = check_fft(argc, argv);
     if (rc == 2)
         fprintf(stderr, "check_run: bad arguments (see the comment at the top of check_run.c)\n");
     return rc;
