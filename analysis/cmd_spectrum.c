@@ -390,13 +390,15 @@ int cmd_spectrum(int argc, char **argv)
             waves[shell - 1].seeded = 1;
     }
 
-    /* noise floor: |delta_hat| of the modes the initial condition left alone, at t = 0 */
+    /* noise floor at every snapshot: |delta_hat| of the modes the initial
+     * condition left alone (discreteness noise, and whatever other modes feed) */
     double *unseeded = malloc(n_modes * sizeof(double));
+    double *noise = calloc(snaps.count, sizeof(double));
     size_t n_unseeded = 0;
     double *shell_sum = calloc(n_waves, sizeof(double));
     int *shell_count = calloc(n_waves, sizeof(int));
-    if (!unseeded || !shell_sum || !shell_count) {
-        free(unseeded), free(shell_sum), free(shell_count);
+    if (!unseeded || !noise || !shell_sum || !shell_count) {
+        free(unseeded), free(noise), free(shell_sum), free(shell_count);
         st = dl_error(DL_ENOMEM, "out of memory");
         goto done;
     }
@@ -421,12 +423,13 @@ int cmd_spectrum(int argc, char **argv)
             break;
         memset(shell_sum, 0, n_waves * sizeof(double));
         memset(shell_count, 0, n_waves * sizeof(int));
+        n_unseeded = 0;
         for (size_t i = 0; i < n_modes; i++) {
             double complex q, d;
             dl_spectrum_coefficient(sp, modes[i], &q);
             d = q - ptarget[i];
             int shell = (int)lround(hypot(modes[i][0], modes[i][1]));
-            if (s == 0 && !is_seeded(&c, modes[i], dim))
+            if (!is_seeded(&c, modes[i], dim))
                 unseeded[n_unseeded++] = cabs(d);
             if (shell < 1 || shell > o.kmax)
                 continue;
@@ -443,6 +446,13 @@ int cmd_spectrum(int argc, char **argv)
         if (dim == 2)
             for (size_t w = 0; w < n_waves; w++)
                 waves[w].amp[s] = shell_count[w] ? sqrt(shell_sum[w] / shell_count[w]) : NAN;
+        if (n_unseeded == 0) {
+            st = dl_error(DL_EINVAL,
+                          "no unseeded modes up to --kmax %d to estimate the noise from", o.kmax);
+            break;
+        }
+        /* below ~1e-13 the FFT path itself is the limit, not the particles */
+        noise[s] = fmax(dl_decay_noise_from_median(median(unseeded, n_unseeded)), 1e-13);
         if (dsp && (s == 0 || s == snaps.count / 2 || s + 1 == snaps.count)) {
             if (!(st = dl_spectrum_execute(dsp, x, (size_t)h.count)))
                 write_density(&c, &prov, o.run, snaps.step[s], snaps.t[s], dsp, &st);
@@ -456,13 +466,6 @@ int cmd_spectrum(int argc, char **argv)
     cli_progress_finish(&progress);
     if (st)
         goto free_scratch;
-    if (n_unseeded == 0) {
-        st = dl_error(DL_EINVAL, "no unseeded modes up to --kmax %d to estimate the noise from",
-                      o.kmax);
-        goto free_scratch;
-    }
-    /* below ~1e-13 the FFT path itself is the limit, not the particles */
-    double noise = fmax(dl_decay_noise_from_median(median(unseeded, n_unseeded)), 1e-13);
 
     /* linear theory beside every measurement */
     for (size_t w = 0; w < n_waves; w++) {
@@ -480,8 +483,9 @@ int cmd_spectrum(int argc, char **argv)
     /* spectrum.dat */
     char noise_line[160], win_line[160];
     snprintf(noise_line, sizeof noise_line,
-             "noise floor (per-component std of delta_hat, from %zu unseeded modes at t0): %.4g",
-             n_unseeded, noise);
+             "noise: per-component std of delta_hat from the median over %zu unseeded modes, "
+             "per snapshot (t0: %.4g)",
+             n_unseeded, noise[0]);
     snprintf(win_line, sizeof win_line, "grid %d, %s assignment, kernel %s, schedule %s, dim %d",
              o.grid, dl_assignment_name(o.assign), c.kernel->name,
              dl_schedule_kind_name(c.schedule.kind), dim);
@@ -489,14 +493,14 @@ int cmd_spectrum(int argc, char **argv)
     dl_atomic_file f;
     snprintf(path, sizeof path, "%s/spectrum.dat", o.run);
     if ((st = dl_dat_open(&f, path, &prov, extra,
-                          dim == 1 ? "t sigma k amp amp_theory delta_re delta_im q_re q_im"
-                                   : "t sigma k amp amp_theory")))
+                          dim == 1 ? "t sigma k amp amp_theory noise delta_re delta_im q_re q_im"
+                                   : "t sigma k amp amp_theory noise")))
         goto free_scratch;
     for (size_t s = 0; s < snaps.count; s++) {
         for (size_t w = 0; w < n_waves; w++) {
             double kmag = 2 * M_PI * waves[w].n / c.domain.length;
-            fprintf(f.fp, "%.10g %.10g %.10g %.10e %.10e", snaps.t[s], snaps.sigma[s], kmag,
-                    waves[w].amp[s], waves[w].theory[s]);
+            fprintf(f.fp, "%.10g %.10g %.10g %.10e %.10e %.4e", snaps.t[s], snaps.sigma[s], kmag,
+                    waves[w].amp[s], waves[w].theory[s], noise[s]);
             if (dim == 1)
                 fprintf(f.fp, " %.17g %.17g %.17g %.17g", waves[w].dre[s], waves[w].dim_[s],
                         waves[w].qre[s], waves[w].qim[s]);
@@ -530,9 +534,9 @@ int cmd_spectrum(int argc, char **argv)
         snprintf(path, sizeof path, "%s/rates.dat", o.run);
         char fit_line[160];
         snprintf(fit_line, sizeof fit_line,
-                 "weighted least squares on ln amp over [%g, %g], stopped at %g x noise %.4g; "
-                 "sigma %.10g",
-                 o.t0, o.t1, DL_DECAY_FLOOR_FACTOR, noise, c.schedule.sigma0);
+                 "weighted least squares on ln amp over [%g, %g], stopped at %g x the noise of "
+                 "spectrum.dat; sigma %.10g",
+                 o.t0, o.t1, DL_DECAY_FLOOR_FACTOR, c.schedule.sigma0);
         const char *r_extra[] = {fit_line, NULL};
         if ((st = dl_dat_open(&f, path, &prov, r_extra,
                               "k gamma_measured stderr gamma_theory t0 t1 r2 points seeded "
@@ -549,7 +553,7 @@ int cmd_spectrum(int argc, char **argv)
                             ? -log1p(-g * c.dt) / c.dt
                             : g;
             dl_decay_fit fit;
-            int fst = dl_decay_fit_window(snaps.t, waves[w].amp, snaps.count, noise, o.t0, o.t1,
+            int fst = dl_decay_fit_window(snaps.t, waves[w].amp, noise, snaps.count, o.t0, o.t1,
                                           &fit);
             dl_error_clear();
             fprintf(f.fp, "%.10g %.10g %.4g %.10g %.10g %.10g %.8f %zu %d %.10g\n", kmag,
@@ -611,10 +615,11 @@ int cmd_spectrum(int argc, char **argv)
                                          &amp) != 6)
                 continue;
             int n = (int)lround(k * c.domain.length / (2 * M_PI));
-            if (n < 1 || n > o.kmax || amp <= DL_DECAY_FLOOR_FACTOR * noise)
+            if (n < 1 || n > o.kmax)
                 continue;
             for (size_t s = 0; s < snaps.count; s++)
-                if (fabs(snaps.t[s] - t) < 1e-9 * fmax(1.0, t)) {
+                if (fabs(snaps.t[s] - t) < 1e-9 * fmax(1.0, t) &&
+                    amp > DL_DECAY_FLOOR_FACTOR * noise[s]) {
                     double dre = waves[n - 1].qre[s] - re, dimg = waves[n - 1].qim[s] - im;
                     worst = fmax(worst, hypot(dre, dimg) / amp);
                     compared++;
@@ -628,12 +633,14 @@ int cmd_spectrum(int argc, char **argv)
                    worst, compared);
     }
     if (!o.quiet)
-        printf("noise floor %.3g; wrote %s/{spectrum.dat,heatmap.mat%s%s%s}\n", noise, o.run,
+        printf("noise floor %.3g at t0, %.3g at the end; wrote %s/{spectrum.dat,heatmap.mat%s%s%s}\n",
+               noise[0], noise[snaps.count - 1], o.run,
                c.schedule.kind == DL_SCHEDULE_CONSTANT ? ",rates.dat" : "",
                dim == 1 ? ",tconv.dat" : "", dim == 2 ? ",density-*.mat" : "");
 
 free_scratch:
     free(unseeded);
+    free(noise);
     free(shell_sum);
     free(shell_count);
 done:

@@ -34,6 +34,6 @@ cmake --build build -j"$jobs"
 
 case "$mode" in
   test) cd build && ctest --output-on-failure -j"$jobs" ;;
-  demo) scripts/demo.sh build runs/demo ;;
+  demo) bash papers/turan2026-drifting-score-matching/run.sh --quick build runs/demo ;;
   *) echo "bootstrap: unknown mode '$mode' (demo or test)" >&2; exit 2 ;;
 esac

@@ -12,14 +12,16 @@ double dl_decay_noise_from_median(double median_amplitude)
     return median_amplitude / sqrt(2.0 * log(2.0));
 }
 
-int dl_decay_fit_window(const double *t, const double *amp, size_t n, double noise, double t0,
-                        double t1, dl_decay_fit *fit)
+int dl_decay_fit_window(const double *t, const double *amp, const double *noise, size_t n,
+                        double t0, double t1, dl_decay_fit *fit)
 {
     fit->gamma = fit->stderr_gamma = fit->log_amp0 = fit->r2 = NAN;
     fit->t0 = fit->t1 = NAN;
     fit->points = 0;
-    if (!(noise > 0))
-        return dl_error(DL_EINVAL, "decay fit: noise level must be positive, got %g", noise);
+    for (size_t i = 0; i < n; i++)
+        if (!(noise[i] > 0))
+            return dl_error(DL_EINVAL, "decay fit: noise level %zu must be positive, got %g", i,
+                            noise[i]);
     double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y), *w = malloc(n * sizeof *w);
     if (!x || !y || !w) {
         free(x), free(y), free(w);
@@ -29,17 +31,17 @@ int dl_decay_fit_window(const double *t, const double *amp, size_t n, double noi
     for (size_t i = 0; i < n; i++) {
         if (t[i] < t0 - 1e-12 || t[i] > t1 + 1e-12)
             continue;
-        if (!(amp[i] > DL_DECAY_FLOOR_FACTOR * noise))
+        if (!(amp[i] > DL_DECAY_FLOOR_FACTOR * noise[i]))
             break;
         x[m] = t[i];
         y[m] = log(amp[i]);
-        w[m] = (amp[i] / noise) * (amp[i] / noise);
+        w[m] = (amp[i] / noise[i]) * (amp[i] / noise[i]);
         m++;
     }
     int st = DL_OK;
     if (m < 3) {
-        st = dl_error(DL_ENUMERIC, "decay fit: %zu point(s) above %g x the noise floor %g", m,
-                      DL_DECAY_FLOOR_FACTOR, noise);
+        st = dl_error(DL_ENUMERIC, "decay fit: %zu point(s) above %g x the noise floor", m,
+                      DL_DECAY_FLOOR_FACTOR);
     } else {
         double c0, c1, cov00, cov01, cov11, chisq;
         gsl_fit_wlinear(x, 1, w, 1, y, 1, m, &c0, &c1, &cov00, &cov01, &cov11, &chisq);

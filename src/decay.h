@@ -22,10 +22,11 @@ typedef struct {
 #define DL_DECAY_FLOOR_FACTOR 4.0
 
 /* Fit over samples with t0 <= t <= t1, stopping at the first amplitude below
- * DL_DECAY_FLOOR_FACTOR * noise (noise: the per-component standard deviation
- * of the complex coefficient).  Needs 3 points; DL_ENUMERIC otherwise. */
-int dl_decay_fit_window(const double *t, const double *amp, size_t n, double noise, double t0,
-                        double t1, dl_decay_fit *fit);
+ * DL_DECAY_FLOOR_FACTOR * noise[i] (noise[i]: the per-component standard
+ * deviation of the complex coefficient at sample i, which may grow as other
+ * modes feed a background).  Needs 3 points; DL_ENUMERIC otherwise. */
+int dl_decay_fit_window(const double *t, const double *amp, const double *noise, size_t n,
+                        double t0, double t1, dl_decay_fit *fit);
 
 /* Per-component noise level from amplitudes that carry only noise: the
  * median of a Rayleigh variable is sqrt(2 ln 2) times its scale. */

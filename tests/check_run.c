@@ -15,7 +15,7 @@
  *   check_run fitted RATES.dat KERNEL SIGMA REL_TOL MIN_GAMMA
  *       the spectrum's fitted rates (column 2) of seeded modes against gamma(k)
  *   check_run fft SPECTRUM.dat MODES.dat REL_TOL FLOOR
- *       the mesh/FFT q_hat (columns 8, 9) against the direct sums of modes.dat
+ *       the mesh/FFT q_hat (columns 9, 10) against the direct sums of modes.dat
  *       at every matching (t, k) whose amplitude exceeds FLOOR */
 #include <math.h>
 #include <stdio.h>
@@ -24,7 +24,7 @@
 
 #define MAX_ROWS 200000
 
-static double rows[MAX_ROWS][10];
+static double rows[MAX_ROWS][12];
 static int ncols;
 
 static int read_table(const char *path)
@@ -41,7 +41,7 @@ static int read_table(const char *path)
             continue;
         char *p = line, *end;
         int c = 0;
-        for (; c < 10; c++) {
+        for (; c < 12; c++) {
             double v = strtod(p, &end);
             if (end == p)
                 break;
@@ -184,8 +184,8 @@ static int check_fft(int argc, char **argv)
     for (int i = 0; i < n; i++) {
         fft_rows[i][0] = rows[i][0];
         fft_rows[i][1] = rows[i][2];
-        fft_rows[i][2] = rows[i][7];
-        fft_rows[i][3] = rows[i][8];
+        fft_rows[i][2] = rows[i][8];
+        fft_rows[i][3] = rows[i][9];
     }
     int m = read_table(argv[3]);
     double tol = atof(argv[4]), floor_amp = atof(argv[5]), worst = 0;

@@ -15,7 +15,9 @@ int main(void)
 {
     gsl_rng *rng = dl_rng_create(21);
     const double gamma = 0.35, A = 1e-2, noise = 2e-5;
-    double t[121], amp[121];
+    double t[121], amp[121], level[121], tiny[121], unit[121];
+    for (int i = 0; i < 121; i++)
+        level[i] = noise, tiny[i] = 1e-30, unit[i] = 1.0;
     int within1 = 0, within3 = 0, trials = 400;
     double mean_points = 0;
     for (int trial = 0; trial < trials; trial++) {
@@ -26,7 +28,7 @@ int main(void)
             amp[i] = cabs(z);
         }
         dl_decay_fit fit;
-        CHECK_OK(dl_decay_fit_window(t, amp, 121, noise, 0, INFINITY, &fit));
+        CHECK_OK(dl_decay_fit_window(t, amp, level, 121, 0, INFINITY, &fit));
         double z = fabs(fit.gamma - gamma) / fit.stderr_gamma;
         within1 += z <= 1;
         within3 += z <= 3;
@@ -47,14 +49,21 @@ int main(void)
     for (int i = 0; i < 121; i++)
         amp[i] = A * exp(-gamma * t[i]);
     dl_decay_fit fit;
-    CHECK_OK(dl_decay_fit_window(t, amp, 121, 1e-30, 0, 10, &fit));
+    CHECK_OK(dl_decay_fit_window(t, amp, tiny, 121, 0, 10, &fit));
     CHECK_CLOSE(fit.gamma, gamma, 1e-12, "noiseless rate");
     CHECK_CLOSE(fit.t1, 10, 1e-12, "window end follows t1");
     CHECK_CLOSE(dl_decay_crossing_time(t, amp, 121, exp(-1)), 1 / gamma, 1e-9, "crossing time");
     CHECK(isnan(dl_decay_crossing_time(t, amp, 121, 1e-300)), "unreached crossing not NaN");
-    CHECK(dl_decay_fit_window(t, amp, 121, 1.0, 0, 10, &fit) == DL_ENUMERIC,
+    CHECK(dl_decay_fit_window(t, amp, unit, 121, 0, 10, &fit) == DL_ENUMERIC,
           "fit below the noise accepted");
     CHECK_CLOSE(dl_decay_noise_from_median(sqrt(2 * log(2.0))), 1.0, 1e-15, "Rayleigh median");
+    /* a floor that rises with time (a background fed by other modes) ends the window earlier */
+    for (int i = 0; i < 121; i++)
+        level[i] = 1e-9 * exp(0.5 * t[i]);
+    CHECK_OK(dl_decay_fit_window(t, amp, level, 121, 0, INFINITY, &fit));
+    double t_cross = log(A / (DL_DECAY_FLOOR_FACTOR * 1e-9)) / (gamma + 0.5);
+    CHECK(fit.t1 <= t_cross && fit.t1 > t_cross - 0.3, "rising floor: window ends at %g, want %g",
+          fit.t1, t_cross);
     gsl_rng_free(rng);
     return test_report("test_decay");
 }
