@@ -506,7 +506,6 @@ int cmd_spectrum(int argc, char **argv)
                         waves[w].qre[s], waves[w].qim[s]);
             fputc('\n', f.fp);
         }
-        fputc('\n', f.fp); /* gnuplot block per time */
     }
     if ((st = dl_atomic_commit(&f)))
         goto free_scratch;

@@ -6,7 +6,7 @@ left = ARGC >= 4 ? ARG4 : 'constant bandwidth'
 right = ARGC >= 5 ? ARG5 : 'annealed bandwidth'
 set terminal pngcairo size 1500,650
 set output ARG3
-set multiplot layout 1,2 title 'log_{10} |{/Symbol d}_k(t)|: modes to the right of the dark edge are not damped'
+set multiplot layout 1,2 title 'log_{10} |{/Symbol d}_k(t)| over mode k and time t (bright: not yet damped)'
 set xlabel 'k'
 set ylabel 't'
 set cblabel 'log_{10} |q_k - p_k|'
