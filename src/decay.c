@@ -28,6 +28,7 @@ int dl_decay_fit_window(const double *t, const double *amp, const double *noise,
         return dl_error(DL_ENOMEM, "decay fit: out of memory");
     }
     size_t m = 0;
+    double level = 0;
     for (size_t i = 0; i < n; i++) {
         if (t[i] < t0 - 1e-12 || t[i] > t1 + 1e-12)
             continue;
@@ -35,9 +36,14 @@ int dl_decay_fit_window(const double *t, const double *amp, const double *noise,
             break;
         x[m] = t[i];
         y[m] = log(amp[i]);
-        w[m] = (amp[i] / noise[i]) * (amp[i] / noise[i]);
+        w[m] = amp[i] * amp[i];
+        level = fmax(level, noise[i]);
         m++;
     }
+    /* One noise level for the whole window, its largest: a floor that is tiny
+     * at a quiet start would otherwise hand the first sample all the weight. */
+    for (size_t i = 0; i < m; i++)
+        w[i] /= level * level;
     int st = DL_OK;
     if (m < 3) {
         st = dl_error(DL_ENUMERIC, "decay fit: %zu point(s) above %g x the noise floor", m,

@@ -3,7 +3,7 @@
  * A mode's amplitude is |A exp(-gamma t) + noise|.  While it stands well above
  * the noise, ln|delta_hat| has variance ~ (noise / |delta_hat|)^2, so the fit
  * is a weighted least-squares line through ln amp with weights (amp/noise)^2
- * (GSL's gsl_fit_wlinear).  The standard error is scaled up by the reduced
+ * (GSL's gsl_fit_wlinear), noise being the largest level inside the window.  The standard error is scaled up by the reduced
  * chi^2 when the scatter exceeds what the noise explains (model error). */
 #ifndef DL_DECAY_H
 #define DL_DECAY_H

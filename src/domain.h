@@ -30,8 +30,11 @@ static inline void dl_domain_displacement(const dl_domain *dom, const double *a,
 {
     for (int c = 0; c < dom->dim; c++) {
         double d = b[c] - a[c];
-        if (dom->kind == DL_DOMAIN_TORUS)
-            d -= dom->length * nearbyint(d / dom->length);
+        if (dom->kind == DL_DOMAIN_TORUS) {
+            /* round half away from zero by truncation: no libm call in the pair loop */
+            double q = d / dom->length;
+            d -= dom->length * (double)(long)(q + (q >= 0 ? 0.5 : -0.5));
+        }
         u[c] = d;
     }
 }
@@ -40,8 +43,8 @@ double dl_domain_distance(const dl_domain *dom, const double *a, const double *b
 
 /* The kernel as the drift sees it on a domain: the plain kernel on R^d, the
  * periodised kernel k_L(u) = sum_n k(u + nL) on the torus.  In 1-D a kernel's
- * exact periodisation is used where it has one; otherwise images are summed
- * while k(|u + nL|) >= 1e-12 k(0) (DL_PERIODIC_REL_TOL). */
+ * own periodisation (closed form or specialised sum) is used; otherwise images
+ * are summed while k(|u + nL|) >= 1e-12 k(0) (DL_PERIODIC_REL_TOL). */
 #define DL_PERIODIC_REL_TOL 1e-12
 #define DL_PERIODIC_MAX_TERMS 20000
 

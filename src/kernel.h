@@ -19,10 +19,10 @@ typedef struct dl_kernel {
     double (*rate)(double s, int dim);
     /* Radius beyond which k(r)/k(0) < rel_tol. */
     double (*cutoff_radius)(double sigma, int dim, double rel_tol);
-    /* Optional exact 1-D periodisation for |r| <= L/2: K = sum_n k(r + nL) and
+    /* Optional 1-D periodisation for |r| <= L/2: K = sum_n k(r + nL) and
      * M = sum_n k(r + nL) (r + nL) (symmetric partial sums), both times
-     * exp(-shift).  Exact and cheaper than an image sum; the only way for
-     * algebraic tails. NULL if absent. */
+     * exp(-shift); a closed form where one exists (the only way for algebraic
+     * tails), else a specialised image sum.  NULL if absent. */
     void (*periodic_1d)(double r, double sigma, double length, double shift, double *K, double *M);
 } dl_kernel;
 
