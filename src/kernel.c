@@ -39,22 +39,15 @@ static void gaussian_periodic_1d(double r, double sigma, double length, double s
     const double inv = 0.5 / (sigma * sigma);
     const double bound = r * r + (-log(DL_KERNEL_IMAGE_TOL)) / inv;
     double k = 0, m = 0;
-    for (int n = 0;; n++) {
-        double v = r + n * length;
-        if (v * v > bound)
-            break;
-        double w = exp(-v * v * inv - shift);
-        k += w;
-        m += w * v;
-    }
-    for (int n = -1;; n--) {
-        double v = r + n * length;
-        if (v * v > bound)
-            break;
-        double w = exp(-v * v * inv - shift);
-        k += w;
-        m += w * v;
-    }
+    for (int dir = 1; dir >= -1; dir -= 2) /* n = 0, 1, 2, ... then n = -1, -2, ... */
+        for (int n = dir > 0 ? 0 : -1;; n += dir) {
+            double v = r + n * length;
+            if (v * v > bound)
+                break;
+            double w = exp(-v * v * inv - shift);
+            k += w;
+            m += w * v;
+        }
     *K = k;
     *M = m;
 }

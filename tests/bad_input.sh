@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# One bad-input case: the command must exit non-zero, print exactly one line on
+# stderr, and leave no output behind.
+#   bad_input.sh DRIFTLAB sim|spectrum CASE
+set -u
+driftlab=$1
+command=$2
+case_name=$3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+out="$work/out"
+torus=(--domain torus --dim 1 --target uniform --m 64 --init modes --modes 1,2 --amp 0.01
+       --quiet-start --n 64 --t-end 0.5 --every 2 --quiet)
+rd=(--target 8gaussians --init normal --n 64 --m 64 --t-end 0.2 --quiet)
+must_not_exist=("$out")
+
+# A valid run to damage.
+make_run() {
+  "$driftlab" sim "$@" --out "$work/r" >/dev/null 2>&1 || { echo "setup run failed"; exit 1; }
+}
+first_snapshot() { make_run "${rd[@]}"; ls "$work"/r/snapshots/*.dlsnap | head -n 1; }
+
+case "$command:$case_name" in
+  sim:sigma_negative)   args=("${rd[@]}" --sigma -0.5) ;;
+  sim:sigma_zero)       args=("${rd[@]}" --sigma 0) ;;
+  sim:sigma_nan)        args=("${rd[@]}" --sigma nan) ;;
+  sim:dt_zero)          args=("${rd[@]}" --dt 0) ;;
+  sim:dt_negative)      args=("${rd[@]}" --dt -0.05) ;;
+  sim:kernel_unknown)   args=("${rd[@]}" --kernel epanechnikov) ;;
+  sim:target_unknown)   args=("${rd[@]}" --target spiral) ;;
+  sim:option_unknown)   args=("${rd[@]}" --frobnicate 3) ;;
+  sim:option_no_value)  args=("${rd[@]}" --sigma) ;;
+  sim:modes_junk)       args=("${torus[@]}" --modes 1,x,3) ;;
+  sim:modes_empty_item) args=("${torus[@]}" --modes 1,,3) ;;
+  sim:n_zero)           args=("${rd[@]}" --n 0) ;;
+  sim:dim_out_of_range) args=("${rd[@]}" --dim 0) ;;
+  sim:samples_missing)  args=("${rd[@]}" --target "file:$work/nope.dlsnap") ;;
+  sim:samples_empty)    : > "$work/empty.dlsnap"; args=("${rd[@]}" --target "file:$work/empty.dlsnap") ;;
+  sim:samples_truncated)
+    snap=$(first_snapshot); size=$(stat -c %s "$snap")
+    head -c $((size - 5)) "$snap" > "$work/trunc.dlsnap"
+    args=("${rd[@]}" --target "file:$work/trunc.dlsnap") ;;
+  sim:samples_wrong_magic)
+    snap=$(first_snapshot); { printf 'NOTSNAP!'; tail -c +9 "$snap"; } > "$work/magic.dlsnap"
+    args=("${rd[@]}" --target "file:$work/magic.dlsnap") ;;
+  sim:samples_nan)      printf '0 0\n1 nan\n' > "$work/nan.dat"; args=("${rd[@]}" --init "file:$work/nan.dat" --n 2) ;;
+  sim:config_unknown_key) printf '[sim]\nsigma = 0.5\nbandwidth = 2\n' > "$work/c.ini"; args=(--config "$work/c.ini" "${rd[@]}") ;;
+  sim:config_missing)   args=(--config "$work/none.ini" "${rd[@]}") ;;
+  sim:out_unwritable)   : > "$work/file"; out="$work/file/sub"; must_not_exist=("$out"); args=("${rd[@]}") ;;
+  spectrum:missing_run) run="$work/none" ;;
+  spectrum:no_snapshots) make_run "${torus[@]}"; rm -rf "$work/r/snapshots"; run="$work/r" ;;
+  spectrum:not_torus)   make_run "${rd[@]}"; run="$work/r" ;;
+  spectrum:single_output)
+    make_run "${torus[@]}"; ls "$work"/r/snapshots/*.dlsnap | tail -n +2 | xargs rm -f; run="$work/r" ;;
+  spectrum:corrupt_snapshot)
+    make_run "${torus[@]}"; f=$(ls "$work"/r/snapshots/*.dlsnap | tail -n 1)
+    head -c 100 "$f" > "$f.x"; mv "$f.x" "$f"; run="$work/r" ;;
+  spectrum:bad_option)  make_run "${torus[@]}"; run="$work/r"; args=(--grid 7) ;;
+  *) echo "unknown case $command:$case_name"; exit 2 ;;
+esac
+if [ "$command" = sim ]; then
+  args+=(--out "$out")
+else
+  args=("$run" ${args[@]+"${args[@]}"})
+  must_not_exist=("$run/spectrum.dat" "$run/rates.dat" "$run/heatmap.mat" "$run/tconv.dat")
+fi
+
+"$driftlab" "$command" "${args[@]}" >"$work/stdout" 2>"$work/stderr"
+rc=$?
+lines=$(wc -l < "$work/stderr")
+fail=0
+[ "$rc" -ne 0 ] || { echo "FAIL: exit status 0"; fail=1; }
+[ "$lines" -eq 1 ] || { echo "FAIL: $lines lines on stderr (want 1)"; fail=1; }
+grep -q 'error: ' "$work/stderr" || { echo "FAIL: no 'error:' on stderr"; fail=1; }
+for p in "${must_not_exist[@]}"; do
+  [ ! -e "$p" ] || { echo "FAIL: $p was written"; fail=1; }
+done
+echo "stderr: $(cat "$work/stderr")"
+if [ $fail -eq 0 ]; then echo "1 passed, 0 failed"; else echo "0 passed, 1 failed"; fi
+exit $fail
