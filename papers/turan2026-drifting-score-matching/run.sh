@@ -2,7 +2,7 @@
 # Regenerates every figure of the recipe from scratch, with pinned seeds.
 #   run.sh [--quick] [BUILD_DIR] [OUT_DIR]
 # --quick uses N = M = 1000 particles in 1-D and 32^2 in 2-D and skips the
-# canonical 6-mode runs (about 4 minutes on 2 cores instead of about 20); the
+# canonical 6-mode runs (about 2 minutes on 2 cores instead of about 11); the
 # claims in README.md are for the full run.
 set -euo pipefail
 quick=0
