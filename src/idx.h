@@ -1,0 +1,29 @@
+/* idx: the IDX files of MNIST and Fashion-MNIST, plain or gzip-compressed
+ * (zlib reads both).  Every header is checked: magic, rank, dimensions, and
+ * that the payload is exactly count x rows x cols bytes. */
+#ifndef DL_IDX_H
+#define DL_IDX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    size_t count;
+    int rows, cols;
+    uint8_t *pixels; /* count x rows x cols, row-major, 0 = background */
+    uint8_t *labels; /* count, or NULL when read without labels */
+} dl_image_set;
+
+/* images: magic 0x00000803 (ubyte, rank 3); labels: 0x00000801 (rank 1),
+ * values 0..9, the same count as the images.  labels_path may be NULL. */
+int dl_idx_read(const char *images_path, const char *labels_path, dl_image_set *set);
+
+/* DIR/train-images-idx3-ubyte.gz and friends; split is "train" or "t10k". */
+int dl_idx_read_split(const char *dir, const char *split, dl_image_set *set);
+
+/* Writes an IDX pair (gzip when the name ends in .gz), atomically. */
+int dl_idx_write(const char *images_path, const char *labels_path, const dl_image_set *set);
+
+void dl_image_set_free(dl_image_set *set);
+
+#endif

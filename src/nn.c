@@ -1,0 +1,412 @@
+#include "nn.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <cblas.h>
+
+/* ---------------- dense ---------------- */
+
+void nn_linear_forward(float *out, const float *inp, const float *weight, const float *bias,
+                       int B, int C, int OC)
+{
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, OC, C, 1.0f, inp, C, weight, C, 0.0f,
+                out, OC);
+    if (bias)
+        for (int b = 0; b < B; b++)
+            for (int o = 0; o < OC; o++)
+                out[(size_t)b * OC + o] += bias[o];
+}
+
+void nn_linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                        const float *inp, const float *weight, int B, int C, int OC)
+{
+    if (dinp)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, C, OC, 1.0f, dout, OC, weight,
+                    C, 1.0f, dinp, C);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, B, 1.0f, dout, OC, inp, C, 1.0f,
+                dweight, C);
+    if (dbias)
+        for (int o = 0; o < OC; o++) {
+            float s = 0;
+            for (int b = 0; b < B; b++)
+                s += dout[(size_t)b * OC + o];
+            dbias[o] += s;
+        }
+}
+
+/* ---------------- convolution ---------------- */
+
+void nn_conv2d_setup(nn_conv2d_shape *s, int C, int H, int W, int OC, int K, int stride, int pad)
+{
+    s->C = C, s->H = H, s->W = W, s->OC = OC, s->K = K, s->stride = stride, s->pad = pad;
+    s->OH = (H + 2 * pad - K) / stride + 1;
+    s->OW = (W + 2 * pad - K) / stride + 1;
+}
+
+static int is_pointwise(const nn_conv2d_shape *s)
+{
+    return s->K == 1 && s->stride == 1 && s->pad == 0;
+}
+
+size_t nn_conv2d_scratch(const nn_conv2d_shape *s, int B)
+{
+    return (size_t)s->C * s->K * s->K * B * s->OH * s->OW;
+}
+
+/* cols (C*K*K, B*OH*OW) from inp (C,B,H,W) */
+static void im2col(float *cols, const float *inp, const nn_conv2d_shape *s, int B)
+{
+    const int K = s->K, P = s->OH * s->OW;
+    const size_t BP = (size_t)B * P;
+#pragma omp parallel for schedule(static)
+    for (int r = 0; r < s->C * K * K; r++) {
+        int c = r / (K * K), kh = (r / K) % K, kw = r % K;
+        float *row = cols + (size_t)r * BP;
+        for (int b = 0; b < B; b++) {
+            const float *plane = inp + ((size_t)c * B + b) * s->H * s->W;
+            for (int oh = 0; oh < s->OH; oh++) {
+                int ih = oh * s->stride - s->pad + kh;
+                float *dst = row + (size_t)b * P + (size_t)oh * s->OW;
+                if (ih < 0 || ih >= s->H) {
+                    memset(dst, 0, sizeof(float) * s->OW);
+                    continue;
+                }
+                for (int ow = 0; ow < s->OW; ow++) {
+                    int iw = ow * s->stride - s->pad + kw;
+                    dst[ow] = iw >= 0 && iw < s->W ? plane[ih * s->W + iw] : 0.0f;
+                }
+            }
+        }
+    }
+}
+
+/* dinp (C,B,H,W) += scatter of dcols; one thread per input channel */
+static void col2im_add(float *dinp, const float *dcols, const nn_conv2d_shape *s, int B)
+{
+    const int K = s->K, P = s->OH * s->OW;
+    const size_t BP = (size_t)B * P;
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < s->C; c++)
+        for (int kh = 0; kh < K; kh++)
+            for (int kw = 0; kw < K; kw++) {
+                const float *row = dcols + ((size_t)(c * K + kh) * K + kw) * BP;
+                for (int b = 0; b < B; b++) {
+                    float *plane = dinp + ((size_t)c * B + b) * s->H * s->W;
+                    for (int oh = 0; oh < s->OH; oh++) {
+                        int ih = oh * s->stride - s->pad + kh;
+                        if (ih < 0 || ih >= s->H)
+                            continue;
+                        const float *src = row + (size_t)b * P + (size_t)oh * s->OW;
+                        for (int ow = 0; ow < s->OW; ow++) {
+                            int iw = ow * s->stride - s->pad + kw;
+                            if (iw >= 0 && iw < s->W)
+                                plane[ih * s->W + iw] += src[ow];
+                        }
+                    }
+                }
+            }
+}
+
+void nn_conv2d_forward(float *out, float *scratch, const float *inp, const float *weight,
+                       const float *bias, const nn_conv2d_shape *s, int B)
+{
+    const int CKK = s->C * s->K * s->K;
+    const int BP = B * s->OH * s->OW;
+    const float *cols = inp;
+    if (!is_pointwise(s)) {
+        im2col(scratch, inp, s, B);
+        cols = scratch;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->OC, BP, CKK, 1.0f, weight, CKK, cols,
+                BP, 0.0f, out, BP);
+    if (bias)
+#pragma omp parallel for schedule(static)
+        for (int o = 0; o < s->OC; o++)
+            for (int i = 0; i < BP; i++)
+                out[(size_t)o * BP + i] += bias[o];
+}
+
+void nn_conv2d_backward(float *dinp, float *dweight, float *dbias, float *scratch,
+                        const float *dout, const float *inp, const float *weight,
+                        const nn_conv2d_shape *s, int B)
+{
+    const int CKK = s->C * s->K * s->K;
+    const int BP = B * s->OH * s->OW;
+    const float *cols = inp;
+    if (!is_pointwise(s)) {
+        im2col(scratch, inp, s, B);
+        cols = scratch;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->OC, CKK, BP, 1.0f, dout, BP, cols, BP,
+                1.0f, dweight, CKK);
+    if (dbias)
+#pragma omp parallel for schedule(static)
+        for (int o = 0; o < s->OC; o++) {
+            float sum = 0;
+            for (int i = 0; i < BP; i++)
+                sum += dout[(size_t)o * BP + i];
+            dbias[o] += sum;
+        }
+    if (!dinp)
+        return;
+    if (is_pointwise(s)) {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, CKK, BP, s->OC, 1.0f, weight, CKK,
+                    dout, BP, 1.0f, dinp, BP);
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, CKK, BP, s->OC, 1.0f, weight, CKK, dout,
+                BP, 0.0f, scratch, BP);
+    col2im_add(dinp, scratch, s, B);
+}
+
+/* ---------------- resampling ---------------- */
+
+void nn_upsample2x_forward(float *out, const float *inp, int N, int H, int W)
+{
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++)
+        for (int i = 0; i < 2 * H; i++)
+            for (int j = 0; j < 2 * W; j++)
+                out[((size_t)n * 2 * H + i) * 2 * W + j] = inp[((size_t)n * H + i / 2) * W + j / 2];
+}
+
+void nn_upsample2x_backward(float *dinp, const float *dout, int N, int H, int W)
+{
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++)
+        for (int i = 0; i < H; i++)
+            for (int j = 0; j < W; j++) {
+                const float *d = dout + ((size_t)n * 2 * H + 2 * i) * 2 * W + 2 * j;
+                dinp[((size_t)n * H + i) * W + j] += d[0] + d[1] + d[2 * W] + d[2 * W + 1];
+            }
+}
+
+void nn_avgpool_forward(float *out, const float *inp, int N, int H, int W, int k)
+{
+    const int OH = H / k, OW = W / k;
+    const float scale = 1.0f / (float)(k * k);
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++)
+        for (int i = 0; i < OH; i++)
+            for (int j = 0; j < OW; j++) {
+                float s = 0;
+                for (int a = 0; a < k; a++)
+                    for (int b = 0; b < k; b++)
+                        s += inp[((size_t)n * H + i * k + a) * W + j * k + b];
+                out[((size_t)n * OH + i) * OW + j] = s * scale;
+            }
+}
+
+void nn_avgpool_backward(float *dinp, const float *dout, int N, int H, int W, int k)
+{
+    const int OH = H / k, OW = W / k;
+    const float scale = 1.0f / (float)(k * k);
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++)
+        for (int i = 0; i < OH; i++)
+            for (int j = 0; j < OW; j++) {
+                float g = dout[((size_t)n * OH + i) * OW + j] * scale;
+                for (int a = 0; a < k; a++)
+                    for (int b = 0; b < k; b++)
+                        dinp[((size_t)n * H + i * k + a) * W + j * k + b] += g;
+            }
+}
+
+/* ---------------- elementwise ---------------- */
+
+void nn_relu_forward(float *out, const float *inp, size_t n)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++)
+        out[i] = inp[i] > 0 ? inp[i] : 0.0f;
+}
+
+void nn_relu_backward(float *dinp, const float *dout, const float *inp, size_t n)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++)
+        dinp[i] += inp[i] > 0 ? dout[i] : 0.0f;
+}
+
+void nn_silu_forward(float *out, const float *inp, size_t n)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++)
+        out[i] = inp[i] / (1.0f + expf(-inp[i]));
+}
+
+void nn_silu_backward(float *dinp, const float *dout, const float *inp, size_t n)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        float sg = 1.0f / (1.0f + expf(-inp[i]));
+        dinp[i] += dout[i] * sg * (1.0f + inp[i] * (1.0f - sg));
+    }
+}
+
+void nn_tanh_forward(float *out, const float *inp, size_t n)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++)
+        out[i] = tanhf(inp[i]);
+}
+
+void nn_tanh_backward(float *dinp, const float *dout, const float *out, size_t n)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++)
+        dinp[i] += dout[i] * (1.0f - out[i] * out[i]);
+}
+
+void nn_sigmoid_forward(float *out, const float *inp, size_t n)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++)
+        out[i] = 1.0f / (1.0f + expf(-inp[i]));
+}
+
+void nn_sigmoid_backward(float *dinp, const float *dout, const float *out, size_t n)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++)
+        dinp[i] += dout[i] * out[i] * (1.0f - out[i]);
+}
+
+void nn_add_forward(float *out, const float *a, const float *b, size_t n)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++)
+        out[i] = a[i] + b[i];
+}
+
+void nn_add_backward(float *da, float *db, const float *dout, size_t n)
+{
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        da[i] += dout[i];
+        db[i] += dout[i];
+    }
+}
+
+/* ---------------- group normalisation ---------------- */
+
+#define GN_EPS 1e-5f
+
+void nn_groupnorm_forward(float *out, float *mean, float *rstd, const float *inp,
+                          const float *gamma, const float *beta, int C, int B, int HW, int G)
+{
+    const int CG = C / G;
+#pragma omp parallel for schedule(static)
+    for (int bg = 0; bg < B * G; bg++) {
+        int b = bg / G, g = bg % G;
+        double s = 0, s2 = 0; /* double: HW*CG terms of similar size */
+        for (int c = g * CG; c < (g + 1) * CG; c++) {
+            const float *x = inp + ((size_t)c * B + b) * HW;
+            for (int p = 0; p < HW; p++)
+                s += x[p], s2 += (double)x[p] * x[p];
+        }
+        double n = (double)CG * HW, m = s / n, var = s2 / n - m * m;
+        float rs = (float)(1.0 / sqrt((var > 0 ? var : 0) + GN_EPS));
+        mean[bg] = (float)m;
+        rstd[bg] = rs;
+        for (int c = g * CG; c < (g + 1) * CG; c++) {
+            const float *x = inp + ((size_t)c * B + b) * HW;
+            float *y = out + ((size_t)c * B + b) * HW;
+            for (int p = 0; p < HW; p++)
+                y[p] = (x[p] - (float)m) * rs * gamma[c] + beta[c];
+        }
+    }
+}
+
+void nn_groupnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout,
+                           const float *inp, const float *mean, const float *rstd,
+                           const float *gamma, int C, int B, int HW, int G)
+{
+    const int CG = C / G;
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++) {
+        float dg = 0, db = 0;
+        for (int b = 0; b < B; b++) {
+            int bg = b * G + c / CG;
+            const float *x = inp + ((size_t)c * B + b) * HW, *dy = dout + ((size_t)c * B + b) * HW;
+            for (int p = 0; p < HW; p++) {
+                dg += dy[p] * (x[p] - mean[bg]) * rstd[bg];
+                db += dy[p];
+            }
+        }
+        dgamma[c] += dg;
+        dbeta[c] += db;
+    }
+#pragma omp parallel for schedule(static)
+    for (int bg = 0; bg < B * G; bg++) {
+        int b = bg / G, g = bg % G;
+        double sum_dxhat = 0, sum_dxhat_xhat = 0;
+        for (int c = g * CG; c < (g + 1) * CG; c++) {
+            const float *x = inp + ((size_t)c * B + b) * HW, *dy = dout + ((size_t)c * B + b) * HW;
+            for (int p = 0; p < HW; p++) {
+                double dxhat = (double)dy[p] * gamma[c];
+                sum_dxhat += dxhat;
+                sum_dxhat_xhat += dxhat * (x[p] - mean[bg]) * rstd[bg];
+            }
+        }
+        double n = (double)CG * HW;
+        float m1 = (float)(sum_dxhat / n), m2 = (float)(sum_dxhat_xhat / n);
+        for (int c = g * CG; c < (g + 1) * CG; c++) {
+            const float *x = inp + ((size_t)c * B + b) * HW, *dy = dout + ((size_t)c * B + b) * HW;
+            float *dx = dinp + ((size_t)c * B + b) * HW;
+            for (int p = 0; p < HW; p++) {
+                float xhat = (x[p] - mean[bg]) * rstd[bg];
+                dx[p] += rstd[bg] * (dy[p] * gamma[c] - m1 - xhat * m2);
+            }
+        }
+    }
+}
+
+/* ---------------- layout ---------------- */
+
+void nn_cbp_to_bcp(float *out, const float *inp, int C, int B, int P)
+{
+#pragma omp parallel for schedule(static)
+    for (int b = 0; b < B; b++)
+        for (int c = 0; c < C; c++)
+            memcpy(out + ((size_t)b * C + c) * P, inp + ((size_t)c * B + b) * P, sizeof(float) * P);
+}
+
+void nn_bcp_to_cbp(float *out, const float *inp, int C, int B, int P)
+{
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++)
+        for (int b = 0; b < B; b++)
+            memcpy(out + ((size_t)c * B + b) * P, inp + ((size_t)b * C + c) * P, sizeof(float) * P);
+}
+
+/* ---------------- loss ---------------- */
+
+float nn_softmax_xent_forward(float *probs, const float *logits, const unsigned char *labels,
+                              int B, int K)
+{
+    double loss = 0;
+    for (int b = 0; b < B; b++) {
+        const float *z = logits + (size_t)b * K;
+        float *p = probs + (size_t)b * K;
+        float zmax = z[0];
+        for (int k = 1; k < K; k++)
+            zmax = z[k] > zmax ? z[k] : zmax;
+        double sum = 0;
+        for (int k = 0; k < K; k++)
+            sum += (p[k] = expf(z[k] - zmax));
+        for (int k = 0; k < K; k++)
+            p[k] = (float)(p[k] / sum);
+        loss -= log(p[labels[b]] > 1e-30f ? p[labels[b]] : 1e-30f);
+    }
+    return (float)(loss / B);
+}
+
+void nn_softmax_xent_backward(float *dlogits, const float *probs, const unsigned char *labels,
+                              int B, int K)
+{
+    for (int b = 0; b < B; b++)
+        for (int k = 0; k < K; k++)
+            dlogits[(size_t)b * K + k] += (probs[(size_t)b * K + k] - (k == labels[b])) / B;
+}
