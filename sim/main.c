@@ -23,6 +23,7 @@ static const command commands[] = {
     {"sim", cmd_sim, "simulate particles moving by the drift field V_{p,q}"},
     {"spectrum", cmd_spectrum, "Fourier spectrum of a torus run, decay rate per mode, theory beside"},
     {"theory", cmd_theory, "linear theory: gamma(k), annealed amplitudes, damping times T_eps(K)"},
+    {"classify", cmd_classify, "train / test the Fashion-MNIST evaluation classifier"},
     {"version", cmd_version, "print the driftlab version and the library versions"},
     {"help", cmd_help, "this overview"},
 };

@@ -1,0 +1,270 @@
+/* driftlab classify train|test: the evaluation classifier on Fashion-MNIST. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_randist.h>
+
+#include "checkpoint.h"
+#include "classifier.h"
+#include "cli.h"
+#include "commands.h"
+#include "dist.h"
+#include "dl_error.h"
+#include "idx.h"
+#include "optim.h"
+
+#define DEFAULT_DATA "/usr/share/datasets/fashion-mnist"
+
+typedef struct {
+    const char *data, *out, *model, *resume;
+    int epochs, batch, quiet, limit;
+    double lr, time_budget_min;
+    unsigned long seed;
+    dl_classifier_arch arch;
+} classify_options;
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+            "usage: driftlab classify train [options]   train the evaluation CNN\n"
+            "       driftlab classify test --model CKPT [--data DIR]\n\n"
+            "train options:\n"
+            "  --data DIR          IDX files (default " DEFAULT_DATA ")\n"
+            "  --out FILE          checkpoint to write (default classifier.ckpt)\n"
+            "  --epochs N          passes over the training split (default 5)\n"
+            "  --batch N           images per step (default 128)\n"
+            "  --lr X              peak AdamW learning rate (default 2e-3; warmup 200 steps, cosine)\n"
+            "  --time-budget MIN   stop training after MIN minutes (default: none)\n"
+            "  --limit N           train on the first N training images only\n"
+            "  --resume CKPT       continue from a checkpoint of this command\n"
+            "  --seed N            (default 1)\n"
+            "  --width C1,C2,C3,FC channel and feature widths (default 32,64,128,128)\n"
+            "  --quiet             no progress line\n"
+            "The test split is used only to report accuracy.\n");
+}
+
+static int parse_args(int argc, char **argv, classify_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->data = DEFAULT_DATA;
+    o->out = "classifier.ckpt";
+    o->epochs = 5;
+    o->batch = 128;
+    o->lr = 2e-3;
+    o->seed = 1;
+    o->arch = (dl_classifier_arch){32, 64, 128, 128};
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        long lv;
+        if (!strcmp(a, "--quiet")) {
+            o->quiet = 1;
+            continue;
+        }
+        if (strncmp(a, "--", 2))
+            return dl_error(DL_EINVAL, "unexpected argument '%s'", a);
+        if (!v)
+            return dl_error(DL_EINVAL, "option '%s' needs a value", a);
+        i++;
+        int st = DL_OK;
+        if (!strcmp(a, "--data"))
+            o->data = v;
+        else if (!strcmp(a, "--out"))
+            o->out = v;
+        else if (!strcmp(a, "--model"))
+            o->model = v;
+        else if (!strcmp(a, "--resume"))
+            o->resume = v;
+        else if (!strcmp(a, "--epochs")) {
+            if (!(st = cli_parse_long("epochs", v, &lv)) && (lv < 1 || lv > 1000))
+                st = dl_error(DL_EINVAL, "--epochs must be in 1..1000");
+            o->epochs = (int)lv;
+        } else if (!strcmp(a, "--batch")) {
+            if (!(st = cli_parse_long("batch", v, &lv)) && (lv < 1 || lv > 4096))
+                st = dl_error(DL_EINVAL, "--batch must be in 1..4096");
+            o->batch = (int)lv;
+        } else if (!strcmp(a, "--limit")) {
+            if (!(st = cli_parse_long("limit", v, &lv)) && lv < 1)
+                st = dl_error(DL_EINVAL, "--limit must be positive");
+            o->limit = (int)lv;
+        } else if (!strcmp(a, "--seed")) {
+            if (!(st = cli_parse_long("seed", v, &lv)) && lv < 0)
+                st = dl_error(DL_EINVAL, "--seed must be non-negative");
+            o->seed = (unsigned long)lv;
+        } else if (!strcmp(a, "--lr")) {
+            if (!(st = cli_parse_double("lr", v, &o->lr)) && !(o->lr > 0))
+                st = dl_error(DL_EINVAL, "--lr must be positive");
+        } else if (!strcmp(a, "--time-budget")) {
+            if (!(st = cli_parse_double("time-budget", v, &o->time_budget_min)) &&
+                !(o->time_budget_min > 0))
+                st = dl_error(DL_EINVAL, "--time-budget must be positive (minutes)");
+        } else if (!strcmp(a, "--width")) {
+            dl_classifier_arch w;
+            char tail;
+            if (sscanf(v, "%d,%d,%d,%d%c", &w.c1, &w.c2, &w.c3, &w.fc, &tail) != 4 || w.c1 < 1 ||
+                w.c2 < 1 || w.c3 < 1 || w.fc < 1 || w.c1 > 1024 || w.c2 > 1024 || w.c3 > 1024 ||
+                w.fc > 4096)
+                st = dl_error(DL_EINVAL, "--width needs four positive integers C1,C2,C3,FC, got '%s'", v);
+            o->arch = w;
+        } else
+            st = dl_error(DL_EINVAL, "unknown option '%s' (see driftlab classify --help)", a);
+        if (st)
+            return st;
+    }
+    return DL_OK;
+}
+
+static int train(const classify_options *o, int argc, char **argv)
+{
+    dl_image_set train_set = {0}, test_set = {0};
+    dl_classifier *c = NULL;
+    dl_adamw *opt = NULL;
+    gsl_rng *rng = NULL;
+    size_t *order = NULL;
+    float *x = NULL;
+    unsigned char *labels = NULL, *pix = NULL, *flip = NULL;
+    int st;
+    if ((st = dl_idx_read_split(o->data, "train", &train_set)) ||
+        (st = dl_idx_read_split(o->data, "t10k", &test_set)))
+        goto done;
+    if (train_set.rows != 28 || train_set.cols != 28 || test_set.rows != 28 || test_set.cols != 28) {
+        st = dl_error(DL_EFORMAT, "the classifier needs 28x28 images, '%s' has %dx%d", o->data,
+                      train_set.rows, train_set.cols);
+        goto done;
+    }
+    size_t n_train = o->limit && (size_t)o->limit < train_set.count ? (size_t)o->limit : train_set.count;
+    const int B = o->batch;
+    long steps_per_epoch = (long)(n_train / (size_t)B);
+    if (steps_per_epoch < 1) {
+        st = dl_error(DL_EINVAL, "batch %d is larger than the %zu training images", B, n_train);
+        goto done;
+    }
+    long total = steps_per_epoch * o->epochs;
+    if ((st = dl_classifier_create(&c, &o->arch, B)))
+        goto done;
+    rng = dl_rng_create(o->seed);
+    dl_classifier_init(c, rng);
+    dl_adamw_config cfg = {.lr = (float)o->lr, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
+                           .weight_decay = 1e-4f, .warmup_steps = 200, .total_steps = total,
+                           .clip_norm = 5.0f, .ema_decay = 0.999f};
+    if ((st = dl_adamw_create(&opt, c->n_params, &cfg, c->params)))
+        goto done;
+    char arch[128];
+    dl_classifier_arch_string(&o->arch, arch, sizeof arch);
+    long step = 0;
+    if (o->resume && (st = dl_checkpoint_read(o->resume, arch, &step, c->params, c->n_params, opt, rng)))
+        goto done;
+    order = malloc(n_train * sizeof *order);
+    x = malloc((size_t)B * DL_IMAGE_PIXELS * sizeof(float));
+    pix = malloc((size_t)B * DL_IMAGE_PIXELS);
+    labels = malloc((size_t)B);
+    flip = malloc((size_t)B);
+    if (!order || !x || !pix || !labels || !flip) {
+        st = dl_error(DL_ENOMEM, "out of memory");
+        goto done;
+    }
+    dl_provenance prov = {cli_command_line(argc + 1, argv - 1), o->seed};
+    cli_progress progress;
+    cli_progress_start(&progress, o->quiet);
+    double t0 = cli_wall_seconds(), loss_avg = NAN;
+    long epoch_of_order = -1;
+    for (; step < total; step++) {
+        if (o->time_budget_min > 0 && cli_wall_seconds() - t0 > 60 * o->time_budget_min)
+            break;
+        /* Batches depend only on (seed, step), so a resumed run sees the same data. */
+        long epoch = step / steps_per_epoch, in_epoch = step % steps_per_epoch;
+        if (epoch != epoch_of_order) {
+            gsl_rng *er = dl_rng_create(o->seed * 1000003ul + (unsigned long)epoch + 1);
+            for (size_t i = 0; i < n_train; i++)
+                order[i] = i;
+            gsl_ran_shuffle(er, order, n_train, sizeof *order);
+            gsl_rng_free(er);
+            epoch_of_order = epoch;
+        }
+        gsl_rng *fr = dl_rng_create(o->seed * 7919ul + (unsigned long)step + 1);
+        for (int b = 0; b < B; b++) {
+            size_t idx = order[(size_t)in_epoch * B + b];
+            memcpy(pix + (size_t)b * DL_IMAGE_PIXELS, train_set.pixels + idx * DL_IMAGE_PIXELS,
+                   DL_IMAGE_PIXELS);
+            labels[b] = train_set.labels[idx];
+            flip[b] = (unsigned char)gsl_rng_uniform_int(fr, 2);
+        }
+        gsl_rng_free(fr);
+        dl_classifier_prepare(x, pix, B, flip);
+        dl_classifier_forward(c, x, B);
+        float loss = dl_classifier_backward(c, x, labels, B);
+        float norm = dl_adamw_step(opt, c->params, c->grads);
+        if (!isfinite(loss) || !isfinite(norm)) {
+            st = dl_error(DL_ENUMERIC, "training diverged at step %ld (loss %g, gradient norm %g)",
+                          step, loss, norm);
+            goto done;
+        }
+        loss_avg = isnan(loss_avg) ? loss : 0.98 * loss_avg + 0.02 * loss;
+        char detail[96];
+        double el = cli_wall_seconds() - t0;
+        snprintf(detail, sizeof detail, "epoch %ld  loss %.4f  %.0f img/s", epoch + 1, loss_avg,
+                 (step + 1) * (double)B / (el > 0 ? el : 1e-9));
+        cli_progress_update(&progress, (size_t)step + 1, (size_t)total, detail);
+    }
+    cli_progress_finish(&progress);
+    double seconds = cli_wall_seconds() - t0;
+    if ((st = dl_checkpoint_write(o->out, arch, step, c->params, c->n_params, opt, rng, &prov)))
+        goto done;
+    /* evaluate the EMA weights on the test split */
+    memcpy(c->params, opt->ema, c->n_params * sizeof(float));
+    double acc;
+    if ((st = dl_classifier_run(c, test_set.pixels, test_set.count, test_set.labels, &acc, NULL, NULL)))
+        goto done;
+    printf("trained %ld steps (%ld images) in %.1f s, %.0f images/s; test accuracy %.2f%% on %zu "
+           "images; wrote %s\n",
+           step, step * B, seconds, step * B / (seconds > 0 ? seconds : 1e-9), 100 * acc,
+           test_set.count, o->out);
+done:
+    dl_image_set_free(&train_set);
+    dl_image_set_free(&test_set);
+    dl_classifier_destroy(c);
+    dl_adamw_destroy(opt);
+    if (rng)
+        gsl_rng_free(rng);
+    free(order), free(x), free(pix), free(labels), free(flip);
+    return st;
+}
+
+static int test(const classify_options *o)
+{
+    if (!o->model)
+        return dl_error(DL_EINVAL, "classify test needs --model CKPT");
+    dl_image_set test_set = {0};
+    dl_classifier *c = NULL;
+    int st = dl_idx_read_split(o->data, "t10k", &test_set);
+    if (!st)
+        st = dl_classifier_load(o->model, &c, 500);
+    double acc;
+    if (!st)
+        st = dl_classifier_run(c, test_set.pixels, test_set.count, test_set.labels, &acc, NULL, NULL);
+    if (!st)
+        printf("test accuracy %.2f%% on %zu images (%s)\n", 100 * acc, test_set.count, o->model);
+    dl_classifier_destroy(c);
+    dl_image_set_free(&test_set);
+    return st;
+}
+
+int cmd_classify(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2;
+    }
+    classify_options o;
+    int st = parse_args(argc, argv, &o);
+    if (!st) {
+        if (!strcmp(argv[1], "train"))
+            st = train(&o, argc, argv);
+        else if (!strcmp(argv[1], "test"))
+            st = test(&o);
+        else
+            st = dl_error(DL_EINVAL, "unknown classify action '%s' (train or test)", argv[1]);
+    }
+    return st ? cli_fail("classify") : 0;
+}
