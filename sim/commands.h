@@ -6,5 +6,6 @@ int cmd_sim(int argc, char **argv);   /* sim/cmd_sim.c */
 int cmd_spectrum(int argc, char **argv); /* analysis/cmd_spectrum.c */
 int cmd_theory(int argc, char **argv);   /* analysis/cmd_theory.c */
 int cmd_classify(int argc, char **argv); /* analysis/cmd_classify.c */
+int cmd_eval(int argc, char **argv);     /* analysis/cmd_eval.c */
 
 #endif

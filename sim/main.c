@@ -24,6 +24,7 @@ static const command commands[] = {
     {"spectrum", cmd_spectrum, "Fourier spectrum of a torus run, decay rate per mode, theory beside"},
     {"theory", cmd_theory, "linear theory: gamma(k), annealed amplitudes, damping times T_eps(K)"},
     {"classify", cmd_classify, "train / test the Fashion-MNIST evaluation classifier"},
+    {"eval", cmd_eval, "FD-FMNIST, KID, precision/recall, class and memorisation figures of images"},
     {"version", cmd_version, "print the driftlab version and the library versions"},
     {"help", cmd_help, "this overview"},
 };
