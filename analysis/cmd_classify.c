@@ -33,14 +33,14 @@ static void usage(FILE *fp)
             "train options:\n"
             "  --data DIR          IDX files (default " DEFAULT_DATA ")\n"
             "  --out FILE          checkpoint to write (default classifier.ckpt)\n"
-            "  --epochs N          passes over the training split (default 5)\n"
+            "  --epochs N          passes over the training split (default 4)\n"
             "  --batch N           images per step (default 128)\n"
             "  --lr X              peak AdamW learning rate (default 2e-3; warmup 200 steps, cosine)\n"
             "  --time-budget MIN   stop training after MIN minutes (default: none)\n"
             "  --limit N           train on the first N training images only\n"
             "  --resume CKPT       continue from a checkpoint of this command\n"
             "  --seed N            (default 1)\n"
-            "  --width C1,C2,C3,FC channel and feature widths (default 32,64,128,128)\n"
+            "  --width C1,C2,C3,FC channel and feature widths (default 32,64,64,128)\n"
             "  --quiet             no progress line\n"
             "The test split is used only to report accuracy.\n");
 }
@@ -50,11 +50,11 @@ static int parse_args(int argc, char **argv, classify_options *o)
     memset(o, 0, sizeof *o);
     o->data = DEFAULT_DATA;
     o->out = "classifier.ckpt";
-    o->epochs = 5;
+    o->epochs = 4;
     o->batch = 128;
     o->lr = 2e-3;
     o->seed = 1;
-    o->arch = (dl_classifier_arch){32, 64, 128, 128};
+    o->arch = (dl_classifier_arch){32, 64, 64, 128};
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         long lv;
