@@ -284,9 +284,9 @@ int cmd_eval(int argc, char **argv)
         label_acc = (double)hit / n;
         label_acc_real = (double)hit_r / n;
         ent_g = ent_r = div_ratio = div_ratio_real = 0;
-        int classes = 0;
         float *buf_g = malloc(n * d * sizeof(float)), *buf_t = malloc(n * d * sizeof(float)),
               *buf_r = malloc(n * d * sizeof(float));
+        int classes_g = 0, classes_r = 0;
         for (int c = 0; buf_g && buf_t && buf_r && c < DL_CLASSES; c++) {
             size_t ng = 0, nt = 0, nr = 0;
             for (size_t i = 0; i < n && ng < 500; i++)
@@ -298,23 +298,29 @@ int cmd_eval(int argc, char **argv)
             for (size_t i = 0; i < n && nr < 500; i++)
                 if (rlab[i] == c)
                     memcpy(buf_r + nr++ * d, fr + i * d, d * sizeof(float));
-            if (ng < 2 || nt < 2 || nr < 2)
+            if (nt < 2)
                 continue;
             double dt = dl_mean_pairwise_distance(buf_t, nt, d);
-            double ratio = dl_mean_pairwise_distance(buf_g, ng, d) / dt;
-            div_ratio += ratio;
-            div_ratio_real += dl_mean_pairwise_distance(buf_r, nr, d) / dt;
-            if (ratio < worst_div)
-                worst_div = ratio, worst_class = c;
-            ent_g += entropy_bits(counts[c], DL_CLASSES);
-            ent_r += entropy_bits(counts_r[c], DL_CLASSES);
-            classes++;
+            /* the floor over every class the real sets hold, independent of the generator */
+            if (nr >= 2) {
+                div_ratio_real += dl_mean_pairwise_distance(buf_r, nr, d) / dt;
+                ent_r += entropy_bits(counts_r[c], DL_CLASSES);
+                classes_r++;
+            }
+            if (ng >= 2) {
+                double ratio = dl_mean_pairwise_distance(buf_g, ng, d) / dt;
+                div_ratio += ratio;
+                ent_g += entropy_bits(counts[c], DL_CLASSES);
+                if (ratio < worst_div)
+                    worst_div = ratio, worst_class = c;
+                classes_g++;
+            }
         }
         free(buf_g), free(buf_t), free(buf_r);
-        if (classes) {
-            div_ratio /= classes, div_ratio_real /= classes;
-            ent_g /= classes, ent_r /= classes;
-        }
+        div_ratio = classes_g ? div_ratio / classes_g : NAN;
+        ent_g = classes_g ? ent_g / classes_g : NAN;
+        div_ratio_real = classes_r ? div_ratio_real / classes_r : NAN;
+        ent_r = classes_r ? ent_r / classes_r : NAN;
     }
     free(predt);
 
