@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One bad-input case: the command must exit non-zero, print exactly one line on
 # stderr, and leave no output behind.
-#   bad_input.sh DRIFTLAB sim|spectrum CASE
+#   bad_input.sh DRIFTLAB sim|spectrum|classify|eval CASE
 set -u
 driftlab=$1
 command=$2
@@ -56,10 +56,25 @@ case "$command:$case_name" in
     make_run "${torus[@]}"; f=$(ls "$work"/r/snapshots/*.dlsnap | tail -n 1)
     head -c 100 "$f" > "$f.x"; mv "$f.x" "$f"; run="$work/r" ;;
   spectrum:bad_option)  make_run "${torus[@]}"; run="$work/r"; args=(--grid 7) ;;
+  classify:data_missing)  args=(train --data "$work/nodata" --out "$out") ;;
+  classify:bad_width)     args=(train --width 32,64 --out "$out") ;;
+  classify:bad_epochs)    args=(train --epochs 0 --out "$out") ;;
+  classify:unknown_action) args=(fit --out "$out") ;;
+  classify:model_corrupt) printf 'DLCKPT\r\ngarbage' > "$work/m.ckpt"; args=(test --model "$work/m.ckpt") ;;
+  eval:model_missing)     : > "$work/i.idx"; args=(--model "$work/none.ckpt" --images "$work/i.idx" --out "$out") ;;
+  eval:images_truncated)
+    printf '\x00\x00\x08\x03\x00\x00\x00\x02\x00\x00\x00\x1c\x00\x00\x00\x1c' > "$work/t.idx"
+    head -c 100 /dev/zero >> "$work/t.idx"
+    args=(--model "$work/none.ckpt" --images "$work/t.idx" --out "$out") ;;
+  eval:images_wrong_magic) printf 'not an idx file at all' > "$work/w.idx"; args=(--model "$work/none.ckpt" --images "$work/w.idx" --out "$out") ;;
+  eval:unknown_option)    args=(--model m --images i --frobnicate 1 --out "$out") ;;
+  eval:make_unknown)      args=(--make blur --images "$out/x.idx") ;;
   *) echo "unknown case $command:$case_name"; exit 2 ;;
 esac
 if [ "$command" = sim ]; then
   args+=(--out "$out")
+elif [ "$command" != spectrum ]; then
+  : # classify and eval cases name their outputs inside $out themselves
 else
   args=("$run" ${args[@]+"${args[@]}"})
   must_not_exist=("$run/spectrum.dat" "$run/rates.dat" "$run/heatmap.mat" "$run/tconv.dat")
