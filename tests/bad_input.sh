@@ -61,7 +61,10 @@ case "$command:$case_name" in
   classify:bad_epochs)    args=(train --epochs 0 --out "$out") ;;
   classify:unknown_action) args=(fit --out "$out") ;;
   classify:model_corrupt) printf 'DLCKPT\r\ngarbage' > "$work/m.ckpt"; args=(test --model "$work/m.ckpt") ;;
-  eval:model_missing)     : > "$work/i.idx"; args=(--model "$work/none.ckpt" --images "$work/i.idx" --out "$out") ;;
+  eval:model_missing)
+    printf '\x00\x00\x08\x03\x00\x00\x00\x01\x00\x00\x00\x1c\x00\x00\x00\x1c' > "$work/i.idx"
+    head -c 784 /dev/zero >> "$work/i.idx"
+    args=(--model "$work/none.ckpt" --images "$work/i.idx" --out "$out") ;;
   eval:images_truncated)
     printf '\x00\x00\x08\x03\x00\x00\x00\x02\x00\x00\x00\x1c\x00\x00\x00\x1c' > "$work/t.idx"
     head -c 100 /dev/zero >> "$work/t.idx"
