@@ -1,0 +1,44 @@
+/* drift_field: the practical drift of Deng et al. (2026) for training a
+ * generator, on one feature map of one class.
+ *
+ * Generated features X (N x D) are pulled toward positives Y (M x D) and
+ * pushed from each other:
+ *   1. L2 distances (not squared) from every x_i to every y_j and x_k, the
+ *      x_i-x_i pair masked; scale = their mean; distances and coordinates are
+ *      divided by it.
+ *   2. For each temperature tau: logits -d/tau (Laplacian, the default) or
+ *      -d^2/tau (Gaussian) over the columns [Y | X]; the affinity is
+ *      sqrt(row softmax * column softmax) (two-sided, default), the row
+ *      softmax alone (rows) or exp(logits) (none), floored at 1e-6.
+ *   3. W_pos = A_pos sum(A_neg), W_neg = A_neg sum(A_pos), row by row;
+ *      F_i = sum_j W_pos,ij (y_j - x_i) - sum_k W_neg,ik (x_k - x_i).
+ *   4. F is divided by its RMS over the batch; the temperatures' forces add up.
+ * V is in the normalised coordinates; the training loss ||x - sg(x + V)||^2
+ * then has the gradient -2 V / numel there, i.e. -2 V / (numel scale) in x. */
+#ifndef DL_DRIFT_FIELD_H
+#define DL_DRIFT_FIELD_H
+
+#include <stddef.h>
+
+typedef enum { DL_FIELD_LAPLACIAN, DL_FIELD_GAUSSIAN } dl_field_kernel;
+typedef enum { DL_FIELD_TWO_SIDED, DL_FIELD_ROWS, DL_FIELD_NONE } dl_field_norm;
+
+typedef struct {
+    dl_field_kernel kernel;
+    dl_field_norm norm;
+    int n_tau;
+    double tau[8];
+    int self_mask; /* 1 in training; 0 only for tests of anti-symmetry */
+} dl_field_config;
+
+/* The paper's defaults: Laplacian, two-sided, tau in {0.02, 0.05, 0.2}, masked. */
+dl_field_config dl_field_default(void);
+int dl_field_kernel_parse(const char *name, dl_field_kernel *k);
+int dl_field_norm_parse(const char *name, dl_field_norm *n);
+
+/* V (N x D) for X (N x D) against Y (M x D); *scale receives the distance
+ * scale (so dL/dx = -2 V / (numel scale)).  Double precision inside. */
+int dl_field_compute(const dl_field_config *cfg, const float *X, size_t N, const float *Y, size_t M,
+                     int D, float *V, double *scale);
+
+#endif

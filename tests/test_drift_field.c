@@ -1,0 +1,138 @@
+/* The practical drift field against a slow evaluation typed straight from its
+ * definition (plain softmaxes, no log-space tricks) on tiny batches, for every
+ * kernel and normalisation; anti-symmetry (V = 0 when the generated set is the
+ * positive set, masking off); and the loss gradient -2 V / (numel scale). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_randist.h>
+
+#include "dist.h"
+#include "dl_error.h"
+#include "drift_field.h"
+#include "test_common.h"
+
+static void slow_field(const dl_field_config *cfg, const float *X, int N, const float *Y, int M,
+                       int D, double *V)
+{
+    int C = M + N;
+    double d[16][32], mean = 0;
+    int cnt = 0;
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < C; j++) {
+            const float *o = j < M ? Y + j * D : X + (j - M) * D;
+            double s = 0;
+            for (int c = 0; c < D; c++)
+                s += pow((double)X[i * D + c] - o[c], 2);
+            d[i][j] = sqrt(s);
+            if (!(cfg->self_mask && j == M + i))
+                mean += d[i][j], cnt++;
+        }
+    mean /= cnt;
+    for (int k = 0; k < N * D; k++)
+        V[k] = 0;
+    for (int t = 0; t < cfg->n_tau; t++) {
+        double e[16][32], row[16] = {0}, col[32] = {0}, A[16][32], F[16][8], ss = 0;
+        for (int i = 0; i < N; i++)
+            for (int j = 0; j < C; j++) {
+                double x = d[i][j] / mean;
+                double l = cfg->kernel == DL_FIELD_GAUSSIAN ? -x * x / cfg->tau[t] : -x / cfg->tau[t];
+                e[i][j] = cfg->self_mask && j == M + i ? 0 : exp(l);
+                row[i] += e[i][j];
+                col[j] += e[i][j];
+            }
+        for (int i = 0; i < N; i++)
+            for (int j = 0; j < C; j++) {
+                double a = cfg->norm == DL_FIELD_TWO_SIDED ? sqrt(e[i][j] / row[i] * e[i][j] / col[j])
+                           : cfg->norm == DL_FIELD_ROWS ? e[i][j] / row[i]
+                                                        : e[i][j];
+                A[i][j] = cfg->self_mask && j == M + i ? 0 : (a > 1e-6 ? a : 1e-6);
+            }
+        for (int i = 0; i < N; i++) {
+            double sp = 0, sn = 0;
+            for (int j = 0; j < M; j++)
+                sp += A[i][j];
+            for (int j = M; j < C; j++)
+                sn += A[i][j];
+            for (int c = 0; c < D; c++) {
+                double f = 0;
+                for (int j = 0; j < M; j++)
+                    f += A[i][j] * sn * (Y[j * D + c] - X[i * D + c]) / mean;
+                for (int k = 0; k < N; k++)
+                    f -= A[i][M + k] * sp * (X[k * D + c] - X[i * D + c]) / mean;
+                F[i][c] = f;
+                ss += f * f;
+            }
+        }
+        double rms = sqrt(ss / (N * D));
+        for (int i = 0; i < N; i++)
+            for (int c = 0; c < D; c++)
+                V[i * D + c] += F[i][c] / rms;
+    }
+}
+
+int main(void)
+{
+    gsl_rng *rng = dl_rng_create(8);
+    const int N = 6, M = 5, D = 4;
+    float X[24], Y[20], V[24];
+    double W[24], scale;
+    dl_field_kernel kernels[2] = {DL_FIELD_LAPLACIAN, DL_FIELD_GAUSSIAN};
+    dl_field_norm norms[3] = {DL_FIELD_TWO_SIDED, DL_FIELD_ROWS, DL_FIELD_NONE};
+    for (int trial = 0; trial < 3; trial++) {
+        for (int i = 0; i < N * D; i++)
+            X[i] = (float)gsl_ran_gaussian(rng, 1.0);
+        for (int i = 0; i < M * D; i++)
+            Y[i] = (float)(gsl_ran_gaussian(rng, 1.0) + 0.7);
+        for (int k = 0; k < 2; k++)
+            for (int n = 0; n < 3; n++) {
+                dl_field_config cfg = dl_field_default();
+                cfg.kernel = kernels[k];
+                cfg.norm = norms[n];
+                cfg.tau[2] = trial == 2 ? 1.5 : 0.2; /* a soft temperature too */
+                CHECK_OK(dl_field_compute(&cfg, X, N, Y, M, D, V, &scale));
+                slow_field(&cfg, X, N, Y, M, D, W);
+                double worst = 0;
+                for (int i = 0; i < N * D; i++)
+                    worst = fmax(worst, fabs(V[i] - W[i]));
+                CHECK(worst < 1e-5, "kernel %d norm %d trial %d: |V - slow| = %.3g", k, n, trial, worst);
+            }
+    }
+    /* anti-symmetry: the generated set is the positive set */
+    dl_field_config cfg = dl_field_default();
+    cfg.self_mask = 0;
+    CHECK_OK(dl_field_compute(&cfg, X, N, X, N, D, V, &scale));
+    double worst = 0;
+    for (int i = 0; i < N * D; i++)
+        worst = fmax(worst, fabs(V[i]));
+    CHECK(worst == 0.0, "V_{p,p} = %.3g, not 0", worst);
+    /* with a positive set that differs, the field is O(1) (RMS 1 per temperature) */
+    CHECK_OK(dl_field_compute(&cfg, X, N, Y, M, D, V, &scale));
+    double rms = 0;
+    for (int i = 0; i < N * D; i++)
+        rms += V[i] * V[i] / (N * D);
+    CHECK(sqrt(rms) > 0.5, "field RMS %.3g too small", sqrt(rms));
+
+    /* gradient of L(x) = sum (x/s - sg(x0/s + V0))^2 / numel at x0 is -2 V0 / (numel s) */
+    cfg = dl_field_default();
+    CHECK_OK(dl_field_compute(&cfg, X, N, Y, M, D, V, &scale));
+    const int numel = N * D;
+    for (int i = 0; i < numel; i += 5) {
+        double h = 1e-3, Lp = 0, Lm = 0;
+        for (int k = 0; k < numel; k++) {
+            double target = X[k] / scale + V[k];
+            double xp = (X[k] + (k == i ? h : 0)) / scale, xm = (X[k] - (k == i ? h : 0)) / scale;
+            Lp += (xp - target) * (xp - target) / numel;
+            Lm += (xm - target) * (xm - target) / numel;
+        }
+        CHECK_CLOSE((Lp - Lm) / (2 * h), -2.0 * V[i] / (numel * scale), 1e-6,
+                    "dL/dx = -2 V / (numel scale)");
+    }
+    dl_field_kernel fk;
+    dl_field_norm fn;
+    CHECK(dl_field_kernel_parse("cosine", &fk) == DL_EINVAL, "unknown kernel accepted");
+    CHECK(dl_field_norm_parse("columns", &fn) == DL_EINVAL, "unknown normalisation accepted");
+    gsl_rng_free(rng);
+    return test_report("test_drift_field");
+}
