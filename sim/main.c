@@ -21,6 +21,8 @@ static int cmd_help(int argc, char **argv);
 
 static const command commands[] = {
     {"sim", cmd_sim, "simulate particles moving by the drift field V_{p,q}"},
+    {"train", cmd_train, "train a one-step image generator with the drifting loss"},
+    {"sample", cmd_sample, "draw images from a trained generator (PNG grid and IDX)"},
     {"spectrum", cmd_spectrum, "Fourier spectrum of a torus run, decay rate per mode, theory beside"},
     {"theory", cmd_theory, "linear theory: gamma(k), annealed amplitudes, damping times T_eps(K)"},
     {"classify", cmd_classify, "train / test the Fashion-MNIST evaluation classifier"},

@@ -1,0 +1,548 @@
+/* driftlab train: a one-step generator trained with the drifting loss
+ *     L = E || f(z) - stopgrad(f(z) + V) ||^2
+ * summed over feature maps, with V the practical field of Deng et al. computed
+ * per class (its generated samples against its real positives).
+ * driftlab sample: images from a trained generator. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_randist.h>
+
+#include "checkpoint.h"
+#include "classifier.h"
+#include "cli.h"
+#include "commands.h"
+#include "dist.h"
+#include "dl_error.h"
+#include "drift_field.h"
+#include "feature_maps.h"
+#include "generator.h"
+#include "idx.h"
+#include "imagegrid.h"
+#include "imgmetrics.h"
+#include "io.h"
+#include "optim.h"
+
+#define DEFAULT_DATA "/usr/share/datasets/fashion-mnist"
+#define MAX_FEATURES 4
+
+typedef struct {
+    const char *data, *out, *classifier, *resume;
+    int gen_per_class, pos_per_class, zdim, hidden, unconditional, quiet;
+    long steps, eval_every, checkpoint_every, eval_n;
+    double lr, time_budget_min;
+    unsigned long seed;
+    int n_features;
+    dl_feature_kind features[MAX_FEATURES];
+    dl_field_config field;
+} train_options;
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+            "usage: driftlab train [options]\n\n"
+            "Trains a one-step generator x = f(z, class) on Fashion-MNIST with the drifting loss\n"
+            "(one drift field per class and feature map, under stop-gradient).  Writes into --out:\n"
+            "generator.ckpt, train.dat (FD-FMNIST, KID, precision, recall, label accuracy at\n"
+            "every evaluation; needs --classifier) and samples-<step>.png (one row per class).\n"
+            "The drifting loss itself stays near constant by design (the field is RMS-normalised):\n"
+            "it is no progress signal, the evaluation is.\n\n"
+            "options:\n"
+            "  --data DIR            IDX files (default " DEFAULT_DATA ")\n"
+            "  --out DIR             (default runs/train)\n"
+            "  --classifier CKPT     evaluation classifier (driftlab classify train)\n"
+            "  --features LIST       of pixels,pool14,pool7,meanstd (default pixels,pool14,pool7)\n"
+            "  --kernel K            laplacian (default) | gaussian\n"
+            "  --norm N              two-sided (default) | rows | none\n"
+            "  --gen-per-class N     generated images per class per step (default 64)\n"
+            "  --pos-per-class N     real positives per class per step (default 64)\n"
+            "  --zdim N --hidden N   generator noise and width (default 64, 512)\n"
+            "  --unconditional       one class for everything\n"
+            "  --lr X                AdamW (0.9, 0.95) peak rate (default 1e-3, warmup 100)\n"
+            "  --steps N             (default 100000; --time-budget usually ends it first)\n"
+            "  --time-budget MIN     stop after MIN minutes of training\n"
+            "  --eval-every N        steps between evaluations (default 500)\n"
+            "  --eval-n N            images per evaluation (default 2000)\n"
+            "  --checkpoint-every N  (default 1000)\n"
+            "  --resume CKPT         continue from a generator checkpoint\n"
+            "  --seed N              (default 1)\n"
+            "  --quiet\n");
+}
+
+static int parse_features(const char *text, train_options *o)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", text);
+    o->n_features = 0;
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        if (o->n_features == MAX_FEATURES)
+            return dl_error(DL_EINVAL, "--features: at most %d maps", MAX_FEATURES);
+        int st = dl_feature_parse(tok, &o->features[o->n_features]);
+        if (st)
+            return dl_error(st, "--features: %s", dl_error_message());
+        o->n_features++;
+    }
+    if (!o->n_features)
+        return dl_error(DL_EINVAL, "--features: empty list");
+    return DL_OK;
+}
+
+static int parse_args(int argc, char **argv, train_options *o, int *help)
+{
+    memset(o, 0, sizeof *o);
+    o->data = DEFAULT_DATA;
+    o->out = "runs/train";
+    o->gen_per_class = 64, o->pos_per_class = 64, o->zdim = 64, o->hidden = 512;
+    o->steps = 100000, o->eval_every = 500, o->checkpoint_every = 1000, o->eval_n = 2000;
+    o->lr = 1e-3;
+    o->seed = 1;
+    o->field = dl_field_default();
+    *help = 0;
+    int st = parse_features("pixels,pool14,pool7", o);
+    for (int i = 1; i < argc && !st; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        long lv;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            *help = 1;
+            return DL_OK;
+        }
+        if (!strcmp(a, "--quiet")) {
+            o->quiet = 1;
+            continue;
+        }
+        if (!strcmp(a, "--unconditional")) {
+            o->unconditional = 1;
+            continue;
+        }
+        if (strncmp(a, "--", 2))
+            return dl_error(DL_EINVAL, "unexpected argument '%s'", a);
+        if (!v)
+            return dl_error(DL_EINVAL, "option '%s' needs a value", a);
+        i++;
+#define INT_OPT(name, field, lo, hi)                                                               \
+    else if (!strcmp(a, "--" name))                                                                \
+    {                                                                                              \
+        if (!(st = cli_parse_long(name, v, &lv)) && (lv < (lo) || lv > (hi)))                      \
+            st = dl_error(DL_EINVAL, "--" name " must be in %ld..%ld, got %ld", (long)(lo),        \
+                          (long)(hi), lv);                                                         \
+        o->field = lv;                                                                             \
+    }
+        if (!strcmp(a, "--data"))
+            o->data = v;
+        else if (!strcmp(a, "--out"))
+            o->out = v;
+        else if (!strcmp(a, "--classifier"))
+            o->classifier = v;
+        else if (!strcmp(a, "--resume"))
+            o->resume = v;
+        else if (!strcmp(a, "--features"))
+            st = parse_features(v, o);
+        else if (!strcmp(a, "--kernel"))
+            st = dl_field_kernel_parse(v, &o->field.kernel);
+        else if (!strcmp(a, "--norm"))
+            st = dl_field_norm_parse(v, &o->field.norm);
+        INT_OPT("gen-per-class", gen_per_class, 2, 4096)
+        INT_OPT("pos-per-class", pos_per_class, 1, 4096)
+        INT_OPT("zdim", zdim, 1, 4096)
+        INT_OPT("hidden", hidden, 1, 8192)
+        INT_OPT("steps", steps, 1, 100000000)
+        INT_OPT("eval-every", eval_every, 1, 100000000)
+        INT_OPT("eval-n", eval_n, 100, 100000)
+        INT_OPT("checkpoint-every", checkpoint_every, 1, 100000000)
+        else if (!strcmp(a, "--seed")) {
+            if (!(st = cli_parse_long("seed", v, &lv)) && lv < 0)
+                st = dl_error(DL_EINVAL, "--seed must be non-negative");
+            o->seed = (unsigned long)lv;
+        } else if (!strcmp(a, "--lr")) {
+            if (!(st = cli_parse_double("lr", v, &o->lr)) && !(o->lr > 0))
+                st = dl_error(DL_EINVAL, "--lr must be positive");
+        } else if (!strcmp(a, "--time-budget")) {
+            if (!(st = cli_parse_double("time-budget", v, &o->time_budget_min)) &&
+                !(o->time_budget_min > 0))
+                st = dl_error(DL_EINVAL, "--time-budget must be positive (minutes)");
+        } else
+            st = dl_error(DL_EINVAL, "unknown option '%s' (see driftlab train --help)", a);
+#undef INT_OPT
+    }
+    return st;
+}
+
+/* Per-class index lists of the training split. */
+typedef struct {
+    size_t *idx[DL_CLASSES];
+    size_t count[DL_CLASSES];
+} class_index;
+
+static int index_classes(const dl_image_set *s, class_index *ci)
+{
+    memset(ci, 0, sizeof *ci);
+    for (size_t i = 0; i < s->count; i++)
+        ci->count[s->labels[i]]++;
+    for (int c = 0; c < DL_CLASSES; c++) {
+        ci->idx[c] = malloc((ci->count[c] + 1) * sizeof(size_t));
+        if (!ci->idx[c])
+            return dl_error(DL_ENOMEM, "out of memory");
+        ci->count[c] = 0;
+    }
+    for (size_t i = 0; i < s->count; i++)
+        ci->idx[s->labels[i]][ci->count[s->labels[i]]++] = i;
+    return DL_OK;
+}
+
+static void to_unit(float *dst, const unsigned char *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dst[i] = src[i] / 127.5f - 1.0f;
+}
+
+static void to_bytes(unsigned char *dst, const float *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        float v = (src[i] + 1.0f) * 127.5f;
+        dst[i] = (unsigned char)(v < 0 ? 0 : v > 255 ? 255 : lrintf(v));
+    }
+}
+
+/* Sample n images per class (or n total when unconditional) with the given
+ * weights; labels are the classes asked for. */
+static void generate(dl_generator *g, const float *weights, size_t n_total, int classes, gsl_rng *rng,
+                     unsigned char *pixels, unsigned char *labels)
+{
+    float *saved = malloc(g->n_params * sizeof(float));
+    memcpy(saved, g->params, g->n_params * sizeof(float));
+    memcpy(g->params, weights, g->n_params * sizeof(float));
+    const int B = g->max_batch;
+    float *z = malloc((size_t)B * g->arch.zdim * sizeof(float));
+    unsigned char *lab = malloc((size_t)B);
+    for (size_t at = 0; at < n_total; at += (size_t)B) {
+        int nb = (int)(n_total - at < (size_t)B ? n_total - at : (size_t)B);
+        for (int b = 0; b < nb; b++) {
+            lab[b] = (unsigned char)(classes ? (at + b) % DL_CLASSES : 0);
+            for (int k = 0; k < g->arch.zdim; k++)
+                z[(size_t)b * g->arch.zdim + k] = (float)gsl_ran_gaussian(rng, 1.0);
+        }
+        dl_generator_forward(g, z, classes ? lab : NULL, nb);
+        to_bytes(pixels + at * 784, g->out, (size_t)nb * 784);
+        if (labels)
+            memcpy(labels + at, lab, (size_t)nb);
+    }
+    memcpy(g->params, saved, g->n_params * sizeof(float));
+    free(saved), free(z), free(lab);
+}
+
+typedef struct {
+    double fd, kid, precision, recall, label_acc;
+} gen_eval;
+
+static int evaluate(dl_generator *g, const float *weights, dl_classifier *cls, const dl_image_set *test,
+                    size_t n, int classes, unsigned long seed, gen_eval *e)
+{
+    unsigned char *pix = malloc(n * 784), *lab = malloc(n), *pred = malloc(n);
+    float *fg = malloc(n * cls->arch.fc * sizeof(float)), *ft = malloc(n * cls->arch.fc * sizeof(float));
+    int st = !pix || !lab || !pred || !fg || !ft ? dl_error(DL_ENOMEM, "out of memory") : DL_OK;
+    gsl_rng *rng = dl_rng_create(seed);
+    if (!st) {
+        generate(g, weights, n, classes, rng, pix, lab);
+        st = dl_classifier_run(cls, pix, n, classes ? lab : NULL, &e->label_acc, fg, pred);
+    }
+    if (!st)
+        st = dl_classifier_run(cls, test->pixels, n, NULL, NULL, ft, NULL);
+    double se;
+    if (!st)
+        st = dl_frechet_distance(fg, n, ft, n, cls->arch.fc, &e->fd);
+    if (!st)
+        st = dl_kid(fg, n, ft, n, cls->arch.fc, 4, n / 4, rng, &e->kid, &se);
+    if (!st)
+        st = dl_precision_recall(ft, n, fg, n, cls->arch.fc, 3, &e->precision, &e->recall);
+    gsl_rng_free(rng);
+    free(pix), free(lab), free(pred), free(fg), free(ft);
+    return st;
+}
+
+static int write_grid(dl_generator *g, const float *weights, int classes, const char *path,
+                      unsigned long seed)
+{
+    unsigned char pix[100 * 784], lab[100], rows[100 * 784];
+    gsl_rng *rng = dl_rng_create(seed);
+    generate(g, weights, 100, classes, rng, pix, lab);
+    gsl_rng_free(rng);
+    /* generate() cycles classes 0..9; lay out one row per class */
+    for (int r = 0; r < 10; r++)
+        for (int k = 0; k < 10; k++)
+            memcpy(rows + (size_t)(r * 10 + k) * 784, pix + (size_t)(k * 10 + r) * 784, 784);
+    return dl_imagegrid_write_png(path, classes ? rows : pix, 100, 28, 28, 10, 2);
+}
+
+int cmd_train(int argc, char **argv)
+{
+    train_options o;
+    int help, st;
+    dl_image_set train = {0}, test = {0};
+    class_index ci = {0};
+    dl_generator *g = NULL;
+    dl_adamw *opt = NULL;
+    dl_classifier *cls = NULL;
+    gsl_rng *rng = NULL;
+    float *z = NULL, *dout = NULL, *pos = NULL, *fx = NULL, *fy = NULL, *V = NULL, *dfx = NULL;
+    unsigned char *labels = NULL;
+    dl_atomic_file log = {0};
+    if ((st = parse_args(argc, argv, &o, &help)))
+        goto done;
+    if (help) {
+        usage(stdout);
+        return 0;
+    }
+    if ((st = dl_idx_read_split(o.data, "train", &train)) || (st = index_classes(&train, &ci)))
+        goto done;
+    if (o.classifier && ((st = dl_idx_read_split(o.data, "t10k", &test)) ||
+                         (st = dl_classifier_load(o.classifier, &cls, 500))))
+        goto done;
+    const int classes = o.unconditional ? 0 : DL_CLASSES, groups = o.unconditional ? 1 : DL_CLASSES;
+    const int Bg = o.gen_per_class, Bp = o.pos_per_class, B = Bg * groups;
+    dl_generator_arch arch = {o.zdim, o.hidden, classes};
+    if ((st = dl_generator_create(&g, &arch, B)))
+        goto done;
+    rng = dl_rng_create(o.seed);
+    dl_generator_init(g, rng);
+    dl_adamw_config cfg = {.lr = (float)o.lr, .beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f,
+                           .weight_decay = 0.0f, .warmup_steps = 100, .clip_norm = 2.0f,
+                           .ema_decay = 0.999f};
+    if ((st = dl_adamw_create(&opt, g->n_params, &cfg, g->params)))
+        goto done;
+    char arch_s[128];
+    dl_generator_arch_string(&arch, arch_s, sizeof arch_s);
+    long step = 0;
+    if (o.resume && (st = dl_checkpoint_read(o.resume, arch_s, &step, g->params, g->n_params, opt, rng)))
+        goto done;
+    int maxD = 0;
+    for (int f = 0; f < o.n_features; f++)
+        maxD = dl_feature_dim(o.features[f]) > maxD ? dl_feature_dim(o.features[f]) : maxD;
+    z = malloc((size_t)B * o.zdim * sizeof(float));
+    dout = malloc((size_t)B * 784 * sizeof(float));
+    pos = malloc((size_t)Bp * 784 * sizeof(float));
+    fx = malloc((size_t)Bg * maxD * sizeof(float)), dfx = malloc((size_t)Bg * maxD * sizeof(float));
+    fy = malloc((size_t)Bp * maxD * sizeof(float)), V = malloc((size_t)Bg * maxD * sizeof(float));
+    labels = malloc((size_t)B);
+    if (!z || !dout || !pos || !fx || !fy || !V || !dfx || !labels) {
+        st = dl_error(DL_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (int b = 0; b < B; b++)
+        labels[b] = (unsigned char)(classes ? b / Bg : 0);
+    if ((st = dl_mkdir_p(o.out)))
+        goto done;
+    dl_provenance prov = {cli_command_line(argc + 1, argv - 1), o.seed};
+    char path[4200], cfg_line[256];
+    snprintf(cfg_line, sizeof cfg_line,
+             "generator %s; features %d; field kernel %s norm %s; %d generated + %d positive per "
+             "class; lr %g",
+             arch_s, o.n_features, o.field.kernel == DL_FIELD_GAUSSIAN ? "gaussian" : "laplacian",
+             o.field.norm == DL_FIELD_TWO_SIDED ? "two-sided" : o.field.norm == DL_FIELD_ROWS ? "rows" : "none",
+             Bg, Bp, o.lr);
+    const char *extra[] = {cfg_line, NULL};
+    snprintf(path, sizeof path, "%s/train.dat", o.out);
+    if ((st = dl_dat_open(&log, path, &prov, extra,
+                          "step seconds images_per_s drift_rms fd_fmnist kid precision recall label_accuracy")))
+        goto done;
+    cli_progress progress;
+    cli_progress_start(&progress, o.quiet);
+    double t0 = cli_wall_seconds(), drift_rms = 0, last_fd = NAN;
+    long step0 = step;
+    for (;; step++) {
+        int stop = step >= o.steps ||
+                   (o.time_budget_min > 0 && cli_wall_seconds() - t0 > 60 * o.time_budget_min);
+        if (cls && (stop || step == step0 || step % o.eval_every == 0)) {
+            gen_eval e;
+            if ((st = evaluate(g, opt->ema, cls, &test, (size_t)o.eval_n, classes, o.seed + 17, &e)))
+                goto done;
+            double el = cli_wall_seconds() - t0;
+            fprintf(log.fp, "%ld %.1f %.1f %.4f %.5g %.5g %.4f %.4f %.4f\n", step, el,
+                    (step - step0) * (double)B / (el > 0 ? el : 1), drift_rms, e.fd, e.kid,
+                    e.precision, e.recall, e.label_acc);
+            fflush(log.fp);
+            last_fd = e.fd;
+            snprintf(path, sizeof path, "%s/samples-%08ld.png", o.out, step);
+            if ((st = write_grid(g, opt->ema, classes, path, o.seed + 29)))
+                goto done;
+        }
+        if (step > step0 && (stop || step % o.checkpoint_every == 0)) {
+            snprintf(path, sizeof path, "%s/generator.ckpt", o.out);
+            if ((st = dl_checkpoint_write(path, arch_s, step, g->params, g->n_params, opt, rng, &prov)))
+                goto done;
+        }
+        if (stop)
+            break;
+        /* noise and positives depend only on (seed, step): a resumed run sees the same */
+        gsl_rng *sr = dl_rng_create(o.seed * 1000003ul + (unsigned long)step + 1);
+        for (size_t i = 0; i < (size_t)B * o.zdim; i++)
+            z[i] = (float)gsl_ran_gaussian(sr, 1.0);
+        dl_generator_forward(g, z, classes ? labels : NULL, B);
+        memset(dout, 0, (size_t)B * 784 * sizeof(float));
+        double sq = 0;
+        size_t sq_n = 0;
+        for (int c = 0; c < groups; c++) {
+            const float *xc = g->out + (size_t)c * Bg * 784;
+            for (int p = 0; p < Bp; p++) {
+                int cls_c = classes ? c : (int)gsl_rng_uniform_int(sr, DL_CLASSES);
+                size_t k = ci.idx[cls_c][gsl_rng_uniform_int(sr, ci.count[cls_c])];
+                to_unit(pos + (size_t)p * 784, train.pixels + k * 784, 784);
+            }
+            for (int f = 0; f < o.n_features; f++) {
+                const int D = dl_feature_dim(o.features[f]);
+                double scale;
+                dl_feature_forward(o.features[f], xc, Bg, fx);
+                dl_feature_forward(o.features[f], pos, Bp, fy);
+                if ((st = dl_field_compute(&o.field, fx, Bg, fy, Bp, D, V, &scale))) {
+                    gsl_rng_free(sr);
+                    goto done;
+                }
+                /* d/dx ||x/s - sg(x/s + V)||^2 / numel = -2 V / (numel s) */
+                const double k2 = -2.0 / ((double)Bg * D * scale);
+                for (size_t i = 0; i < (size_t)Bg * D; i++) {
+                    dfx[i] = (float)(k2 * V[i]);
+                    sq += (double)V[i] * V[i];
+                }
+                sq_n += (size_t)Bg * D;
+                dl_feature_backward(o.features[f], xc, Bg, dfx, dout + (size_t)c * Bg * 784);
+            }
+        }
+        gsl_rng_free(sr);
+        drift_rms = sqrt(sq / (double)sq_n);
+        dl_generator_backward(g, dout, B);
+        float norm = dl_adamw_step(opt, g->params, g->grads);
+        if (!isfinite(norm)) {
+            st = dl_error(DL_ENUMERIC, "training diverged at step %ld (gradient norm %g)", step, norm);
+            goto done;
+        }
+        double el = cli_wall_seconds() - t0;
+        char detail[128];
+        snprintf(detail, sizeof detail, "step %ld  %.0f img/s  FD %.4g", step + 1,
+                 (step + 1 - step0) * (double)B / (el > 0 ? el : 1), last_fd);
+        long total = o.steps;
+        if (o.time_budget_min > 0 && el > 1) {
+            long by_time = step0 + (long)((step + 1 - step0) * 60 * o.time_budget_min / el);
+            total = by_time < total ? by_time : total;
+        }
+        cli_progress_update(&progress, (size_t)(step + 1), (size_t)(total > step + 1 ? total : step + 1), detail);
+    }
+    cli_progress_finish(&progress);
+    if ((st = dl_atomic_commit(&log)))
+        goto done;
+    if (!o.quiet)
+        printf("trained %ld steps in %.1f s; wrote %s/{generator.ckpt,train.dat,samples-*.png}%s\n",
+               step, cli_wall_seconds() - t0, o.out, cls ? "" : " (no --classifier: no evaluation)");
+done:
+    if (log.fp)
+        dl_atomic_abort(&log);
+    dl_image_set_free(&train), dl_image_set_free(&test);
+    for (int c = 0; c < DL_CLASSES; c++)
+        free(ci.idx[c]);
+    dl_generator_destroy(g);
+    dl_adamw_destroy(opt);
+    dl_classifier_destroy(cls);
+    if (rng)
+        gsl_rng_free(rng);
+    free(z), free(dout), free(pos), free(fx), free(fy), free(V), free(dfx), free(labels);
+    return st ? cli_fail("train") : 0;
+}
+
+int cmd_sample(int argc, char **argv)
+{
+    const char *ckpt = NULL, *out = NULL;
+    long n = 100, cls_only = -1, seed = 1;
+    int st = DL_OK;
+    for (int i = 1; i < argc && !st; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            printf("usage: driftlab sample CKPT --out PREFIX [--n N] [--class C] [--seed S]\n"
+                   "Writes PREFIX.png (a grid) and PREFIX-images.idx.gz, PREFIX-labels.idx.gz\n"
+                   "(the format `driftlab eval` reads), drawn with the EMA weights.\n");
+            return 0;
+        }
+        if (a[0] != '-') {
+            ckpt = a;
+            continue;
+        }
+        if (!v) {
+            st = dl_error(DL_EINVAL, "option '%s' needs a value", a);
+            break;
+        }
+        i++;
+        if (!strcmp(a, "--out"))
+            out = v;
+        else if (!strcmp(a, "--n")) {
+            if (!(st = cli_parse_long("n", v, &n)) && (n < 1 || n > 1000000))
+                st = dl_error(DL_EINVAL, "--n must be in 1..1000000");
+        } else if (!strcmp(a, "--class")) {
+            if (!(st = cli_parse_long("class", v, &cls_only)) && (cls_only < 0 || cls_only > 9))
+                st = dl_error(DL_EINVAL, "--class must be in 0..9");
+        } else if (!strcmp(a, "--seed")) {
+            if (!(st = cli_parse_long("seed", v, &seed)) && seed < 0)
+                st = dl_error(DL_EINVAL, "--seed must be non-negative");
+        } else
+            st = dl_error(DL_EINVAL, "unknown option '%s' (see driftlab sample --help)", a);
+    }
+    if (!st && (!ckpt || !out))
+        st = dl_error(DL_EINVAL, "sample needs a checkpoint and --out PREFIX");
+    char arch_s[256];
+    dl_generator_arch arch;
+    dl_generator *g = NULL;
+    dl_adamw *opt = NULL;
+    dl_image_set set = {0};
+    if (!st)
+        st = dl_checkpoint_arch(ckpt, arch_s, sizeof arch_s);
+    if (!st)
+        st = dl_generator_arch_parse(arch_s, &arch);
+    if (!st)
+        st = dl_generator_create(&g, &arch, 500);
+    dl_adamw_config cfg = {.lr = 1, .beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f, .ema_decay = 0.5f};
+    if (!st)
+        st = dl_adamw_create(&opt, g->n_params, &cfg, g->params);
+    if (!st)
+        st = dl_checkpoint_read(ckpt, arch_s, NULL, g->params, g->n_params, opt, NULL);
+    if (!st) {
+        set.count = (size_t)n, set.rows = 28, set.cols = 28;
+        set.pixels = malloc((size_t)n * 784);
+        set.labels = malloc((size_t)n);
+        if (!set.pixels || !set.labels)
+            st = dl_error(DL_ENOMEM, "out of memory");
+    }
+    if (!st) {
+        gsl_rng *rng = dl_rng_create((unsigned long)seed);
+        generate(g, opt->ema, (size_t)n, arch.classes, rng, set.pixels, set.labels);
+        gsl_rng_free(rng);
+        if (cls_only >= 0 && arch.classes) {
+            /* redraw every sample with the one class asked for */
+            float *z = malloc((size_t)500 * arch.zdim * sizeof(float));
+            unsigned char lab[500];
+            memset(lab, (int)cls_only, sizeof lab);
+            rng = dl_rng_create((unsigned long)seed);
+            memcpy(g->params, opt->ema, g->n_params * sizeof(float));
+            for (long at = 0; z && at < n; at += 500) {
+                int nb = (int)(n - at < 500 ? n - at : 500);
+                for (size_t i = 0; i < (size_t)nb * arch.zdim; i++)
+                    z[i] = (float)gsl_ran_gaussian(rng, 1.0);
+                dl_generator_forward(g, z, lab, nb);
+                to_bytes(set.pixels + (size_t)at * 784, g->out, (size_t)nb * 784);
+                memset(set.labels + at, (int)cls_only, (size_t)nb);
+            }
+            free(z);
+            gsl_rng_free(rng);
+        }
+        char p1[4200], p2[4200], p3[4200];
+        snprintf(p1, sizeof p1, "%s.png", out);
+        snprintf(p2, sizeof p2, "%s-images.idx.gz", out);
+        snprintf(p3, sizeof p3, "%s-labels.idx.gz", out);
+        st = dl_imagegrid_write_png(p1, set.pixels, (size_t)(n < 100 ? n : 100), 28, 28, 10, 2);
+        if (!st)
+            st = dl_idx_write(p2, p3, &set);
+        if (!st)
+            printf("wrote %ld samples: %s, %s, %s\n", n, p1, p2, p3);
+    }
+    dl_image_set_free(&set);
+    dl_generator_destroy(g);
+    dl_adamw_destroy(opt);
+    return st ? cli_fail("sample") : 0;
+}
