@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One bad-input case: the command must exit non-zero, print exactly one line on
 # stderr, and leave no output behind.
-#   bad_input.sh DRIFTLAB sim|spectrum|classify|eval CASE
+#   bad_input.sh DRIFTLAB sim|spectrum|classify|eval|train|sample CASE
 set -u
 driftlab=$1
 command=$2
@@ -72,6 +72,14 @@ case "$command:$case_name" in
   eval:images_wrong_magic) printf 'not an idx file at all' > "$work/w.idx"; args=(--model "$work/none.ckpt" --images "$work/w.idx" --out "$out") ;;
   eval:unknown_option)    args=(--model m --images i --frobnicate 1 --out "$out") ;;
   eval:make_unknown)      args=(--make blur --images "$out/x.idx") ;;
+  train:data_missing)     args=(--data "$work/nodata" --steps 1 --out "$out") ;;
+  train:resume_corrupt)   printf 'DLCKPT\r\nnot a checkpoint' > "$work/g.ckpt"; args=(--resume "$work/g.ckpt" --steps 1 --out "$out") ;;
+  train:feature_unknown)  args=(--features pixels,wavelets --out "$out") ;;
+  train:kernel_unknown)   args=(--kernel cosine --out "$out") ;;
+  train:norm_unknown)     args=(--norm columns --out "$out") ;;
+  train:batch_zero)       args=(--gen-per-class 0 --out "$out") ;;
+  sample:checkpoint_missing) args=("$work/none.ckpt" --out "$out/s") ;;
+  sample:checkpoint_wrong_kind) printf 'DLCKPT\r\n\x01\x00\x00\x00\x05\x00\x00\x00hello' > "$work/k.ckpt"; args=("$work/k.ckpt" --out "$out/s") ;;
   *) echo "unknown case $command:$case_name"; exit 2 ;;
 esac
 if [ "$command" = sim ]; then

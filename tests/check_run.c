@@ -14,6 +14,8 @@
  *       the data lines (not the '#' header) of two files are identical
  *   check_run fitted RATES.dat KERNEL SIGMA REL_TOL MIN_GAMMA
  *       the spectrum's fitted rates (column 2) of seeded modes against gamma(k)
+ *   check_run improves TABLE.dat COLUMN FACTOR
+ *       the last row's COLUMN (1-based) is at least FACTOR times below the first's
  *   check_run fft SPECTRUM.dat MODES.dat REL_TOL FLOOR
  *       the mesh/FFT q_hat (columns 9, 10) against the direct sums of modes.dat
  *       at every matching (t, k) whose amplitude exceeds FLOOR */
@@ -208,6 +210,22 @@ static int check_fft(int argc, char **argv)
     return !ok;
 }
 
+static int check_improves(int argc, char **argv)
+{
+    if (argc != 5)
+        return 2;
+    int n = read_table(argv[2]), col = atoi(argv[3]) - 1;
+    double factor = atof(argv[4]);
+    if (n < 2 || col < 0 || col >= 12)
+        return 2;
+    double first = rows[0][col], last = rows[n - 1][col];
+    int ok = isfinite(first) && isfinite(last) && last * factor <= first;
+    printf("column %d: %.6g -> %.6g (factor %.2f, need %g) %s\n", col + 1, first, last, first / last,
+           factor, ok ? "ok" : "FAIL");
+    printf("%d passed, %d failed\n", ok, !ok);
+    return !ok;
+}
+
 static int check_same(int argc, char **argv)
 {
     if (argc != 4)
@@ -250,6 +268,8 @@ int main(int argc, char **argv)
         rc = check_energy(argc, argv);
     else if (argc >= 2 && !strcmp(argv[1], "same"))
         rc = check_same(argc, argv);
+    else if (argc >= 2 && !strcmp(argv[1], "improves"))
+        rc = check_improves(argc, argv);
     else if (argc >= 2 && !strcmp(argv[1], "fitted"))
         rc = check_fitted(argc, argv);
     else if (argc >= 2 && !strcmp(argv[1], "fft"))
