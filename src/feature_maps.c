@@ -27,6 +27,17 @@ int dl_feature_dim(dl_feature_kind kind)
     return dims[kind];
 }
 
+/* per-image mean and standard deviation (floored at 1e-6) */
+static void image_moments(const float *img, double *mean, double *sd)
+{
+    double s = 0, s2 = 0;
+    for (int i = 0; i < 784; i++)
+        s += img[i], s2 += (double)img[i] * img[i];
+    double m = s / 784, var = s2 / 784 - m * m;
+    *mean = m;
+    *sd = sqrt(var > 1e-12 ? var : 1e-12);
+}
+
 void dl_feature_forward(dl_feature_kind kind, const float *img, int n, float *f)
 {
     switch (kind) {
@@ -41,12 +52,10 @@ void dl_feature_forward(dl_feature_kind kind, const float *img, int n, float *f)
         break;
     case DL_FEATURE_MEANSTD:
         for (int b = 0; b < n; b++) {
-            double s = 0, s2 = 0;
-            for (int i = 0; i < 784; i++)
-                s += img[b * 784 + i], s2 += (double)img[b * 784 + i] * img[b * 784 + i];
-            double m = s / 784, var = s2 / 784 - m * m;
+            double m, sd;
+            image_moments(img + (size_t)b * 784, &m, &sd);
             f[2 * b] = (float)m;
-            f[2 * b + 1] = (float)sqrt(var > 1e-12 ? var : 1e-12);
+            f[2 * b + 1] = (float)sd;
         }
         break;
     }
@@ -67,10 +76,8 @@ void dl_feature_backward(dl_feature_kind kind, const float *img, int n, const fl
         break;
     case DL_FEATURE_MEANSTD:
         for (int b = 0; b < n; b++) {
-            double s = 0, s2 = 0;
-            for (int i = 0; i < 784; i++)
-                s += img[b * 784 + i], s2 += (double)img[b * 784 + i] * img[b * 784 + i];
-            double m = s / 784, var = s2 / 784 - m * m, sd = sqrt(var > 1e-12 ? var : 1e-12);
+            double m, sd;
+            image_moments(img + (size_t)b * 784, &m, &sd);
             for (int i = 0; i < 784; i++)
                 dimg[b * 784 + i] += (float)(df[2 * b] / 784.0 +
                                              df[2 * b + 1] * (img[b * 784 + i] - m) / (784.0 * sd));

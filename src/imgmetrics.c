@@ -172,6 +172,17 @@ int dl_kid(const float *a, size_t na, const float *b, size_t nb, int d, int subs
 
 #define BLOCK 512
 
+/* |x_i|^2 for every row, accumulated in double */
+static void row_norms(const float *x, size_t n, int d, float *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        double s = 0;
+        for (int j = 0; j < d; j++)
+            s += (double)x[i * d + j] * x[i * d + j];
+        out[i] = (float)s;
+    }
+}
+
 /* For each query row, the (k+1) smallest squared distances to ref rows, sorted
  * ascending, into best (nq x (k+1)). */
 static int knn_sq(const float *q, size_t nq, const float *r, size_t nr, int d, int k1, float *best)
@@ -182,18 +193,8 @@ static int knn_sq(const float *q, size_t nq, const float *r, size_t nr, int d, i
         free(qn), free(rn), free(dot);
         return dl_error(DL_ENOMEM, "distances: out of memory");
     }
-    for (size_t i = 0; i < nq; i++) {
-        double s = 0;
-        for (int j = 0; j < d; j++)
-            s += (double)q[i * d + j] * q[i * d + j];
-        qn[i] = (float)s;
-    }
-    for (size_t i = 0; i < nr; i++) {
-        double s = 0;
-        for (int j = 0; j < d; j++)
-            s += (double)r[i * d + j] * r[i * d + j];
-        rn[i] = (float)s;
-    }
+    row_norms(q, nq, d, qn);
+    row_norms(r, nr, d, rn);
     for (size_t i = 0; i < nq * (size_t)k1; i++)
         best[i] = INFINITY;
     for (size_t i0 = 0; i0 < nq; i0 += BLOCK) {
@@ -262,18 +263,8 @@ static int coverage(const float *q, size_t nq, const float *r, size_t nr, const 
         free(qn), free(rn), free(dot), free(inside);
         return dl_error(DL_ENOMEM, "precision/recall: out of memory");
     }
-    for (size_t i = 0; i < nq; i++) {
-        double s = 0;
-        for (int j = 0; j < d; j++)
-            s += (double)q[i * d + j] * q[i * d + j];
-        qn[i] = (float)s;
-    }
-    for (size_t i = 0; i < nr; i++) {
-        double s = 0;
-        for (int j = 0; j < d; j++)
-            s += (double)r[i * d + j] * r[i * d + j];
-        rn[i] = (float)s;
-    }
+    row_norms(q, nq, d, qn);
+    row_norms(r, nr, d, rn);
     for (size_t i0 = 0; i0 < nq; i0 += BLOCK) {
         int bi = (int)(nq - i0 < BLOCK ? nq - i0 : BLOCK);
         for (size_t j0 = 0; j0 < nr; j0 += BLOCK) {

@@ -11,6 +11,7 @@
 #include "dist.h"
 #include "dl_error.h"
 #include "drift_field.h"
+#include "feature_maps.h"
 #include "test_common.h"
 
 static void slow_field(const dl_field_config *cfg, const float *X, int N, const float *Y, int M,
@@ -128,6 +129,35 @@ int main(void)
         }
         CHECK_CLOSE((Lp - Lm) / (2 * h), -2.0 * V[i] / (numel * scale), 1e-6,
                     "dL/dx = -2 V / (numel scale)");
+    }
+    /* every feature map's backward against central differences of its forward
+     * (loss sum R.f with fixed random R, float maps, h = 1e-2) */
+    {
+        static float img[2 * 784], dimg[2 * 784], f[2 * 784], R[2 * 784];
+        for (int i = 0; i < 2 * 784; i++)
+            img[i] = (float)gsl_ran_gaussian(rng, 0.5), R[i] = (float)gsl_ran_gaussian(rng, 1.0);
+        for (int k = 0; k < 4; k++) {
+            dl_feature_kind kind = (dl_feature_kind)k;
+            int D = dl_feature_dim(kind), bad = 0;
+            memset(dimg, 0, sizeof dimg);
+            dl_feature_backward(kind, img, 2, R, dimg);
+            for (int i = 0; i < 2 * 784; i += 37) {
+                float save = img[i];
+                double Lp = 0, Lm = 0;
+                img[i] = save + 1e-2f;
+                dl_feature_forward(kind, img, 2, f);
+                for (int j = 0; j < 2 * D; j++)
+                    Lp += (double)R[j] * f[j];
+                img[i] = save - 1e-2f;
+                dl_feature_forward(kind, img, 2, f);
+                for (int j = 0; j < 2 * D; j++)
+                    Lm += (double)R[j] * f[j];
+                img[i] = save;
+                double num = (Lp - Lm) / 2e-2;
+                bad += fabs(num - dimg[i]) > 2e-2 * (fabs(num) + fabs(dimg[i])) + 1e-4;
+            }
+            CHECK(bad == 0, "feature map %s: %d gradient entries off", dl_feature_name(kind), bad);
+        }
     }
     dl_field_kernel fk;
     dl_field_norm fn;
