@@ -349,11 +349,14 @@ int cmd_train(int argc, char **argv)
     cli_progress progress;
     cli_progress_start(&progress, o.quiet);
     double t0 = cli_wall_seconds(), drift_rms = 0, last_fd = NAN;
+    /* where a step's time goes */
+    double t_gen_fwd = 0, t_features = 0, t_field = 0, t_gen_bwd = 0, t_eval = 0, mark;
     long step0 = step;
     for (;; step++) {
         int stop = step >= o.steps ||
                    (o.time_budget_min > 0 && cli_wall_seconds() - t0 > 60 * o.time_budget_min);
         if (cls && (stop || step == step0 || step % o.eval_every == 0)) {
+            mark = cli_wall_seconds();
             gen_eval e;
             if ((st = evaluate(g, opt->ema, cls, &test, (size_t)o.eval_n, classes, o.seed + 17, &e)))
                 goto done;
@@ -366,6 +369,7 @@ int cmd_train(int argc, char **argv)
             snprintf(path, sizeof path, "%s/samples-%08ld.png", o.out, step);
             if ((st = write_grid(g, opt->ema, classes, path, o.seed + 29)))
                 goto done;
+            t_eval += cli_wall_seconds() - mark;
         }
         if (step > step0 && (stop || step % o.checkpoint_every == 0)) {
             snprintf(path, sizeof path, "%s/generator.ckpt", o.out);
@@ -378,7 +382,9 @@ int cmd_train(int argc, char **argv)
         gsl_rng *sr = dl_rng_create(o.seed * 1000003ul + (unsigned long)step + 1);
         for (size_t i = 0; i < (size_t)B * o.zdim; i++)
             z[i] = (float)gsl_ran_gaussian(sr, 1.0);
+        mark = cli_wall_seconds();
         dl_generator_forward(g, z, classes ? labels : NULL, B);
+        t_gen_fwd += cli_wall_seconds() - mark;
         memset(dout, 0, (size_t)B * 784 * sizeof(float));
         double sq = 0;
         size_t sq_n = 0;
@@ -392,12 +398,16 @@ int cmd_train(int argc, char **argv)
             for (int f = 0; f < o.n_features; f++) {
                 const int D = dl_feature_dim(o.features[f]);
                 double scale;
+                mark = cli_wall_seconds();
                 dl_feature_forward(o.features[f], xc, Bg, fx);
                 dl_feature_forward(o.features[f], pos, Bp, fy);
+                t_features += cli_wall_seconds() - mark;
+                mark = cli_wall_seconds();
                 if ((st = dl_field_compute(&o.field, fx, Bg, fy, Bp, D, V, &scale))) {
                     gsl_rng_free(sr);
                     goto done;
                 }
+                t_field += cli_wall_seconds() - mark;
                 /* d/dx ||x/s - sg(x/s + V)||^2 / numel = -2 V / (numel s) */
                 const double k2 = -2.0 / ((double)Bg * D * scale);
                 for (size_t i = 0; i < (size_t)Bg * D; i++) {
@@ -410,8 +420,10 @@ int cmd_train(int argc, char **argv)
         }
         gsl_rng_free(sr);
         drift_rms = sqrt(sq / (double)sq_n);
+        mark = cli_wall_seconds();
         dl_generator_backward(g, dout, B);
         float norm = dl_adamw_step(opt, g->params, g->grads);
+        t_gen_bwd += cli_wall_seconds() - mark;
         if (!isfinite(norm)) {
             st = dl_error(DL_ENUMERIC, "training diverged at step %ld (gradient norm %g)", step, norm);
             goto done;
@@ -430,9 +442,16 @@ int cmd_train(int argc, char **argv)
     cli_progress_finish(&progress);
     if ((st = dl_atomic_commit(&log)))
         goto done;
-    if (!o.quiet)
+    if (!o.quiet) {
+        double total_s = cli_wall_seconds() - t0;
         printf("trained %ld steps in %.1f s; wrote %s/{generator.ckpt,train.dat,samples-*.png}%s\n",
-               step, cli_wall_seconds() - t0, o.out, cls ? "" : " (no --classifier: no evaluation)");
+               step, total_s, o.out, cls ? "" : " (no --classifier: no evaluation)");
+        printf("time: generator forward %.1f%%, feature maps %.1f%%, drift fields %.1f%%, generator "
+               "backward + AdamW %.1f%%, evaluation %.1f%%, other %.1f%%\n",
+               100 * t_gen_fwd / total_s, 100 * t_features / total_s, 100 * t_field / total_s,
+               100 * t_gen_bwd / total_s, 100 * t_eval / total_s,
+               100 * (total_s - t_gen_fwd - t_features - t_field - t_gen_bwd - t_eval) / total_s);
+    }
 done:
     if (log.fp)
         dl_atomic_abort(&log);

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_cblas.h> /* declarations only; OpenBLAS provides the symbols */
+
 #include "dl_error.h"
 
 dl_field_config dl_field_default(void)
@@ -50,20 +52,30 @@ int dl_field_compute(const dl_field_config *cfg, const float *X, size_t N, const
         free(dist), free(logit), free(A), free(colmax), free(colsum), free(F), free(acc);
         return dl_error(DL_ENOMEM, "drift field: out of memory");
     }
-    /* 1. distances and their mean */
+    /* 1. distances through |x|^2 + |o|^2 - 2 x.o (one dgemm), and their mean;
+     * O = [Y; X] (C x D) in double */
+    double *O = malloc(C * (size_t)D * sizeof(double)), *on = malloc(C * sizeof(double));
+    if (!O || !on) {
+        free(O), free(on), free(dist), free(logit), free(A), free(colmax), free(colsum), free(F), free(acc);
+        return dl_error(DL_ENOMEM, "drift field: out of memory");
+    }
+    for (size_t j = 0; j < C; j++) {
+        const float *o = j < M ? Y + j * D : X + (j - M) * D;
+        double s2 = 0;
+        for (int c = 0; c < D; c++)
+            s2 += (double)o[c] * o[c], O[j * D + c] = o[c];
+        on[j] = s2;
+    }
+    const double *Xd = O + M * (size_t)D, *xn = on + M; /* the generated rows of O */
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)C, D, -2.0, Xd, D, O, D, 0.0,
+                dist, (int)C);
     double total = 0;
     size_t count = 0;
-#pragma omp parallel for reduction(+ : total, count) schedule(static)
-    for (long i = 0; i < (long)N; i++)
+    for (size_t i = 0; i < N; i++)
         for (size_t j = 0; j < C; j++) {
-            const float *o = j < M ? Y + j * D : X + (j - M) * D;
-            double s = 0;
-            for (int c = 0; c < D; c++) {
-                double t = (double)X[i * D + c] - o[c];
-                s += t * t;
-            }
-            dist[i * C + j] = sqrt(s);
-            if (!(cfg->self_mask && j == M + (size_t)i))
+            double d2 = dist[i * C + j] + xn[i] + on[j];
+            dist[i * C + j] = j == M + i ? 0.0 : sqrt(d2 > 0 ? d2 : 0);
+            if (!(cfg->self_mask && j == M + i))
                 total += dist[i * C + j], count++;
         }
     double scale = count && total > 0 ? total / count : 1.0;
@@ -112,28 +124,28 @@ int dl_field_compute(const dl_field_config *cfg, const float *X, size_t N, const
                 A[i * C + j] = fmax(a, 1e-6);
             }
         }
-        /* 3. forces */
-        double sq = 0;
-#pragma omp parallel for reduction(+ : sq) schedule(static)
-        for (long i = 0; i < (long)N; i++) {
+        /* 3. forces: with signed weights w_ij (W_pos on the positives, -W_neg on
+         * the generated), F = (w O - diag(sum_j w_ij) X) / scale: one dgemm */
+        for (size_t i = 0; i < N; i++) {
             double sp = 0, sn = 0;
             for (size_t j = 0; j < M; j++)
                 sp += A[i * C + j];
             for (size_t j = M; j < C; j++)
                 sn += A[i * C + j];
-            double *f = F + i * D;
-            for (int c = 0; c < D; c++)
-                f[c] = 0;
-            for (size_t j = 0; j < C; j++) {
-                double w = j < M ? A[i * C + j] * sn : -A[i * C + j] * sp;
-                if (w == 0)
-                    continue;
-                const float *o = j < M ? Y + j * D : X + (j - M) * D;
-                for (int c = 0; c < D; c++)
-                    f[c] += w * ((double)o[c] - X[i * D + c]) / scale;
+            for (size_t j = 0; j < C; j++)
+                A[i * C + j] *= j < M ? sn : -sp;
+        }
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N, D, (int)C, 1.0 / scale, A,
+                    (int)C, O, D, 0.0, F, D);
+        double sq = 0;
+        for (size_t i = 0; i < N; i++) {
+            double wsum = 0;
+            for (size_t j = 0; j < C; j++)
+                wsum += A[i * C + j];
+            for (int c = 0; c < D; c++) {
+                F[i * D + c] -= wsum * Xd[i * D + c] / scale;
+                sq += F[i * D + c] * F[i * D + c];
             }
-            for (int c = 0; c < D; c++)
-                sq += f[c] * f[c];
         }
         /* 4. RMS-normalise, then add up */
         double rms = sqrt(sq / ((double)N * D));
@@ -144,6 +156,6 @@ int dl_field_compute(const dl_field_config *cfg, const float *X, size_t N, const
     }
     for (size_t k = 0; k < N * (size_t)D; k++)
         V[k] = (float)acc[k];
-    free(dist), free(logit), free(A), free(colmax), free(colsum), free(F), free(acc);
+    free(dist), free(logit), free(A), free(colmax), free(colsum), free(F), free(acc), free(O), free(on);
     return DL_OK;
 }
