@@ -26,7 +26,7 @@ typedef struct dl_kernel {
     void (*periodic_1d)(double r, double sigma, double length, double shift, double *K, double *M);
 } dl_kernel;
 
-/* NULL-terminated when iterated with dl_kernel_count(). */
+/* The table, by index: 0 .. dl_kernel_count() - 1. */
 size_t dl_kernel_count(void);
 const dl_kernel *dl_kernel_at(size_t index);
 /* NULL (with a recorded error) if the name is unknown. */
