@@ -77,20 +77,16 @@ static int parse_args(int argc, char **argv, classify_options *o)
         else if (!strcmp(a, "--resume"))
             o->resume = v;
         else if (!strcmp(a, "--epochs")) {
-            if (!(st = cli_parse_long("epochs", v, &lv)) && (lv < 1 || lv > 1000))
-                st = dl_error(DL_EINVAL, "--epochs must be in 1..1000");
+            st = cli_parse_long_in("epochs", v, 1, 1000, &lv);
             o->epochs = (int)lv;
         } else if (!strcmp(a, "--batch")) {
-            if (!(st = cli_parse_long("batch", v, &lv)) && (lv < 1 || lv > 4096))
-                st = dl_error(DL_EINVAL, "--batch must be in 1..4096");
+            st = cli_parse_long_in("batch", v, 1, 4096, &lv);
             o->batch = (int)lv;
         } else if (!strcmp(a, "--limit")) {
-            if (!(st = cli_parse_long("limit", v, &lv)) && lv < 1)
-                st = dl_error(DL_EINVAL, "--limit must be positive");
+            st = cli_parse_long_in("limit", v, 1, 1000000000L, &lv);
             o->limit = (int)lv;
         } else if (!strcmp(a, "--seed")) {
-            if (!(st = cli_parse_long("seed", v, &lv)) && lv < 0)
-                st = dl_error(DL_EINVAL, "--seed must be non-negative");
+            st = cli_parse_long_in("seed", v, 0, 2147483647L, &lv);
             o->seed = (unsigned long)lv;
         } else if (!strcmp(a, "--lr")) {
             if (!(st = cli_parse_double("lr", v, &o->lr)) && !(o->lr > 0))

@@ -93,12 +93,10 @@ static int parse_args(int argc, char **argv, eval_options *o, int *help)
                 st = dl_error(DL_EINVAL, "--make: '%s' is not noise, copy or train", v);
             o->make = v;
         } else if (!strcmp(a, "--n")) {
-            if (!(st = cli_parse_long("n", v, &lv)) && (lv < 10 || lv > 100000))
-                st = dl_error(DL_EINVAL, "--n must be in 10..100000");
+            st = cli_parse_long_in("n", v, 10, 100000, &lv);
             o->n = lv;
         } else if (!strcmp(a, "--seed")) {
-            if (!(st = cli_parse_long("seed", v, &lv)) && lv < 0)
-                st = dl_error(DL_EINVAL, "--seed must be non-negative");
+            st = cli_parse_long_in("seed", v, 0, 2147483647L, &lv);
             o->seed = (unsigned long)lv;
         } else
             st = dl_error(DL_EINVAL, "unknown option '%s' (see driftlab eval --help)", a);

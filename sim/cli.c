@@ -56,6 +56,14 @@ int cli_parse_long(const char *option, const char *text, long *out)
     return DL_OK;
 }
 
+int cli_parse_long_in(const char *option, const char *text, long lo, long hi, long *out)
+{
+    int st = cli_parse_long(option, text, out);
+    if (!st && (*out < lo || *out > hi))
+        st = dl_error(DL_EINVAL, "--%s must be in %ld..%ld, got %ld", option, lo, hi, *out);
+    return st;
+}
+
 int cli_parse_bool(const char *option, const char *text, int *out)
 {
     if (!strcmp(text, "true") || !strcmp(text, "1") || !strcmp(text, "yes"))

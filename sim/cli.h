@@ -15,6 +15,8 @@ const char *cli_command_line(int argc, char **argv);
 /* Whole-string parsing; record a dl_error naming the option on failure. */
 int cli_parse_double(const char *option, const char *text, double *out);
 int cli_parse_long(const char *option, const char *text, long *out);
+/* An integer in [lo, hi], with a message that names the option and the range. */
+int cli_parse_long_in(const char *option, const char *text, long lo, long hi, long *out);
 int cli_parse_bool(const char *option, const char *text, int *out);
 
 /* A rate-and-ETA line on stderr, redrawn in place; silent unless stderr is a

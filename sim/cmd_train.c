@@ -124,9 +124,7 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
 #define INT_OPT(name, field, lo, hi)                                                               \
     else if (!strcmp(a, "--" name))                                                                \
     {                                                                                              \
-        if (!(st = cli_parse_long(name, v, &lv)) && (lv < (lo) || lv > (hi)))                      \
-            st = dl_error(DL_EINVAL, "--" name " must be in %ld..%ld, got %ld", (long)(lo),        \
-                          (long)(hi), lv);                                                         \
+        st = cli_parse_long_in(name, v, lo, hi, &lv);                                              \
         o->field = lv;                                                                             \
     }
         if (!strcmp(a, "--data"))
@@ -152,8 +150,7 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
         INT_OPT("eval-n", eval_n, 100, 100000)
         INT_OPT("checkpoint-every", checkpoint_every, 1, 100000000)
         else if (!strcmp(a, "--seed")) {
-            if (!(st = cli_parse_long("seed", v, &lv)) && lv < 0)
-                st = dl_error(DL_EINVAL, "--seed must be non-negative");
+            st = cli_parse_long_in("seed", v, 0, 2147483647L, &lv);
             o->seed = (unsigned long)lv;
         } else if (!strcmp(a, "--lr")) {
             if (!(st = cli_parse_double("lr", v, &o->lr)) && !(o->lr > 0))
@@ -492,14 +489,11 @@ int cmd_sample(int argc, char **argv)
         if (!strcmp(a, "--out"))
             out = v;
         else if (!strcmp(a, "--n")) {
-            if (!(st = cli_parse_long("n", v, &n)) && (n < 1 || n > 1000000))
-                st = dl_error(DL_EINVAL, "--n must be in 1..1000000");
+            st = cli_parse_long_in("n", v, 1, 1000000, &n);
         } else if (!strcmp(a, "--class")) {
-            if (!(st = cli_parse_long("class", v, &cls_only)) && (cls_only < 0 || cls_only > 9))
-                st = dl_error(DL_EINVAL, "--class must be in 0..9");
+            st = cli_parse_long_in("class", v, 0, 9, &cls_only);
         } else if (!strcmp(a, "--seed")) {
-            if (!(st = cli_parse_long("seed", v, &seed)) && seed < 0)
-                st = dl_error(DL_EINVAL, "--seed must be non-negative");
+            st = cli_parse_long_in("seed", v, 0, 2147483647L, &seed);
         } else
             st = dl_error(DL_EINVAL, "unknown option '%s' (see driftlab sample --help)", a);
     }
