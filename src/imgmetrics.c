@@ -183,9 +183,13 @@ static void row_norms(const float *x, size_t n, int d, float *out)
     }
 }
 
-/* For each query row, the (k+1) smallest squared distances to ref rows, sorted
- * ascending, into best (nq x (k+1)). */
-static int knn_sq(const float *q, size_t nq, const float *r, size_t nr, int d, int k1, float *best)
+/* Every squared distance |q_i - r_j|^2, block by block through sgemm; visit()
+ * sees one query row's distances to a block of reference rows.  Rows are
+ * handed out to threads, so a visitor may write what belongs to its row. */
+typedef void (*row_visitor)(void *ctx, size_t i, size_t j0, const float *dd, int bj);
+
+static int for_each_distance(const float *q, size_t nq, const float *r, size_t nr, int d,
+                             row_visitor visit, void *ctx)
 {
     float *qn = malloc(nq * sizeof(float)), *rn = malloc(nr * sizeof(float));
     float *dot = malloc((size_t)BLOCK * BLOCK * sizeof(float));
@@ -195,8 +199,6 @@ static int knn_sq(const float *q, size_t nq, const float *r, size_t nr, int d, i
     }
     row_norms(q, nq, d, qn);
     row_norms(r, nr, d, rn);
-    for (size_t i = 0; i < nq * (size_t)k1; i++)
-        best[i] = INFINITY;
     for (size_t i0 = 0; i0 < nq; i0 += BLOCK) {
         int bi = (int)(nq - i0 < BLOCK ? nq - i0 : BLOCK);
         for (size_t j0 = 0; j0 < nr; j0 += BLOCK) {
@@ -205,25 +207,48 @@ static int knn_sq(const float *q, size_t nq, const float *r, size_t nr, int d, i
                         r + j0 * d, d, 0.0f, dot, bj);
 #pragma omp parallel for schedule(static)
             for (int i = 0; i < bi; i++) {
-                float *bst = best + (i0 + i) * k1;
+                float *dd = dot + (size_t)i * bj;
                 for (int j = 0; j < bj; j++) {
-                    float dd = qn[i0 + i] + rn[j0 + j] - 2.0f * dot[(size_t)i * bj + j];
-                    if (dd < 0)
-                        dd = 0;
-                    if (dd < bst[k1 - 1]) {
-                        int p = k1 - 1;
-                        while (p > 0 && bst[p - 1] > dd) {
-                            bst[p] = bst[p - 1];
-                            p--;
-                        }
-                        bst[p] = dd;
-                    }
+                    float v = qn[i0 + i] + rn[j0 + j] - 2.0f * dd[j];
+                    dd[j] = v < 0 ? 0 : v;
                 }
+                visit(ctx, i0 + i, j0, dd, bj);
             }
         }
     }
     free(qn), free(rn), free(dot);
     return DL_OK;
+}
+
+typedef struct {
+    float *best; /* nq x k1, ascending */
+    int k1;
+} knn_ctx;
+
+static void keep_smallest(void *p, size_t i, size_t j0, const float *dd, int bj)
+{
+    const knn_ctx *c = p;
+    float *bst = c->best + i * c->k1;
+    (void)j0;
+    for (int j = 0; j < bj; j++)
+        if (dd[j] < bst[c->k1 - 1]) {
+            int k = c->k1 - 1;
+            while (k > 0 && bst[k - 1] > dd[j]) {
+                bst[k] = bst[k - 1];
+                k--;
+            }
+            bst[k] = dd[j];
+        }
+}
+
+/* For each query row, the k1 smallest squared distances to ref rows, sorted
+ * ascending, into best (nq x k1). */
+static int knn_sq(const float *q, size_t nq, const float *r, size_t nr, int d, int k1, float *best)
+{
+    for (size_t i = 0; i < nq * (size_t)k1; i++)
+        best[i] = INFINITY;
+    knn_ctx c = {best, k1};
+    return for_each_distance(q, nq, r, nr, d, keep_smallest, &c);
 }
 
 int dl_nearest_distances(const float *query, size_t nq, const float *ref, size_t nr, int d,
@@ -252,38 +277,33 @@ static int knn_radii(const float *x, size_t n, int d, int k, float *radius_sq)
     return st;
 }
 
+typedef struct {
+    const float *rad;
+    unsigned char *inside;
+} cover_ctx;
+
+static void mark_covered(void *p, size_t i, size_t j0, const float *dd, int bj)
+{
+    const cover_ctx *c = p;
+    for (int j = 0; j < bj && !c->inside[i]; j++)
+        if (dd[j] <= c->rad[j0 + j])
+            c->inside[i] = 1;
+}
+
 /* Share of query rows inside some ball (centre ref row j, radius^2 rad[j]). */
 static int coverage(const float *q, size_t nq, const float *r, size_t nr, const float *rad, int d,
                     double *share)
 {
-    float *qn = malloc(nq * sizeof(float)), *rn = malloc(nr * sizeof(float));
-    float *dot = malloc((size_t)BLOCK * BLOCK * sizeof(float));
-    unsigned char *inside = calloc(nq, 1);
-    if (!qn || !rn || !dot || !inside) {
-        free(qn), free(rn), free(dot), free(inside);
+    cover_ctx c = {rad, calloc(nq, 1)};
+    if (!c.inside)
         return dl_error(DL_ENOMEM, "precision/recall: out of memory");
-    }
-    row_norms(q, nq, d, qn);
-    row_norms(r, nr, d, rn);
-    for (size_t i0 = 0; i0 < nq; i0 += BLOCK) {
-        int bi = (int)(nq - i0 < BLOCK ? nq - i0 : BLOCK);
-        for (size_t j0 = 0; j0 < nr; j0 += BLOCK) {
-            int bj = (int)(nr - j0 < BLOCK ? nr - j0 : BLOCK);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bi, bj, d, 1.0f, q + i0 * d, d,
-                        r + j0 * d, d, 0.0f, dot, bj);
-#pragma omp parallel for schedule(static)
-            for (int i = 0; i < bi; i++)
-                for (int j = 0; j < bj && !inside[i0 + i]; j++)
-                    if (qn[i0 + i] + rn[j0 + j] - 2.0f * dot[(size_t)i * bj + j] <= rad[j0 + j])
-                        inside[i0 + i] = 1;
-        }
-    }
+    int st = for_each_distance(q, nq, r, nr, d, mark_covered, &c);
     size_t count = 0;
     for (size_t i = 0; i < nq; i++)
-        count += inside[i];
+        count += c.inside[i];
     *share = (double)count / (double)nq;
-    free(qn), free(rn), free(dot), free(inside);
-    return DL_OK;
+    free(c.inside);
+    return st;
 }
 
 int dl_precision_recall(const float *real, size_t nr, const float *fake, size_t nf, int d, int k,
