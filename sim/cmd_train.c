@@ -17,6 +17,7 @@
 #include "dist.h"
 #include "dl_error.h"
 #include "drift_field.h"
+#include "encoder.h"
 #include "feature_maps.h"
 #include "generator.h"
 #include "idx.h"
@@ -26,16 +27,23 @@
 #include "optim.h"
 
 #define DEFAULT_DATA "/usr/share/datasets/fashion-mnist"
-#define MAX_FEATURES 4
+#define MAX_FEATURES 8
+
+/* A feature map of the loss: a fixed map of the image, or a layer (1..4) of
+ * the frozen encoder. */
+typedef struct {
+    dl_feature_kind fixed;
+    int encoder_layer; /* 0: the fixed map */
+} feature_slot;
 
 typedef struct {
-    const char *data, *out, *classifier, *resume;
+    const char *data, *out, *classifier, *encoder, *resume;
     int gen_per_class, pos_per_class, zdim, hidden, unconditional, quiet;
     long steps, eval_every, checkpoint_every, eval_n;
     double lr, time_budget_min;
     unsigned long seed;
     int n_features;
-    dl_feature_kind features[MAX_FEATURES];
+    feature_slot features[MAX_FEATURES];
     dl_field_config field;
 } train_options;
 
@@ -53,7 +61,11 @@ static void usage(FILE *fp)
             "  --data DIR            IDX files (default " DEFAULT_DATA ")\n"
             "  --out DIR             (default runs/train)\n"
             "  --classifier CKPT     evaluation classifier (driftlab classify train)\n"
-            "  --features LIST       of pixels,pool14,pool7,meanstd (default pixels,pool14,pool7)\n"
+            "  --features LIST       of pixels,pool14,pool7,meanstd and, with --encoder, enc1..enc3\n"
+            "                        (conv layers pooled to 7x7) and encfc (penultimate features);\n"
+            "                        each map its own field and loss (default pixels,pool14,pool7)\n"
+            "  --encoder CKPT        frozen feature encoder: a classifier checkpoint, best not the\n"
+            "                        evaluation one (a loss in the metric's own features trains to it)\n"
             "  --kernel K            laplacian (default) | gaussian\n"
             "  --norm N              two-sided (default) | rows | none\n"
             "  --gen-per-class N     generated images per class per step (default 64)\n"
@@ -79,10 +91,15 @@ static int parse_features(const char *text, train_options *o)
     for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
         if (o->n_features == MAX_FEATURES)
             return dl_error(DL_EINVAL, "--features: at most %d maps", MAX_FEATURES);
-        int st = dl_feature_parse(tok, &o->features[o->n_features]);
-        if (st)
-            return dl_error(st, "--features: %s", dl_error_message());
-        o->n_features++;
+        feature_slot *f = &o->features[o->n_features++];
+        static const char *const enc_names[] = {"enc1", "enc2", "enc3", "encfc"};
+        f->encoder_layer = 0;
+        for (int l = 0; l < DL_ENCODER_LAYERS; l++)
+            if (!strcmp(tok, enc_names[l]))
+                f->encoder_layer = l + 1;
+        if (!f->encoder_layer && dl_feature_parse(tok, &f->fixed))
+            return dl_error(DL_EINVAL, "--features: unknown feature map '%s' (known: pixels, pool14, "
+                            "pool7, meanstd, enc1, enc2, enc3, encfc)", tok);
     }
     if (!o->n_features)
         return dl_error(DL_EINVAL, "--features: empty list");
@@ -133,6 +150,8 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
             o->out = v;
         else if (!strcmp(a, "--classifier"))
             o->classifier = v;
+        else if (!strcmp(a, "--encoder"))
+            o->encoder = v;
         else if (!strcmp(a, "--resume"))
             o->resume = v;
         else if (!strcmp(a, "--features"))
@@ -162,6 +181,14 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
         } else
             st = dl_error(DL_EINVAL, "unknown option '%s' (see driftlab train --help)", a);
 #undef INT_OPT
+    }
+    for (int f = 0; !st && f < o->n_features; f++) {
+        if (o->features[f].encoder_layer && !o->encoder)
+            st = dl_error(DL_EINVAL, "--features: enc* maps need --encoder CKPT");
+        for (int e = 0; !st && e < f; e++)
+            if (o->features[e].encoder_layer == o->features[f].encoder_layer &&
+                (o->features[f].encoder_layer || o->features[e].fixed == o->features[f].fixed))
+                st = dl_error(DL_EINVAL, "--features: a map is listed twice");
     }
     return st;
 }
@@ -282,7 +309,9 @@ int cmd_train(int argc, char **argv)
     dl_adamw *opt = NULL;
     dl_classifier *cls = NULL;
     gsl_rng *rng = NULL;
+    dl_encoder *enc = NULL;
     float *z = NULL, *dout = NULL, *pos = NULL, *fx = NULL, *fy = NULL, *V = NULL, *dfx = NULL;
+    int dim[MAX_FEATURES], maxD = 0;
     unsigned char *labels = NULL;
     dl_atomic_file log = {0};
     if ((st = parse_args(argc, argv, &o, &help)))
@@ -313,14 +342,21 @@ int cmd_train(int argc, char **argv)
     long step = 0;
     if (o.resume && (st = dl_checkpoint_read(o.resume, arch_s, &step, g->params, g->n_params, opt, rng)))
         goto done;
-    int maxD = 0;
-    for (int f = 0; f < o.n_features; f++)
-        maxD = dl_feature_dim(o.features[f]) > maxD ? dl_feature_dim(o.features[f]) : maxD;
+    const int P = Bp * groups;
+    if (o.encoder && (st = dl_encoder_load(&enc, o.encoder, B > P ? B : P)))
+        goto done;
+    size_t fx_total = 0, fy_total = 0;
+    for (int f = 0; f < o.n_features; f++) {
+        dim[f] = o.features[f].encoder_layer ? enc->dim[o.features[f].encoder_layer - 1]
+                                             : dl_feature_dim(o.features[f].fixed);
+        maxD = dim[f] > maxD ? dim[f] : maxD;
+        fx_total += (size_t)B * dim[f], fy_total += (size_t)P * dim[f];
+    }
     z = malloc((size_t)B * o.zdim * sizeof(float));
     dout = malloc((size_t)B * 784 * sizeof(float));
-    pos = malloc((size_t)Bp * 784 * sizeof(float));
-    fx = malloc((size_t)Bg * maxD * sizeof(float)), dfx = malloc((size_t)Bg * maxD * sizeof(float));
-    fy = malloc((size_t)Bp * maxD * sizeof(float)), V = malloc((size_t)Bg * maxD * sizeof(float));
+    pos = malloc((size_t)P * 784 * sizeof(float));
+    fx = malloc(fx_total * sizeof(float)), dfx = malloc(fx_total * sizeof(float));
+    fy = malloc(fy_total * sizeof(float)), V = malloc((size_t)Bg * maxD * sizeof(float));
     labels = malloc((size_t)B);
     if (!z || !dout || !pos || !fx || !fy || !V || !dfx || !labels) {
         st = dl_error(DL_ENOMEM, "out of memory");
@@ -331,11 +367,11 @@ int cmd_train(int argc, char **argv)
     if ((st = dl_mkdir_p(o.out)))
         goto done;
     dl_provenance prov = {cli_command_line(argc + 1, argv - 1), o.seed};
-    char path[4200], cfg_line[256];
+    char path[4200], cfg_line[512];
     snprintf(cfg_line, sizeof cfg_line,
-             "generator %s; features %d; field kernel %s norm %s; %d generated + %d positive per "
+             "generator %s; features %d%s; field kernel %s norm %s; %d generated + %d positive per "
              "class; lr %g",
-             arch_s, o.n_features, o.field.kernel == DL_FIELD_GAUSSIAN ? "gaussian" : "laplacian",
+             arch_s, o.n_features, enc ? " (with encoder)" : "", o.field.kernel == DL_FIELD_GAUSSIAN ? "gaussian" : "laplacian",
              o.field.norm == DL_FIELD_TWO_SIDED ? "two-sided" : o.field.norm == DL_FIELD_ROWS ? "rows" : "none",
              Bg, Bp, o.lr);
     const char *extra[] = {cfg_line, NULL};
@@ -379,42 +415,68 @@ int cmd_train(int argc, char **argv)
         gsl_rng *sr = dl_rng_create(o.seed * 1000003ul + (unsigned long)step + 1);
         for (size_t i = 0; i < (size_t)B * o.zdim; i++)
             z[i] = (float)gsl_ran_gaussian(sr, 1.0);
-        mark = cli_wall_seconds();
-        dl_generator_forward(g, z, classes ? labels : NULL, B);
-        t_gen_fwd += cli_wall_seconds() - mark;
-        memset(dout, 0, (size_t)B * 784 * sizeof(float));
-        double sq = 0;
-        size_t sq_n = 0;
-        for (int c = 0; c < groups; c++) {
-            const float *xc = g->out + (size_t)c * Bg * 784;
+        for (int c = 0; c < groups; c++)
             for (int p = 0; p < Bp; p++) {
                 int cls_c = classes ? c : (int)gsl_rng_uniform_int(sr, DL_CLASSES);
                 size_t k = ci.idx[cls_c][gsl_rng_uniform_int(sr, ci.count[cls_c])];
-                to_unit(pos + (size_t)p * 784, train.pixels + k * 784, 784);
+                to_unit(pos + ((size_t)c * Bp + p) * 784, train.pixels + k * 784, 784);
             }
+        mark = cli_wall_seconds();
+        dl_generator_forward(g, z, classes ? labels : NULL, B);
+        t_gen_fwd += cli_wall_seconds() - mark;
+        /* every map of every image: fx (B, D_f) and fy (P, D_f), one block per map */
+        mark = cli_wall_seconds();
+        float *fxs[MAX_FEATURES], *fys[MAX_FEATURES], *dfxs[MAX_FEATURES];
+        for (size_t f = 0, ox = 0, oy = 0; f < (size_t)o.n_features; f++) {
+            fxs[f] = fx + ox, dfxs[f] = dfx + ox, fys[f] = fy + oy;
+            ox += (size_t)B * dim[f], oy += (size_t)P * dim[f];
+        }
+        for (int pass = 0; enc && pass < 2; pass++) { /* positives first: backward needs x's activations */
+            dl_encoder_forward(enc, pass ? g->out : pos, pass ? B : P);
+            for (int f = 0; f < o.n_features; f++)
+                if (o.features[f].encoder_layer)
+                    dl_encoder_layer(enc, o.features[f].encoder_layer, pass ? B : P, pass ? fxs[f] : fys[f]);
+        }
+        for (int f = 0; f < o.n_features; f++)
+            if (!o.features[f].encoder_layer) {
+                dl_feature_forward(o.features[f].fixed, g->out, B, fxs[f]);
+                dl_feature_forward(o.features[f].fixed, pos, P, fys[f]);
+            }
+        t_features += cli_wall_seconds() - mark;
+        double sq = 0;
+        size_t sq_n = 0;
+        mark = cli_wall_seconds();
+        for (int c = 0; c < groups; c++)
             for (int f = 0; f < o.n_features; f++) {
-                const int D = dl_feature_dim(o.features[f]);
+                const int D = dim[f];
                 double scale;
-                mark = cli_wall_seconds();
-                dl_feature_forward(o.features[f], xc, Bg, fx);
-                dl_feature_forward(o.features[f], pos, Bp, fy);
-                t_features += cli_wall_seconds() - mark;
-                mark = cli_wall_seconds();
-                if ((st = dl_field_compute(&o.field, fx, Bg, fy, Bp, D, V, &scale))) {
+                if ((st = dl_field_compute(&o.field, fxs[f] + (size_t)c * Bg * D, Bg,
+                                           fys[f] + (size_t)c * Bp * D, Bp, D, V, &scale))) {
                     gsl_rng_free(sr);
                     goto done;
                 }
-                t_field += cli_wall_seconds() - mark;
                 /* d/dx ||x/s - sg(x/s + V)||^2 / numel = -2 V / (numel s) */
                 const double k2 = -2.0 / ((double)Bg * D * scale);
+                float *d = dfxs[f] + (size_t)c * Bg * D;
                 for (size_t i = 0; i < (size_t)Bg * D; i++) {
-                    dfx[i] = (float)(k2 * V[i]);
+                    d[i] = (float)(k2 * V[i]);
                     sq += (double)V[i] * V[i];
                 }
                 sq_n += (size_t)Bg * D;
-                dl_feature_backward(o.features[f], xc, Bg, dfx, dout + (size_t)c * Bg * 784);
             }
+        t_field += cli_wall_seconds() - mark;
+        mark = cli_wall_seconds();
+        memset(dout, 0, (size_t)B * 784 * sizeof(float));
+        float *denc[DL_ENCODER_LAYERS] = {NULL};
+        for (int f = 0; f < o.n_features; f++) {
+            if (o.features[f].encoder_layer)
+                denc[o.features[f].encoder_layer - 1] = dfxs[f];
+            else
+                dl_feature_backward(o.features[f].fixed, g->out, B, dfxs[f], dout);
         }
+        if (enc)
+            dl_encoder_backward(enc, denc, B, dout);
+        t_features += cli_wall_seconds() - mark;
         gsl_rng_free(sr);
         drift_rms = sqrt(sq / (double)sq_n);
         mark = cli_wall_seconds();
@@ -458,6 +520,7 @@ done:
     dl_generator_destroy(g);
     dl_adamw_destroy(opt);
     dl_classifier_destroy(cls);
+    dl_encoder_destroy(enc);
     if (rng)
         gsl_rng_free(rng);
     free(z), free(dout), free(pos), free(fx), free(fy), free(V), free(dfx), free(labels);

@@ -24,8 +24,9 @@ void nn_linear_backward(float *dinp, float *dweight, float *dbias, const float *
     if (dinp)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, C, OC, 1.0f, dout, OC, weight,
                     C, 1.0f, dinp, C);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, B, 1.0f, dout, OC, inp, C, 1.0f,
-                dweight, C);
+    if (dweight)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, B, 1.0f, dout, OC, inp, C, 1.0f,
+                    dweight, C);
     if (dbias)
         for (int o = 0; o < OC; o++) {
             float s = 0;
@@ -133,13 +134,15 @@ void nn_conv2d_backward(float *dinp, float *dweight, float *dbias, float *scratc
 {
     const int CKK = s->C * s->K * s->K;
     const int BP = B * s->OH * s->OW;
-    const float *cols = inp;
-    if (!is_pointwise(s)) {
-        im2col(scratch, inp, s, B);
-        cols = scratch;
+    if (dweight) {
+        const float *cols = inp;
+        if (!is_pointwise(s)) {
+            im2col(scratch, inp, s, B);
+            cols = scratch;
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->OC, CKK, BP, 1.0f, dout, BP, cols,
+                    BP, 1.0f, dweight, CKK);
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->OC, CKK, BP, 1.0f, dout, BP, cols, BP,
-                1.0f, dweight, CKK);
     if (dbias)
 #pragma omp parallel for schedule(static)
         for (int o = 0; o < s->OC; o++) {

@@ -3,7 +3,8 @@
  * Every layer is a forward/backward pair over flat float arrays; shapes are in
  * the comments.  Backward functions ACCUMULATE (+=) into every gradient they
  * touch, so callers zero gradients once per step and residual branches simply
- * add up.  Convolution stacks keep activations channel-major, "CBHW":
+ * add up; a NULL weight gradient skips it (a frozen network backpropagated to
+ * its input).  Convolution stacks keep activations channel-major, "CBHW":
  * (channels, batch, height, width), so that a convolution over the whole batch
  * is one im2col and one sgemm (OpenBLAS) with no transposes; dense layers take
  * batch-major (B, features).  Matrix work goes through cblas_sgemm, the rest
