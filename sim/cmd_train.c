@@ -38,7 +38,8 @@ typedef struct {
 
 typedef struct {
     const char *data, *out, *classifier, *encoder, *resume;
-    int gen_per_class, pos_per_class, zdim, hidden, unconditional, quiet;
+    int gen_per_class, pos_per_class, zdim, hidden, noise_channels, width, unconditional, quiet;
+    dl_generator_kind generator;
     long steps, eval_every, checkpoint_every, eval_n;
     double lr, time_budget_min;
     unsigned long seed;
@@ -70,7 +71,11 @@ static void usage(FILE *fp)
             "  --norm N              two-sided (default) | rows | none\n"
             "  --gen-per-class N     generated images per class per step (default 64)\n"
             "  --pos-per-class N     real positives per class per step (default 64)\n"
-            "  --zdim N --hidden N   generator noise and width (default 64, 512)\n"
+            "  --generator G         mlp (default) | conv (upsampling convs, GroupNorm, SiLU,\n"
+            "                        residual blocks; image-shaped noise and a class embedding)\n"
+            "  --zdim N --hidden N   MLP noise and width (default 64, 512)\n"
+            "  --noise-channels N    conv: 7x7 noise channels (default 4)\n"
+            "  --width N             conv: base channels, a multiple of 8 (default 16)\n"
             "  --unconditional       one class for everything\n"
             "  --lr X                AdamW (0.9, 0.95) peak rate (default 1e-3, warmup 100)\n"
             "  --steps N             (default 100000; --time-budget usually ends it first)\n"
@@ -112,6 +117,7 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
     o->data = DEFAULT_DATA;
     o->out = "runs/train";
     o->gen_per_class = 64, o->pos_per_class = 64, o->zdim = 64, o->hidden = 512;
+    o->noise_channels = 4, o->width = 16;
     o->steps = 100000, o->eval_every = 500, o->checkpoint_every = 1000, o->eval_n = 2000;
     o->lr = 1e-3;
     o->seed = 1;
@@ -156,6 +162,8 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
             o->resume = v;
         else if (!strcmp(a, "--features"))
             st = parse_features(v, o);
+        else if (!strcmp(a, "--generator"))
+            st = dl_generator_kind_parse(v, &o->generator);
         else if (!strcmp(a, "--kernel"))
             st = dl_field_kernel_parse(v, &o->field.kernel);
         else if (!strcmp(a, "--norm"))
@@ -164,6 +172,8 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
         INT_OPT("pos-per-class", pos_per_class, 1, 4096)
         INT_OPT("zdim", zdim, 1, 4096)
         INT_OPT("hidden", hidden, 1, 8192)
+        INT_OPT("noise-channels", noise_channels, 1, 64)
+        INT_OPT("width", width, 8, 1024)
         INT_OPT("steps", steps, 1, 100000000)
         INT_OPT("eval-every", eval_every, 1, 100000000)
         INT_OPT("eval-n", eval_n, 100, 100000)
@@ -182,6 +192,8 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
             st = dl_error(DL_EINVAL, "unknown option '%s' (see driftlab train --help)", a);
 #undef INT_OPT
     }
+    if (!st && o->generator == DL_GENERATOR_CONV && o->width % 8)
+        st = dl_error(DL_EINVAL, "--width must be a multiple of 8, got %d", o->width);
     for (int f = 0; !st && f < o->n_features; f++) {
         if (o->features[f].encoder_layer && !o->encoder)
             st = dl_error(DL_EINVAL, "--features: enc* maps need --encoder CKPT");
@@ -327,7 +339,9 @@ int cmd_train(int argc, char **argv)
         goto done;
     const int classes = o.unconditional ? 0 : DL_CLASSES, groups = o.unconditional ? 1 : DL_CLASSES;
     const int Bg = o.gen_per_class, Bp = o.pos_per_class, B = Bg * groups;
-    dl_generator_arch arch = {o.zdim, o.hidden, classes};
+    dl_generator_arch arch = {o.generator, o.zdim, o.hidden, classes};
+    if (o.generator == DL_GENERATOR_CONV)
+        arch.zdim = o.noise_channels * 49, arch.hidden = o.width;
     if ((st = dl_generator_create(&g, &arch, B)))
         goto done;
     rng = dl_rng_create(o.seed);
@@ -352,7 +366,7 @@ int cmd_train(int argc, char **argv)
         maxD = dim[f] > maxD ? dim[f] : maxD;
         fx_total += (size_t)B * dim[f], fy_total += (size_t)P * dim[f];
     }
-    z = malloc((size_t)B * o.zdim * sizeof(float));
+    z = malloc((size_t)B * arch.zdim * sizeof(float));
     dout = malloc((size_t)B * 784 * sizeof(float));
     pos = malloc((size_t)P * 784 * sizeof(float));
     fx = malloc(fx_total * sizeof(float)), dfx = malloc(fx_total * sizeof(float));
@@ -413,7 +427,7 @@ int cmd_train(int argc, char **argv)
             break;
         /* noise and positives depend only on (seed, step): a resumed run sees the same */
         gsl_rng *sr = dl_rng_create(o.seed * 1000003ul + (unsigned long)step + 1);
-        for (size_t i = 0; i < (size_t)B * o.zdim; i++)
+        for (size_t i = 0; i < (size_t)B * arch.zdim; i++)
             z[i] = (float)gsl_ran_gaussian(sr, 1.0);
         for (int c = 0; c < groups; c++)
             for (int p = 0; p < Bp; p++) {

@@ -1,7 +1,16 @@
-/* generator: the one-step image generator x = f(z, class), an MLP baseline.
+/* generator: the one-step image generator x = f(z, class).
  *
+ * MLP baseline ("mlpgen-v1"):
  *   [z (B, zdim) | onehot(class) (B, classes)] -linear h, SiLU-> -linear h, SiLU->
  *   -linear 784, tanh-> image (B, 784) in [-1, 1]
+ *
+ * Convolutional ("convgen-v1", width C, zc noise channels), CBHW inside:
+ *   [z (zc,B,7,7) | class map (8,B,7,7)] -conv3x3 2C-> res(2C) @7x7 -up2x->
+ *   -conv3x3 C-> res(C) @14x14 -up2x-> -conv3x3 C/2, GroupNorm, SiLU-> -conv3x3 1,
+ *   tanh-> image (B,784)
+ *   res(c): x + conv(SiLU(GN(conv(SiLU(GN(x)))))), GroupNorm with 4 groups;
+ *   the class map is a learned (classes, 8*49) embedding; z is image-shaped
+ *   Gaussian noise, zdim = zc*49 numbers per image.
  *
  * One parameter buffer, one gradient buffer (llm.c style). */
 #ifndef DL_GENERATOR_H
@@ -11,9 +20,16 @@
 
 #include <gsl/gsl_rng.h>
 
+typedef enum { DL_GENERATOR_MLP, DL_GENERATOR_CONV } dl_generator_kind;
+
 typedef struct {
-    int zdim, hidden, classes; /* classes = 0: unconditional */
+    dl_generator_kind kind;
+    int zdim;    /* numbers of noise per image (conv: zc*49) */
+    int hidden;  /* MLP width, or the conv generator's C (a multiple of 8) */
+    int classes; /* 0: unconditional */
 } dl_generator_arch;
+
+typedef struct dl_convgen dl_convgen;
 
 typedef struct {
     dl_generator_arch arch;
@@ -23,8 +39,11 @@ typedef struct {
     float *w1, *b1, *w2, *b2, *w3, *b3, *gw1, *gb1, *gw2, *gb2, *gw3, *gb3;
     float *in, *h1, *s1, *h2, *s2, *o, *out;     /* activations */
     float *ds1, *dh1, *ds2, *dh2, *dout_pre;     /* their gradients */
+    dl_convgen *conv;                            /* the conv generator's layers */
 } dl_generator;
 
+/* "mlp" | "conv" */
+int dl_generator_kind_parse(const char *name, dl_generator_kind *kind);
 int dl_generator_create(dl_generator **out, const dl_generator_arch *arch, int max_batch);
 void dl_generator_destroy(dl_generator *g);
 void dl_generator_arch_string(const dl_generator_arch *a, char *buf, size_t len);
