@@ -10,7 +10,9 @@ int dl_engine_create(const char *name, dl_engine **engine)
     *engine = NULL;
     if (name && strcmp(name, "direct") == 0)
         return dl_engine_direct_create(engine);
-    return dl_error(DL_EINVAL, "unknown drift engine '%s' (known: direct)",
+    if (name && strcmp(name, "simd") == 0)
+        return dl_engine_simd_create(engine);
+    return dl_error(DL_EINVAL, "unknown drift engine '%s' (known: direct, simd)",
                     name ? name : "(null)");
 }
 

@@ -52,6 +52,19 @@ void dl_engine_destroy(dl_engine *engine);
 /* The double-precision direct pairwise sum: the reference for all engines. */
 int dl_engine_direct_create(dl_engine **engine);
 
+/* One row of the reference, for engines that fall back to it where their own
+ * arithmetic cannot (a float kernel sum that underflows): the mean shift
+ * sum_j k u_j / sum_j k at xi over pts, skipping index skip; nonzero if the
+ * sum vanished even after the log shift. */
+int dl_direct_mean_shift_row(const dl_pair_kernel *pk, const double *xi, const double *pts,
+                             size_t count, size_t skip, double *out);
+
+/* Direct engine, fast path: float32, blocked, OpenMP over rows, the exp
+ * vectorised through glibc's libmvec; Gaussian and Laplacian, d <= 3, R^d or
+ * the torus.  Rows whose float kernel sum underflows are redone by the
+ * reference. */
+int dl_engine_simd_create(dl_engine **engine);
+
 /* Checks shared by every engine (sizes, pointers, bandwidth, self-mask). */
 int dl_drift_request_validate(const dl_drift_request *req);
 

@@ -12,7 +12,7 @@
 /* One row of the mean-shift: returns 0 on success, nonzero if the kernel sum
  * underflowed even after shifting by the largest term (cannot happen for the
  * kernels here, since the shifted peak term is exactly 1). */
-static int mean_shift_row(const dl_pair_kernel *pk, const double *xi, const double *pts,
+int dl_direct_mean_shift_row(const dl_pair_kernel *pk, const double *xi, const double *pts,
                           size_t count, size_t skip, double *out)
 {
     const int dim = pk->domain.dim;
@@ -57,7 +57,7 @@ static int mean_shift(const dl_pair_kernel *pk, const double *x, size_t n, const
 #pragma omp parallel for schedule(dynamic, 16)
     for (long i = 0; i < (long)n; i++) {
         size_t skip = self_mask ? (size_t)i : (size_t)-1;
-        if (mean_shift_row(pk, x + i * dim, pts, count, skip, out + i * dim)) {
+        if (dl_direct_mean_shift_row(pk, x + i * dim, pts, count, skip, out + i * dim)) {
 #pragma omp critical
             failed = i;
         }

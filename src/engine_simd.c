@@ -1,0 +1,203 @@
+/* The direct engine's fast path: the same O(n m) sums in float32.
+ *
+ * Points are copied to structure-of-arrays float buffers; each row (one
+ * evaluation point) runs over the columns in blocks of SIMD_BLOCK, a block's
+ * partial sums kept in float vector lanes and then added into double.  One
+ * thread owns a row and its order of summation is fixed, so results do not
+ * depend on the thread count.  The exp is glibc's libmvec vector expf (the
+ * `declare simd` below makes GCC call its vector variants inside the simd
+ * loops); this file is built with -fno-math-errno, which lets sqrtf
+ * vectorise and changes no value or NaN. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dl_error.h"
+#include "engine.h"
+
+#pragma omp declare simd notinbranch
+float expf(float);
+
+#define SIMD_BLOCK 2048
+/* images of the torus: kernel terms below this fraction of k(0) are dropped
+ * (float keeps 6e-8 of a sum anyway) */
+#define SIMD_IMAGE_TOL 1e-9
+#define SIMD_MAX_IMAGES 27
+
+typedef struct {
+    float *p[3];   /* columns, one array per coordinate */
+    size_t cap;
+} simd_state;
+
+typedef struct {
+    int gaussian, dim, torus;
+    float coef;    /* gaussian: -1/(2 sigma^2); laplacian: -1/sigma */
+    float L, invL;
+    int n_img;
+    float img[SIMD_MAX_IMAGES][3];
+} simd_setup;
+
+static int setup_make(simd_setup *s, const dl_drift_request *req)
+{
+    memset(s, 0, sizeof *s);
+    const char *kn = req->kernel->name;
+    if (strcmp(kn, "gaussian") && strcmp(kn, "laplacian"))
+        return dl_error(DL_EINVAL, "simd engine: kernel '%s' is not vectorised (gaussian, "
+                                   "laplacian); use --engine direct", kn);
+    s->dim = req->domain->dim;
+    if (s->dim > 3)
+        return dl_error(DL_EINVAL, "simd engine: dimension %d > 3; use --engine gemm or direct", s->dim);
+    s->gaussian = !strcmp(kn, "gaussian");
+    s->coef = s->gaussian ? (float)(-0.5 / (req->sigma * req->sigma)) : (float)(-1.0 / req->sigma);
+    s->torus = req->domain->kind == DL_DOMAIN_TORUS;
+    s->n_img = 1;
+    if (s->torus) {
+        const double L = req->domain->length;
+        s->L = (float)L, s->invL = (float)(1.0 / L);
+        int I = (int)ceil(req->kernel->cutoff_radius(req->sigma, s->dim, SIMD_IMAGE_TOL) / L - 0.5);
+        I = I < 0 ? 0 : I;
+        int per_axis = 2 * I + 1, total = 1;
+        for (int c = 0; c < s->dim; c++)
+            total *= per_axis;
+        if (total > SIMD_MAX_IMAGES)
+            return dl_error(DL_EINVAL, "simd engine: sigma %g needs %d periodic images on a torus "
+                                       "of length %g; use --engine pm or direct", req->sigma, total, L);
+        s->n_img = total;
+        for (int t = 0; t < total; t++)
+            for (int c = 0, r = t; c < 3; c++, r /= per_axis)
+                s->img[t][c] = c < s->dim ? (float)((r % per_axis - I) * L) : 0.0f;
+    }
+    return DL_OK;
+}
+
+/* round to nearest without libm: adding 1.5 * 2^23 pushes the fraction out
+ * (|x| < 2^22, round-to-nearest mode); it vectorises on plain SSE2 */
+static inline float round_nearest(float x)
+{
+    const float magic = 12582912.0f;
+    return (x + magic) - magic;
+}
+
+/* sum over columns [j0, j1) of one row: w = k(u + image), u = column - x */
+static inline void row_block(const simd_setup *s, const float *const col[3], const float xi[3],
+                             size_t j0, size_t j1, size_t skip, const float off[3], double *K,
+                             double M[3])
+{
+    float k = 0, m0 = 0, m1 = 0, m2 = 0;
+    const float x0 = xi[0], x1 = xi[1], x2 = xi[2], o0 = off[0], o1 = off[1], o2 = off[2];
+    const float coef = s->coef, L = s->L, invL = s->invL;
+    const int dim = s->dim, torus = s->torus, gaussian = s->gaussian;
+    const float *c0 = col[0], *c1 = col[1], *c2 = col[2];
+#pragma omp simd reduction(+ : k, m0, m1, m2)
+    for (size_t j = j0; j < j1; j++) {
+        float u0 = c0[j] - x0, u1 = dim > 1 ? c1[j] - x1 : 0.0f, u2 = dim > 2 ? c2[j] - x2 : 0.0f;
+        if (torus) {
+            u0 -= L * round_nearest(u0 * invL);
+            u1 -= L * round_nearest(u1 * invL);
+            u2 -= L * round_nearest(u2 * invL);
+        }
+        u0 += o0, u1 += o1, u2 += o2;
+        float r2 = u0 * u0 + u1 * u1 + u2 * u2;
+        float w = expf(gaussian ? coef * r2 : coef * sqrtf(r2));
+        w = j == skip ? 0.0f : w;
+        k += w;
+        m0 += w * u0, m1 += w * u1, m2 += w * u2;
+    }
+    *K += k;
+    M[0] += m0, M[1] += m1, M[2] += m2;
+}
+
+static int ensure(simd_state *st, size_t count)
+{
+    if (count <= st->cap)
+        return DL_OK;
+    for (int c = 0; c < 3; c++) {
+        free(st->p[c]);
+        st->p[c] = malloc(count * sizeof(float));
+        if (!st->p[c]) {
+            st->cap = 0;
+            return dl_error(DL_ENOMEM, "simd engine: out of memory for %zu points", count);
+        }
+    }
+    st->cap = count;
+    return DL_OK;
+}
+
+static int mean_shift(simd_state *st, const simd_setup *s, const dl_drift_request *req,
+                      const double *pts, size_t count, int self_mask, double *out)
+{
+    const int dim = s->dim;
+    int rc = ensure(st, count);
+    if (rc)
+        return rc;
+    for (size_t j = 0; j < count; j++)
+        for (int c = 0; c < 3; c++)
+            st->p[c][j] = c < dim ? (float)pts[j * dim + c] : 0.0f;
+    const float *const col[3] = {st->p[0], st->p[1], st->p[2]};
+    long failed = -1;
+#pragma omp parallel for schedule(dynamic, 64)
+    for (long i = 0; i < (long)req->n; i++) {
+        const double *xd = req->x + (size_t)i * dim;
+        const float xi[3] = {(float)xd[0], dim > 1 ? (float)xd[1] : 0.0f, dim > 2 ? (float)xd[2] : 0.0f};
+        const size_t skip = self_mask ? (size_t)i : (size_t)-1;
+        double K = 0, M[3] = {0, 0, 0};
+        for (int t = 0; t < s->n_img; t++)
+            for (size_t j0 = 0; j0 < count; j0 += SIMD_BLOCK)
+                row_block(s, col, xi, j0, j0 + SIMD_BLOCK < count ? j0 + SIMD_BLOCK : count, skip,
+                          s->img[t], &K, M);
+        double *o = out + (size_t)i * dim;
+        if (K > 1e-30) {
+            for (int c = 0; c < dim; c++)
+                o[c] = M[c] / K;
+            continue;
+        }
+        /* float underflow (far from every column): the reference's log-shifted row */
+        dl_pair_kernel pk;
+        if (dl_pair_kernel_init(&pk, req->kernel, req->sigma, req->domain) ||
+            dl_direct_mean_shift_row(&pk, xd, pts, count, skip, o)) {
+#pragma omp critical
+            failed = i;
+        }
+    }
+    if (failed >= 0)
+        return dl_error(DL_ENUMERIC, "simd engine: kernel sum vanished at particle %ld", failed);
+    return DL_OK;
+}
+
+static int simd_drift(dl_engine *engine, const dl_drift_request *req, double *v_plus,
+                      double *v_minus)
+{
+    simd_setup s;
+    int st = setup_make(&s, req);
+    if (!st && v_plus)
+        st = mean_shift(engine->state, &s, req, req->y, req->m, 0, v_plus);
+    if (!st && v_minus)
+        st = mean_shift(engine->state, &s, req, req->q, req->nq, req->self_mask, v_minus);
+    return st;
+}
+
+static void simd_destroy(dl_engine *engine)
+{
+    simd_state *st = engine->state;
+    if (st)
+        for (int c = 0; c < 3; c++)
+            free(st->p[c]);
+    free(st);
+    free(engine);
+}
+
+static const dl_engine_ops simd_ops = {"simd", simd_drift, simd_destroy};
+
+int dl_engine_simd_create(dl_engine **engine)
+{
+    dl_engine *e = calloc(1, sizeof *e);
+    simd_state *st = calloc(1, sizeof *st);
+    if (!e || !st) {
+        free(e), free(st);
+        return dl_error(DL_ENOMEM, "simd engine: out of memory");
+    }
+    e->ops = &simd_ops;
+    e->state = st;
+    *engine = e;
+    return DL_OK;
+}
