@@ -14,6 +14,7 @@
 
 #include "domain.h"
 #include "kernel.h"
+#include "spectrum.h"
 
 typedef struct {
     const dl_domain *domain;
@@ -40,9 +41,11 @@ typedef struct {
 struct dl_engine {
     const dl_engine_ops *ops;
     void *state;
+    char note[160];   /* the engine's latest decision (grid, fallback), for the run log */
+    int note_changed; /* set when note changes; the reader clears it */
 };
 
-/* Known names: "direct". */
+/* Known names: "direct", "simd", "pm" (default configuration). */
 int dl_engine_create(const char *name, dl_engine **engine);
 /* v_plus and v_minus (n x dim) may each be NULL to skip that half. */
 int dl_engine_drift(dl_engine *engine, const dl_drift_request *req, double *v_plus,
@@ -64,6 +67,20 @@ int dl_direct_mean_shift_row(const dl_pair_kernel *pk, const double *xi, const d
  * the torus.  Rows whose float kernel sum underflows are redone by the
  * reference. */
 int dl_engine_simd_create(dl_engine **engine);
+
+/* Particle-mesh engine (d <= 3, torus or R^d on a zero-padded grid): V by
+ * FFT convolutions in O(n + G log G).  Grid spacing sigma / cells_per_sigma
+ * (0: the default that meets 1e-3 rms|V| for the kernel), or a fixed grid of
+ * `grid` cells per axis; a grid beyond max_cells (annealing shrinks sigma)
+ * switches to the direct engine, and the note says so. */
+typedef struct {
+    dl_assignment assign;
+    double cells_per_sigma;
+    int grid;
+    size_t max_cells;
+} dl_pm_config;
+dl_pm_config dl_pm_config_default(void);
+int dl_engine_pm_create(dl_engine **engine, const dl_pm_config *cfg);
 
 /* Checks shared by every engine (sizes, pointers, bandwidth, self-mask). */
 int dl_drift_request_validate(const dl_drift_request *req);

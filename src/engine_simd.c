@@ -54,9 +54,9 @@ static int setup_make(simd_setup *s, const dl_drift_request *req)
     if (s->torus) {
         const double L = req->domain->length;
         s->L = (float)L, s->invL = (float)(1.0 / L);
-        int I = (int)ceil(req->kernel->cutoff_radius(req->sigma, s->dim, SIMD_IMAGE_TOL) / L - 0.5);
-        I = I < 0 ? 0 : I;
-        int per_axis = 2 * I + 1, total = 1;
+        int reach = (int)ceil(req->kernel->cutoff_radius(req->sigma, s->dim, SIMD_IMAGE_TOL) / L - 0.5);
+        reach = reach < 0 ? 0 : reach;
+        int per_axis = 2 * reach + 1, total = 1;
         for (int c = 0; c < s->dim; c++)
             total *= per_axis;
         if (total > SIMD_MAX_IMAGES)
@@ -65,7 +65,7 @@ static int setup_make(simd_setup *s, const dl_drift_request *req)
         s->n_img = total;
         for (int t = 0; t < total; t++)
             for (int c = 0, r = t; c < 3; c++, r /= per_axis)
-                s->img[t][c] = c < s->dim ? (float)((r % per_axis - I) * L) : 0.0f;
+                s->img[t][c] = c < s->dim ? (float)((r % per_axis - reach) * L) : 0.0f;
     }
     return DL_OK;
 }

@@ -72,8 +72,7 @@ void dl_spectrum_destroy(dl_spectrum *s)
     free(s);
 }
 
-/* 1-D weights of one coordinate: first node index and up to 3 weights. */
-static int weights(dl_assignment a, double u, int grid, int *first, double *w)
+int dl_assignment_weights(dl_assignment a, double u, int *first, double *w)
 {
     if (a == DL_ASSIGN_CIC) {
         double f = floor(u);
@@ -88,7 +87,6 @@ static int weights(dl_assignment a, double u, int grid, int *first, double *w)
     w[0] = 0.5 * (0.5 - d) * (0.5 - d);
     w[1] = 0.75 - d * d;
     w[2] = 0.5 * (0.5 + d) * (0.5 + d);
-    (void)grid;
     return 3;
 }
 
@@ -113,7 +111,7 @@ int dl_spectrum_execute(dl_spectrum *s, const double *x, size_t n)
             double v = x[i * dim + c];
             if (!isfinite(v))
                 return dl_error(DL_EINVAL, "spectrum: particle %zu is not finite", i);
-            count[c] = weights(s->assign, v * scale, g, &first[c], w[c]);
+            count[c] = dl_assignment_weights(s->assign, v * scale, &first[c], w[c]);
         }
         for (int a = 0; a < count[0]; a++) {
             size_t ia = (size_t)wrap(first[0] + a, g);

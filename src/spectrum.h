@@ -19,6 +19,10 @@ typedef enum { DL_ASSIGN_CIC = 2, DL_ASSIGN_TSC = 3 } dl_assignment;
 
 int dl_assignment_parse(const char *name, dl_assignment *a);
 const char *dl_assignment_name(dl_assignment a);
+/* The weights of one coordinate u (in grid units, nodes at the integers):
+ * the first node's index and the a (= 2 or 3) weights, which sum to 1.  The
+ * spectrum's deposit and the particle-mesh engine share them. */
+int dl_assignment_weights(dl_assignment a, double u, int *first, double *w);
 
 typedef struct dl_spectrum dl_spectrum;
 

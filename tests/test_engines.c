@@ -78,6 +78,16 @@ int main(int argc, char **argv)
         {"simd", "gaussian", DL_DOMAIN_TORUS, 2, 0.8, TWO_PI, 1e-5, 500, 600},
         {"simd", "laplacian", DL_DOMAIN_TORUS, 2, 0.4, TWO_PI, 1e-5, 500, 600},
         {"simd", "gaussian", DL_DOMAIN_TORUS, 3, 0.6, TWO_PI, 1e-5, 300, 400},
+        {"pm", "gaussian", DL_DOMAIN_TORUS, 1, 0.5, TWO_PI, 1e-3, 2000, 2000},
+        {"pm", "laplacian", DL_DOMAIN_TORUS, 1, 0.5, TWO_PI, 1e-3, 2000, 2000},
+        {"pm", "cauchy", DL_DOMAIN_TORUS, 1, 0.5, TWO_PI, 1e-3, 2000, 2000},
+        {"pm", "gaussian", DL_DOMAIN_TORUS, 2, 0.5, TWO_PI, 1e-3, 1000, 1000},
+        {"pm", "laplacian", DL_DOMAIN_TORUS, 2, 0.5, TWO_PI, 1e-3, 1000, 1000},
+        {"pm", "gaussian", DL_DOMAIN_TORUS, 3, 0.8, TWO_PI, 1e-3, 500, 500},
+        {"pm", "gaussian", DL_DOMAIN_RD, 1, 0.5, 0, 1e-3, 2000, 2000},
+        {"pm", "laplacian", DL_DOMAIN_RD, 1, 0.5, 0, 1e-3, 2000, 2000},
+        {"pm", "gaussian", DL_DOMAIN_RD, 2, 0.5, 0, 1e-3, 1000, 1000},
+        {"pm", "laplacian", DL_DOMAIN_RD, 2, 0.5, 0, 1e-3, 1000, 1000},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const engine_case *c = &cases[i];
