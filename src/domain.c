@@ -8,6 +8,8 @@ int dl_domain_init(dl_domain *dom, dl_domain_kind kind, int dim, double length)
 {
     if (dim < 1 || dim > DL_MAX_DIM)
         return dl_error(DL_EINVAL, "dimension %d out of range 1..%d", dim, DL_MAX_DIM);
+    if (kind == DL_DOMAIN_TORUS && dim > DL_MAX_TORUS_DIM)
+        return dl_error(DL_EINVAL, "torus dimension %d out of range 1..%d", dim, DL_MAX_TORUS_DIM);
     if (kind == DL_DOMAIN_TORUS && !(length > 0 && isfinite(length)))
         return dl_error(DL_EINVAL, "torus length must be positive and finite, got %g", length);
     dom->kind = kind;

@@ -7,7 +7,10 @@
 
 #include "kernel.h"
 
-#define DL_MAX_DIM 8
+/* R^d up to image-feature dimensions (the GEMM engine); the torus's image
+ * sums grow as 3^d, so it stops at 8. */
+#define DL_MAX_DIM 1024
+#define DL_MAX_TORUS_DIM 8
 
 typedef enum { DL_DOMAIN_RD = 0, DL_DOMAIN_TORUS = 1 } dl_domain_kind;
 

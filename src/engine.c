@@ -14,7 +14,9 @@ int dl_engine_create(const char *name, dl_engine **engine)
         return dl_engine_simd_create(engine);
     if (name && strcmp(name, "pm") == 0)
         return dl_engine_pm_create(engine, NULL);
-    return dl_error(DL_EINVAL, "unknown drift engine '%s' (known: direct, simd, pm)",
+    if (name && strcmp(name, "gemm") == 0)
+        return dl_engine_gemm_create(engine);
+    return dl_error(DL_EINVAL, "unknown drift engine '%s' (known: direct, simd, pm, gemm)",
                     name ? name : "(null)");
 }
 

@@ -45,7 +45,7 @@ struct dl_engine {
     int note_changed; /* set when note changes; the reader clears it */
 };
 
-/* Known names: "direct", "simd", "pm" (default configuration). */
+/* Known names: "direct", "simd", "pm" (default configuration), "gemm". */
 int dl_engine_create(const char *name, dl_engine **engine);
 /* v_plus and v_minus (n x dim) may each be NULL to skip that half. */
 int dl_engine_drift(dl_engine *engine, const dl_drift_request *req, double *v_plus,
@@ -67,6 +67,11 @@ int dl_direct_mean_shift_row(const dl_pair_kernel *pk, const double *xi, const d
  * the torus.  Rows whose float kernel sum underflows are redone by the
  * reference. */
 int dl_engine_simd_create(dl_engine **engine);
+
+/* GEMM engine for high dimension (R^d, any kernel; fastest for Gaussian and
+ * Laplacian): distances and weighted sums as two OpenBLAS sgemm, rows shifted
+ * by their largest log-kernel value. */
+int dl_engine_gemm_create(dl_engine **engine);
 
 /* Particle-mesh engine (d <= 3, torus or R^d on a zero-padded grid): V by
  * FFT convolutions in O(n + G log G).  Grid spacing sigma / cells_per_sigma
