@@ -160,14 +160,31 @@ static int write_target_snapshot(const sim_config *c, const dl_provenance *prov,
     return dl_snapshot_write(path, &h, y, prov);
 }
 
+/* the engine's decisions (auto's pick, the mesh's grid, a switch to direct)
+ * go into diagnostics.dat as comments and, unless --quiet, to stderr */
+static void engine_log(const sim_config *c, run_outputs *out, const char *line)
+{
+    if (!line)
+        return;
+    fprintf(out->diagnostics.fp, "# engine: %s\n", line);
+    if (!c->quiet)
+        fprintf(stderr, "sim: engine: %s\n", line);
+}
+
 static int simulate(const sim_config *c, const dl_provenance *prov, double *x, const double *y,
                     size_t m, run_outputs *out)
 {
     dl_engine *engine = NULL;
     dl_integrator *it = NULL;
-    int st = dl_engine_create(c->engine, &engine);
+    const char *name = c->engine;
+    char why[200] = "";
+    if (!strcmp(name, "auto"))
+        name = dl_engine_auto(&c->domain, c->kernel, c->schedule.sigma0, c->n, m, &c->pm, why,
+                              sizeof why);
+    int st = dl_engine_create_configured(name, &c->pm, &engine);
     if (st)
         return st;
+    engine_log(c, out, why[0] ? why : NULL);
     dl_integrator_config icfg = {.kind = c->integrator,
                                  .engine = engine,
                                  .domain = &c->domain,
@@ -208,6 +225,10 @@ static int simulate(const sim_config *c, const dl_provenance *prov, double *x, c
             break;
         if ((st = dl_integrator_step(it, x, t, c->dt)))
             goto done;
+        if (engine->note_changed) {
+            engine->note_changed = 0;
+            engine_log(c, out, engine->note);
+        }
     }
     cli_progress_finish(&progress);
 done:

@@ -8,6 +8,7 @@
 
 #include "dist.h"
 #include "domain.h"
+#include "engine.h"
 #include "integrator.h"
 #include "kernel.h"
 #include "schedule.h"
@@ -30,6 +31,7 @@ typedef struct {
     int self_mask, quiet, threads;
     unsigned long seed;
     const char *engine;
+    dl_pm_config pm;
     const char *out;
     int n_record;                     /* modes written to modes.dat (torus) */
     int record[DL_MAX_MODES][DL_MAX_DIM];

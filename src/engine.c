@@ -1,6 +1,7 @@
 #include "engine.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "dl_error.h"
@@ -18,6 +19,53 @@ int dl_engine_create(const char *name, dl_engine **engine)
         return dl_engine_gemm_create(engine);
     return dl_error(DL_EINVAL, "unknown drift engine '%s' (known: direct, simd, pm, gemm)",
                     name ? name : "(null)");
+}
+
+int dl_engine_create_configured(const char *name, const dl_pm_config *pm, dl_engine **engine)
+{
+    if (name && strcmp(name, "pm") == 0)
+        return dl_engine_pm_create(engine, pm);
+    return dl_engine_create(name, engine);
+}
+
+/* Pairs per evaluation above which a mesh pays for its FFTs (measured with
+ * `driftlab bench`: PM overtakes simd between n = m = 2000 and 5000 in 1-D). */
+#define AUTO_PM_PAIRS 1e7
+
+const char *dl_engine_auto(const dl_domain *dom, const dl_kernel *kernel, double sigma, size_t n,
+                           size_t m, const dl_pm_config *pm, char *why, size_t len)
+{
+    const int d = dom->dim;
+    const double pairs = (double)n * (double)(m > n ? m : n);
+    const int vectorised = !strcmp(kernel->name, "gaussian") || !strcmp(kernel->name, "laplacian");
+    if (d >= 16 && dom->kind == DL_DOMAIN_RD) {
+        snprintf(why, len, "auto: gemm (d = %d >= 16: distances as one sgemm)", d);
+        return "gemm";
+    }
+    if (d <= 3 && pairs >= AUTO_PM_PAIRS) {
+        /* the mesh's cell count: the torus's, or about 12 sigma of padding per axis on R^d */
+        const double cps = pm && pm->cells_per_sigma > 0 ? pm->cells_per_sigma
+                           : !strcmp(kernel->name, "gaussian")      ? 8.0
+                           : !strcmp(kernel->name, "laplacian")     ? (d == 1 ? 64.0 : 32.0)
+                                                                     : 16.0;
+        const double axis = dom->kind == DL_DOMAIN_TORUS ? dom->length * cps / sigma : 12.0 * cps;
+        const double cells = pow(axis, d), limit = pm ? (double)pm->max_cells : 4194304.0;
+        if (cells <= limit) {
+            snprintf(why, len, "auto: pm (d = %d, n m = %.3g pairs >= %.0e, about %.3g grid cells)",
+                     d, pairs, AUTO_PM_PAIRS, cells);
+            return "pm";
+        }
+    }
+    if (d <= 3 && vectorised) {
+        snprintf(why, len, "auto: simd (d = %d, n m = %.3g pairs, %s kernel)", d, pairs, kernel->name);
+        return "simd";
+    }
+    if (dom->kind == DL_DOMAIN_RD && d >= 4) {
+        snprintf(why, len, "auto: gemm (d = %d on R^d)", d);
+        return "gemm";
+    }
+    snprintf(why, len, "auto: direct (%s kernel, d = %d: no fast path applies)", kernel->name, d);
+    return "direct";
 }
 
 int dl_drift_request_validate(const dl_drift_request *req)

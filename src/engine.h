@@ -67,6 +67,10 @@ int dl_direct_mean_shift_row(const dl_pair_kernel *pk, const double *xi, const d
  * the torus.  Rows whose float kernel sum underflows are redone by the
  * reference. */
 int dl_engine_simd_create(dl_engine **engine);
+/* The simd engine's roofline: rows x count bare expf in the same loop shape
+ * and build (blocks, threads, vector exp) with the kernel math stripped out.
+ * Returns a checksum, so the work cannot be optimised away. */
+double dl_simd_exp_roofline(const float *col, size_t count, size_t rows);
 
 /* GEMM engine for high dimension (R^d, any kernel; fastest for Gaussian and
  * Laplacian): distances and weighted sums as two OpenBLAS sgemm, rows shifted
@@ -86,6 +90,14 @@ typedef struct {
 } dl_pm_config;
 dl_pm_config dl_pm_config_default(void);
 int dl_engine_pm_create(dl_engine **engine, const dl_pm_config *cfg);
+
+/* What `--engine auto` runs, and why (one line into why): gemm in high
+ * dimension, the particle mesh when n m is large and its grid is affordable,
+ * the simd fast path for the kernels it vectorises, else the reference. */
+const char *dl_engine_auto(const dl_domain *dom, const dl_kernel *kernel, double sigma, size_t n,
+                           size_t m, const dl_pm_config *pm, char *why, size_t len);
+/* Makes the named engine ("auto" not included); pm takes its configuration. */
+int dl_engine_create_configured(const char *name, const dl_pm_config *pm, dl_engine **engine);
 
 /* Checks shared by every engine (sizes, pointers, bandwidth, self-mask). */
 int dl_drift_request_validate(const dl_drift_request *req);

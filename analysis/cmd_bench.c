@@ -1,0 +1,282 @@
+/* driftlab bench: how fast each drift engine is, against its roofline.
+ *
+ * For each engine and dimension it times one evaluation of V = V+ - V- (both
+ * halves, V- self-masked) at a range of N = M, takes the median of --reps
+ * runs, and prints pairs per second, the share of the roofline and the slope
+ * of log time against log N.  Rooflines: bare vector expf in the simd
+ * engine's own loop shape, and OpenBLAS sgemm at the GEMM engine's shape.
+ * The particle mesh's accuracy is checked against the reference on a sample
+ * of points.  Peers (NumPy, PyTorch) are run beside it by bench/engines_bench.sh. */
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_cblas.h>
+#include <gsl/gsl_randist.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "dist.h"
+#include "dl_error.h"
+#include "engine.h"
+#include "io.h"
+
+#define MAX_SIZES 12
+#define TWO_PI 6.283185307179586
+
+typedef struct {
+    const char *engine;
+    int dim;
+    dl_domain_kind domain;
+    double sigma;
+    size_t sizes[MAX_SIZES];
+} bench_series;
+
+typedef struct {
+    int reps, quick, quiet;
+    const char *out;
+} bench_options;
+
+static int compare_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, compare_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* points of a series: standard normal on R^d (y shifted by 1/2), uniform on the torus */
+static void make_points(const bench_series *s, size_t n, gsl_rng *rng, double *x, double *y)
+{
+    for (size_t i = 0; i < n * s->dim; i++) {
+        if (s->domain == DL_DOMAIN_TORUS) {
+            x[i] = gsl_rng_uniform(rng) * TWO_PI;
+            y[i] = fmod(TWO_PI * gsl_rng_uniform(rng) + 0.3 * sin(x[i]) + TWO_PI, TWO_PI);
+        } else {
+            x[i] = gsl_ran_gaussian(rng, 1.0);
+            y[i] = gsl_ran_gaussian(rng, 1.0) + 0.5;
+        }
+    }
+}
+
+/* median seconds of one V+ and V- evaluation */
+static int time_engine(const char *name, const dl_drift_request *req, int reps, double *v_plus,
+                       double *v_minus, double *seconds)
+{
+    dl_engine *e;
+    int st = dl_engine_create(name, &e);
+    if (st)
+        return st;
+    double t[64];
+    for (int r = 0; r <= reps && !st; r++) { /* run 0 warms up (plans, buffers) */
+        double t0 = cli_wall_seconds();
+        st = dl_engine_drift(e, req, v_plus, v_minus);
+        if (r)
+            t[r - 1] = cli_wall_seconds() - t0;
+    }
+    dl_engine_destroy(e);
+    if (!st)
+        *seconds = median(t, reps);
+    return st;
+}
+
+/* max |V_pm - V_ref| / rms|V_ref| over a sample of the points, both halves unmasked */
+static int pm_error(const dl_drift_request *full, size_t sample, double *err)
+{
+    const int d = full->domain->dim;
+    dl_drift_request req = *full;
+    req.n = sample, req.self_mask = 0;
+    double *ref = malloc(2 * sample * d * sizeof(double)), *pm = malloc(2 * sample * d * sizeof(double));
+    dl_engine *a = NULL, *b = NULL;
+    int st = !ref || !pm ? dl_error(DL_ENOMEM, "bench: out of memory") : DL_OK;
+    if (!st)
+        st = dl_engine_create("direct", &a);
+    if (!st)
+        st = dl_engine_create("pm", &b);
+    if (!st)
+        st = dl_engine_drift(a, &req, ref, ref + sample * d);
+    if (!st)
+        st = dl_engine_drift(b, &req, pm, pm + sample * d);
+    if (!st) {
+        double rms = 0, e = 0;
+        for (size_t i = 0; i < 2 * sample * d; i++)
+            rms += ref[i] * ref[i], e = fmax(e, fabs(pm[i] - ref[i]));
+        *err = e / sqrt(rms / (2.0 * sample * d));
+    }
+    dl_engine_destroy(a), dl_engine_destroy(b);
+    free(ref), free(pm);
+    return st;
+}
+
+static int parse(int argc, char **argv, bench_options *o, int *help)
+{
+    o->reps = 3, o->quick = 0, o->quiet = 0, o->out = "runs/bench";
+    *help = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        long v;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h"))
+            *help = 1;
+        else if (!strcmp(a, "--quick"))
+            o->quick = 1;
+        else if (!strcmp(a, "--quiet"))
+            o->quiet = 1;
+        else if (!strcmp(a, "--out") && i + 1 < argc)
+            o->out = argv[++i];
+        else if (!strcmp(a, "--reps") && i + 1 < argc) {
+            int st = cli_parse_long_in("reps", argv[++i], 1, 64, &v);
+            if (st)
+                return st;
+            o->reps = (int)v;
+        } else
+            return dl_error(DL_EINVAL, "unknown or incomplete option '%s' (see driftlab bench --help)", a);
+    }
+    return DL_OK;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    bench_options o;
+    int help, st = parse(argc, argv, &o, &help);
+    if (st)
+        return cli_fail("bench");
+    if (help) {
+        printf("usage: driftlab bench [--quick] [--reps N] [--out DIR] [--quiet]\n\n"
+               "Times one drift evaluation (V+ and self-masked V-) per engine, dimension and\n"
+               "N = M; prints pairs/s, the share of the roofline (bare vector exp for the\n"
+               "direct engines, OpenBLAS sgemm GFLOP/s for gemm), log-log slopes, and the\n"
+               "particle mesh's error against the reference.  Writes DIR/bench.dat.\n"
+               "--quick: small sizes (seconds).  bench/engines_bench.sh adds the NumPy and\n"
+               "PyTorch peers side by side.\n");
+        return 0;
+    }
+    const bench_series full[] = {
+        {"direct", 1, DL_DOMAIN_RD, 0.5, {1000, 2000, 5000}},
+        {"simd", 1, DL_DOMAIN_RD, 0.5, {1000, 2000, 5000, 10000, 20000}},
+        {"pm", 1, DL_DOMAIN_TORUS, 0.5, {1000, 10000, 100000, 1000000}},
+        {"direct", 2, DL_DOMAIN_RD, 0.5, {1000, 2000, 5000}},
+        {"simd", 2, DL_DOMAIN_RD, 0.5, {1000, 2000, 5000, 10000, 20000}},
+        {"pm", 2, DL_DOMAIN_TORUS, 0.5, {1000, 10000, 100000}},
+        {"direct", 784, DL_DOMAIN_RD, 20.0, {256, 512}},
+        {"gemm", 784, DL_DOMAIN_RD, 20.0, {512, 1024, 2048, 4096}},
+    };
+    const bench_series quick[] = {
+        {"direct", 1, DL_DOMAIN_RD, 0.5, {500, 1000}},
+        {"simd", 1, DL_DOMAIN_RD, 0.5, {500, 1000, 2000}},
+        {"pm", 1, DL_DOMAIN_TORUS, 0.5, {1000, 10000, 100000}},
+        {"direct", 2, DL_DOMAIN_RD, 0.5, {500, 1000}},
+        {"simd", 2, DL_DOMAIN_RD, 0.5, {500, 1000, 2000}},
+        {"pm", 2, DL_DOMAIN_TORUS, 0.5, {1000, 10000}},
+        {"direct", 784, DL_DOMAIN_RD, 20.0, {128, 256}},
+        {"gemm", 784, DL_DOMAIN_RD, 20.0, {256, 512}},
+    };
+    const bench_series *series = o.quick ? quick : full;
+    const int n_series = (int)(sizeof full / sizeof full[0]);
+    if ((st = dl_mkdir_p(o.out)))
+        return cli_fail("bench");
+    dl_provenance prov = {cli_command_line(argc + 1, argv - 1), 1};
+    char path[4200], line1[200], line2[200];
+    snprintf(path, sizeof path, "%s/bench.dat", o.out);
+
+    /* rooflines */
+    gsl_rng *rng = dl_rng_create(1);
+    const size_t R = o.quick ? 4000 : 20000;
+    float *col = malloc(R * sizeof(float));
+    for (size_t j = 0; j < R; j++)
+        col[j] = (float)gsl_ran_gaussian(rng, 3.0);
+    double t[64], sink = 0;
+    for (int r = 0; r <= o.reps; r++) {
+        double t0 = cli_wall_seconds();
+        sink += dl_simd_exp_roofline(col, R, R);
+        if (r)
+            t[r - 1] = cli_wall_seconds() - t0;
+    }
+    const double exp_rate = (double)R * R / median(t, o.reps);
+    free(col);
+    const int gm = o.quick ? 1024 : 4096, gd = 784;
+    float *A = malloc((size_t)gm * gd * sizeof(float)), *C = malloc((size_t)gm * gm * sizeof(float));
+    for (size_t i = 0; A && i < (size_t)gm * gd; i++)
+        A[i] = (float)gsl_rng_uniform(rng);
+    for (int r = 0; A && C && r <= o.reps; r++) {
+        double t0 = cli_wall_seconds();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, gm, gm, gd, 1.0f, A, gd, A, gd, 0.0f, C, gm);
+        if (r)
+            t[r - 1] = cli_wall_seconds() - t0;
+    }
+    const double sgemm_gflops = 2.0 * gm * gm * gd / median(t, o.reps) / 1e9;
+    free(A), free(C);
+    snprintf(line1, sizeof line1, "threads %d; exp roofline %.4g exp/s (%zu x %zu bare expf, checksum %.6g)",
+             omp_get_max_threads(), exp_rate, R, R, sink);
+    snprintf(line2, sizeof line2, "sgemm roofline %.4g GFLOP/s (%d x %d x %d)", sgemm_gflops, gm, gm, gd);
+    const char *extra[] = {line1, line2, NULL};
+    dl_atomic_file dat = {0};
+    if ((st = dl_dat_open(&dat, path, &prov, extra,
+                          "engine dim n seconds pairs_per_s roofline_percent pm_error")))
+        return cli_fail("bench");
+    printf("%s\n%s\n\n", line1, line2);
+    printf("%-7s %4s %8s %12s %12s %10s %10s\n", "engine", "d", "N=M", "s/eval", "pairs/s", "roofline", "pm error");
+
+    for (int si = 0; si < n_series && !st; si++) {
+        const bench_series *s = &series[si];
+        dl_domain dom;
+        dl_domain_init(&dom, s->domain, s->dim, TWO_PI);
+        const dl_kernel *k = dl_kernel_find("gaussian");
+        double lx[MAX_SIZES], ly[MAX_SIZES];
+        int npts = 0;
+        for (int zi = 0; zi < MAX_SIZES && s->sizes[zi] && !st; zi++) {
+            const size_t n = s->sizes[zi];
+            double *x = malloc(n * s->dim * sizeof(double)), *y = malloc(n * s->dim * sizeof(double));
+            double *vp = malloc(n * s->dim * sizeof(double)), *vm = malloc(n * s->dim * sizeof(double));
+            if (!x || !y || !vp || !vm) {
+                st = dl_error(DL_ENOMEM, "bench: out of memory at N = %zu, d = %d", n, s->dim);
+                free(x), free(y), free(vp), free(vm);
+                break;
+            }
+            make_points(s, n, rng, x, y);
+            dl_drift_request req = {&dom, k, s->sigma, x, n, y, n, x, n, 1};
+            double sec = 0, err = NAN;
+            st = time_engine(s->engine, &req, o.reps, vp, vm, &sec);
+            if (!st && !strcmp(s->engine, "pm"))
+                st = pm_error(&req, n < 1000 ? n : 1000, &err);
+            if (!st) {
+                const double pairs = 2.0 * n * n / sec;
+                double roof = NAN;
+                if (!strcmp(s->engine, "simd") || !strcmp(s->engine, "direct"))
+                    roof = 100.0 * pairs / exp_rate;
+                else if (!strcmp(s->engine, "gemm"))
+                    roof = 100.0 * (8.0 * n * n * s->dim / sec / 1e9) / sgemm_gflops;
+                printf("%-7s %4d %8zu %12.4g %12.4g %9.1f%% %10.2g\n", s->engine, s->dim, n, sec, pairs,
+                       roof, err);
+                fprintf(dat.fp, "%s %d %zu %.6g %.6g %.4g %.3g\n", s->engine, s->dim, n, sec, pairs, roof, err);
+                fflush(stdout);
+                lx[npts] = log((double)n), ly[npts] = log(sec), npts++;
+            }
+            free(x), free(y), free(vp), free(vm);
+        }
+        if (!st && npts >= 2) { /* least-squares slope of log t on log N */
+            double mx = 0, my = 0, sxx = 0, sxy = 0;
+            for (int i = 0; i < npts; i++)
+                mx += lx[i] / npts, my += ly[i] / npts;
+            for (int i = 0; i < npts; i++)
+                sxx += (lx[i] - mx) * (lx[i] - mx), sxy += (lx[i] - mx) * (ly[i] - my);
+            printf("        slope of log time vs log N, %s d=%d: %.2f\n", s->engine, s->dim, sxy / sxx);
+            fprintf(dat.fp, "# slope %s %d %.3f\n", s->engine, s->dim, sxy / sxx);
+        }
+        fprintf(dat.fp, "\n\n"); /* one gnuplot index per series */
+    }
+    gsl_rng_free(rng);
+    if (!st)
+        st = dl_atomic_commit(&dat);
+    else
+        dl_atomic_abort(&dat);
+    if (st)
+        return cli_fail("bench");
+    printf("\nwrote %s\n", path);
+    return 0;
+}
