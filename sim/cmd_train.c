@@ -324,6 +324,8 @@ int cmd_train(int argc, char **argv)
     dl_encoder *enc = NULL;
     float *z = NULL, *dout = NULL, *pos = NULL, *fx = NULL, *fy = NULL, *V = NULL, *dfx = NULL;
     int dim[MAX_FEATURES], maxD = 0;
+    float *enc_cache[MAX_FEATURES] = {NULL};
+    size_t *pos_index = NULL;
     unsigned char *labels = NULL;
     dl_atomic_file log = {0};
     if ((st = parse_args(argc, argv, &o, &help)))
@@ -372,9 +374,28 @@ int cmd_train(int argc, char **argv)
     fx = malloc(fx_total * sizeof(float)), dfx = malloc(fx_total * sizeof(float));
     fy = malloc(fy_total * sizeof(float)), V = malloc((size_t)Bg * maxD * sizeof(float));
     labels = malloc((size_t)B);
-    if (!z || !dout || !pos || !fx || !fy || !V || !dfx || !labels) {
+    pos_index = malloc((size_t)P * sizeof(size_t));
+    if (!z || !dout || !pos || !fx || !fy || !V || !dfx || !labels || !pos_index) {
         st = dl_error(DL_ENOMEM, "out of memory");
         goto done;
+    }
+    /* The frozen encoder's maps of every training image, once: positives then
+     * cost a copy, not a forward pass. */
+    for (int f = 0; enc && f < o.n_features; f++) {
+        if (!o.features[f].encoder_layer)
+            continue;
+        if (!(enc_cache[f] = malloc(train.count * dim[f] * sizeof(float)))) {
+            st = dl_error(DL_ENOMEM, "out of memory for the encoder's maps of %zu images", train.count);
+            goto done;
+        }
+    }
+    for (size_t at = 0; enc && at < train.count; at += (size_t)P) {
+        int nb = (int)(train.count - at < (size_t)P ? train.count - at : (size_t)P);
+        to_unit(pos, train.pixels + at * 784, (size_t)nb * 784);
+        dl_encoder_forward(enc, pos, nb);
+        for (int f = 0; f < o.n_features; f++)
+            if (o.features[f].encoder_layer)
+                dl_encoder_layer(enc, o.features[f].encoder_layer, nb, enc_cache[f] + at * dim[f]);
     }
     for (int b = 0; b < B; b++)
         labels[b] = (unsigned char)(classes ? b / Bg : 0);
@@ -434,6 +455,7 @@ int cmd_train(int argc, char **argv)
                 int cls_c = classes ? c : (int)gsl_rng_uniform_int(sr, DL_CLASSES);
                 size_t k = ci.idx[cls_c][gsl_rng_uniform_int(sr, ci.count[cls_c])];
                 to_unit(pos + ((size_t)c * Bp + p) * 784, train.pixels + k * 784, 784);
+                pos_index[c * Bp + p] = k;
             }
         mark = cli_wall_seconds();
         dl_generator_forward(g, z, classes ? labels : NULL, B);
@@ -445,11 +467,15 @@ int cmd_train(int argc, char **argv)
             fxs[f] = fx + ox, dfxs[f] = dfx + ox, fys[f] = fy + oy;
             ox += (size_t)B * dim[f], oy += (size_t)P * dim[f];
         }
-        for (int pass = 0; enc && pass < 2; pass++) { /* positives first: backward needs x's activations */
-            dl_encoder_forward(enc, pass ? g->out : pos, pass ? B : P);
+        if (enc) {
+            dl_encoder_forward(enc, g->out, B);
             for (int f = 0; f < o.n_features; f++)
-                if (o.features[f].encoder_layer)
-                    dl_encoder_layer(enc, o.features[f].encoder_layer, pass ? B : P, pass ? fxs[f] : fys[f]);
+                if (o.features[f].encoder_layer) {
+                    dl_encoder_layer(enc, o.features[f].encoder_layer, B, fxs[f]);
+                    for (int p = 0; p < P; p++) /* the real images' maps, computed once */
+                        memcpy(fys[f] + (size_t)p * dim[f], enc_cache[f] + pos_index[p] * dim[f],
+                               (size_t)dim[f] * sizeof(float));
+                }
         }
         for (int f = 0; f < o.n_features; f++)
             if (!o.features[f].encoder_layer) {
@@ -538,6 +564,9 @@ done:
     if (rng)
         gsl_rng_free(rng);
     free(z), free(dout), free(pos), free(fx), free(fy), free(V), free(dfx), free(labels);
+    free(pos_index);
+    for (int f = 0; f < MAX_FEATURES; f++)
+        free(enc_cache[f]);
     return st ? cli_fail("train") : 0;
 }
 

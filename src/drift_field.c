@@ -38,6 +38,17 @@ int dl_field_norm_parse(const char *name, dl_field_norm *n)
     return DL_OK;
 }
 
+/* The GEMM path (shared with the gemm engine's idea, issue 6): every
+ * quantity the field needs comes from the Gram matrix G = O O^T of the
+ * centred rows O = [Y; X] (C x C, one dsyrk, C = M + N << D):
+ *   distances     |x_i - o_j|^2 = G_ii + G_jj - 2 G_ij;
+ *   force norms   |F_i|^2 = w~_i G w~_i^T / scale^2, where w~_i is row i's
+ *                 signed weights with -sum_j w_ij put on x_i's own column, so
+ *                 F_i = sum_j w~_ij o_j / scale (the weights sum to 0, which
+ *                 also makes centring harmless);
+ *   the field     V = (sum_tau w~_tau / rms_tau) O / scale: ONE sgemm (N x C x D)
+ * for all temperatures.  The O(D) work is the dsyrk and that sgemm, against a
+ * distance dgemm plus one force dgemm per temperature before. */
 int dl_field_compute(const dl_field_config *cfg, const float *X, size_t N, const float *Y, size_t M,
                      int D, float *V, double *scale_out)
 {
@@ -46,41 +57,44 @@ int dl_field_compute(const dl_field_config *cfg, const float *X, size_t N, const
     const size_t C = M + N; /* columns: positives, then the generated set */
     double *dist = malloc(N * C * sizeof(double)), *logit = malloc(N * C * sizeof(double));
     double *A = malloc(N * C * sizeof(double)), *colmax = malloc(C * sizeof(double)),
-           *colsum = malloc(C * sizeof(double)), *F = malloc(N * (size_t)D * sizeof(double)),
-           *acc = calloc(N * (size_t)D, sizeof(double));
-    if (!dist || !logit || !A || !colmax || !colsum || !F || !acc) {
-        free(dist), free(logit), free(A), free(colmax), free(colsum), free(F), free(acc);
+           *colsum = malloc(C * sizeof(double)), *Wc = calloc(N * C, sizeof(double)),
+           *G = malloc(C * C * sizeof(double)), *T = malloc(N * C * sizeof(double)),
+           *Od = calloc(C * (size_t)D, sizeof(double)), *mean = calloc((size_t)D, sizeof(double));
+    float *Of = malloc(C * (size_t)D * sizeof(float)), *Wf = malloc(N * C * sizeof(float));
+    if (!dist || !logit || !A || !colmax || !colsum || !Wc || !G || !T || !Od || !mean || !Of || !Wf) {
+        free(dist), free(logit), free(A), free(colmax), free(colsum), free(Wc), free(G), free(T);
+        free(Od), free(mean), free(Of), free(Wf);
         return dl_error(DL_ENOMEM, "drift field: out of memory");
     }
-    /* 1. distances through |x|^2 + |o|^2 - 2 x.o (one dgemm), and their mean;
-     * O = [Y; X] (C x D) in double */
-    double *O = malloc(C * (size_t)D * sizeof(double)), *on = malloc(C * sizeof(double));
-    if (!O || !on) {
-        free(O), free(on), free(dist), free(logit), free(A), free(colmax), free(colsum), free(F), free(acc);
-        return dl_error(DL_ENOMEM, "drift field: out of memory");
+    /* 1. centred rows, the Gram matrix, distances and their mean */
+    for (size_t j = 0; j < C; j++) {
+        const float *o = j < M ? Y + j * D : X + (j - M) * D;
+        for (int c = 0; c < D; c++)
+            mean[c] += o[c];
     }
     for (size_t j = 0; j < C; j++) {
         const float *o = j < M ? Y + j * D : X + (j - M) * D;
-        double s2 = 0;
-        for (int c = 0; c < D; c++)
-            s2 += (double)o[c] * o[c], O[j * D + c] = o[c];
-        on[j] = s2;
+        for (int c = 0; c < D; c++) {
+            Od[j * D + c] = o[c] - mean[c] / (double)C;
+            Of[j * D + c] = (float)Od[j * D + c];
+        }
     }
-    const double *Xd = O + M * (size_t)D, *xn = on + M; /* the generated rows of O */
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)C, D, -2.0, Xd, D, O, D, 0.0,
-                dist, (int)C);
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)C, D, 1.0, Od, D, 0.0, G, (int)C);
+    for (size_t j = 0; j < C; j++)
+        for (size_t k = 0; k < j; k++)
+            G[j * C + k] = G[k * C + j];
     double total = 0;
     size_t count = 0;
     for (size_t i = 0; i < N; i++)
         for (size_t j = 0; j < C; j++) {
-            double d2 = dist[i * C + j] + xn[i] + on[j];
-            dist[i * C + j] = j == M + i ? 0.0 : sqrt(d2 > 0 ? d2 : 0);
-            if (!(cfg->self_mask && j == M + i))
+            const size_t xi = M + i;
+            double d2 = G[xi * C + xi] + G[j * C + j] - 2.0 * G[xi * C + j];
+            dist[i * C + j] = j == xi ? 0.0 : sqrt(d2 > 0 ? d2 : 0);
+            if (!(cfg->self_mask && j == xi))
                 total += dist[i * C + j], count++;
         }
     double scale = count && total > 0 ? total / count : 1.0;
     *scale_out = scale;
-    memset(acc, 0, N * (size_t)D * sizeof(double));
     for (int t = 0; t < cfg->n_tau; t++) {
         const double tau = cfg->tau[t];
         /* 2. logits, masked self pairs at -inf */
@@ -91,71 +105,116 @@ int dl_field_compute(const dl_field_config *cfg, const float *X, size_t N, const
                                    : cfg->kernel == DL_FIELD_GAUSSIAN ? -d * d / tau
                                                                        : -d / tau;
             }
-        /* row and column softmax in log space, combined */
-        for (size_t j = 0; j < C; j++) {
-            double m = -INFINITY, s = 0;
-            for (size_t i = 0; i < N; i++)
-                m = fmax(m, logit[i * C + j]);
-            for (size_t i = 0; i < N && isfinite(m); i++)
-                s += exp(logit[i * C + j] - m);
-            colmax[j] = m;
-            colsum[j] = s;
-        }
-        for (size_t i = 0; i < N; i++) {
-            double m = -INFINITY, s = 0;
+        /* Row and column softmax, combined.  When every logit lies within 600
+         * of the largest, one exp per entry with a common shift serves both
+         * softmaxes (sqrt(row * col) = E / sqrt(rowsum colsum)); otherwise,
+         * or if a sum underflows, the log-space form below. */
+        double lmax = -INFINITY, lmin = INFINITY;
+        for (size_t k = 0; k < N * C; k++)
+            if (isfinite(logit[k]))
+                lmax = fmax(lmax, logit[k]), lmin = fmin(lmin, logit[k]);
+        int fast = lmin - lmax > -600.0;
+        if (fast) {
+            double *rowsum = T; /* scratch: N and C doubles */
             for (size_t j = 0; j < C; j++)
-                m = fmax(m, logit[i * C + j]);
-            for (size_t j = 0; j < C; j++)
-                s += exp(logit[i * C + j] - m);
-            double lrow = m + log(s);
-            for (size_t j = 0; j < C; j++) {
-                double l = logit[i * C + j], a;
-                if (!isfinite(l)) {
-                    A[i * C + j] = 0; /* masked */
-                    continue;
+                colsum[j] = 0;
+            for (size_t i = 0; i < N; i++) {
+                double rs = 0;
+                for (size_t j = 0; j < C; j++) {
+                    double e = exp(logit[i * C + j] - lmax); /* masked: exp(-inf) = 0 */
+                    A[i * C + j] = e;
+                    rs += e;
+                    colsum[j] += e;
                 }
-                double log_row = l - lrow, log_col = l - colmax[j] - log(colsum[j]);
-                if (cfg->norm == DL_FIELD_TWO_SIDED)
-                    a = exp(0.5 * (log_row + log_col));
-                else if (cfg->norm == DL_FIELD_ROWS)
-                    a = exp(log_row);
-                else
-                    a = exp(l);
-                A[i * C + j] = fmax(a, 1e-6);
+                rowsum[i] = rs;
+                fast &= rs > 1e-290;
+            }
+            for (size_t j = 0; j < C; j++)
+                fast &= colsum[j] > 1e-290 || colsum[j] == 0;
+            for (size_t i = 0; fast && i < N; i++)
+                for (size_t j = 0; j < C; j++) {
+                    double e = A[i * C + j], a;
+                    if (!isfinite(logit[i * C + j])) {
+                        A[i * C + j] = 0; /* masked */
+                        continue;
+                    }
+                    if (cfg->norm == DL_FIELD_TWO_SIDED)
+                        a = e / sqrt(rowsum[i] * colsum[j]);
+                    else if (cfg->norm == DL_FIELD_ROWS)
+                        a = e / rowsum[i];
+                    else
+                        a = exp(logit[i * C + j]);
+                    A[i * C + j] = fmax(a, 1e-6);
+                }
+        }
+        if (!fast) {
+            for (size_t j = 0; j < C; j++) {
+                double m = -INFINITY, s = 0;
+                for (size_t i = 0; i < N; i++)
+                    m = fmax(m, logit[i * C + j]);
+                for (size_t i = 0; i < N && isfinite(m); i++)
+                    s += exp(logit[i * C + j] - m);
+                colmax[j] = m + log(s); /* the column's log-sum-exp */
+            }
+            for (size_t i = 0; i < N; i++) {
+                double m = -INFINITY, s = 0;
+                for (size_t j = 0; j < C; j++)
+                    m = fmax(m, logit[i * C + j]);
+                for (size_t j = 0; j < C; j++)
+                    s += exp(logit[i * C + j] - m);
+                double lrow = m + log(s);
+                for (size_t j = 0; j < C; j++) {
+                    double l = logit[i * C + j], a;
+                    if (!isfinite(l)) {
+                        A[i * C + j] = 0; /* masked */
+                        continue;
+                    }
+                    double log_row = l - lrow, log_col = l - colmax[j];
+                    if (cfg->norm == DL_FIELD_TWO_SIDED)
+                        a = exp(0.5 * (log_row + log_col));
+                    else if (cfg->norm == DL_FIELD_ROWS)
+                        a = exp(log_row);
+                    else
+                        a = exp(l);
+                    A[i * C + j] = fmax(a, 1e-6);
+                }
             }
         }
-        /* 3. forces: with signed weights w_ij (W_pos on the positives, -W_neg on
-         * the generated), F = (w O - diag(sum_j w_ij) X) / scale: one dgemm */
+        /* 3. signed weights w~ (W_pos on the positives, -W_neg on the generated,
+         * minus their sum on x_i's own column), and |F_i|^2 = w~_i G w~_i^T */
+        double wabs = 0;
         for (size_t i = 0; i < N; i++) {
-            double sp = 0, sn = 0;
+            double sp = 0, sn = 0, sum = 0;
             for (size_t j = 0; j < M; j++)
                 sp += A[i * C + j];
             for (size_t j = M; j < C; j++)
                 sn += A[i * C + j];
-            for (size_t j = 0; j < C; j++)
+            for (size_t j = 0; j < C; j++) {
                 A[i * C + j] *= j < M ? sn : -sp;
-        }
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N, D, (int)C, 1.0 / scale, A,
-                    (int)C, O, D, 0.0, F, D);
-        double sq = 0;
-        for (size_t i = 0; i < N; i++) {
-            double wsum = 0;
-            for (size_t j = 0; j < C; j++)
-                wsum += A[i * C + j];
-            for (int c = 0; c < D; c++) {
-                F[i * D + c] -= wsum * Xd[i * D + c] / scale;
-                sq += F[i * D + c] * F[i * D + c];
+                sum += A[i * C + j];
             }
+            A[i * C + M + i] -= sum;
+            for (size_t j = 0; j < C; j++)
+                wabs += fabs(A[i * C + j]) * sqrt(G[j * C + j]);
         }
-        /* 4. RMS-normalise, then add up */
-        double rms = sqrt(sq / ((double)N * D));
-        /* a force at rounding level (the anti-symmetric case) stays zero, not amplified */
-        double inv = rms > 1e-12 ? 1.0 / rms : 0.0;
-        for (size_t k = 0; k < N * (size_t)D; k++)
-            acc[k] += F[k] * inv;
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N, (int)C, (int)C, 1.0, A,
+                    (int)C, G, (int)C, 0.0, T, (int)C);
+        double sq = 0;
+        for (size_t k = 0; k < N * C; k++)
+            sq += A[k] * T[k];
+        /* 4. RMS-normalise; a force at rounding level (the anti-symmetric case:
+         * |F| within 1e-12 of the terms it cancels) stays zero, not amplified */
+        if (!(sq > 1e-24 * wabs * wabs))
+            continue;
+        double inv = 1.0 / (sqrt(sq / ((double)N * D)) / scale); /* 1 / rms of F = w~ O / scale */
+        for (size_t k = 0; k < N * C; k++)
+            Wc[k] += A[k] * inv;
     }
-    for (size_t k = 0; k < N * (size_t)D; k++)
-        V[k] = (float)acc[k];
-    free(dist), free(logit), free(A), free(colmax), free(colsum), free(F), free(acc), free(O), free(on);
+    for (size_t k = 0; k < N * C; k++)
+        Wf[k] = (float)(Wc[k] / scale);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N, D, (int)C, 1.0f, Wf, (int)C, Of,
+                D, 0.0f, V, D);
+    free(dist), free(logit), free(A), free(colmax), free(colsum), free(Wc), free(G), free(T);
+    free(Od), free(mean), free(Of), free(Wf);
     return DL_OK;
 }
