@@ -179,9 +179,9 @@ static int simulate(const sim_config *c, const dl_provenance *prov, double *x, c
     const char *name = c->engine;
     char why[200] = "";
     if (!strcmp(name, "auto"))
-        name = dl_engine_auto(&c->domain, c->kernel, c->schedule.sigma0, c->n, m, &c->pm, why,
+        name = dl_engine_auto(&c->domain, c->kernel, c->schedule.sigma0, c->n, m, &c->engine_opts.pm, why,
                               sizeof why);
-    int st = dl_engine_create_configured(name, &c->pm, &engine);
+    int st = dl_engine_create_configured(name, &c->engine_opts, &engine);
     if (st)
         return st;
     engine_log(c, out, why[0] ? why : NULL);

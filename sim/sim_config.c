@@ -48,7 +48,9 @@ static const option_spec specs[] = {
     {"snapshot-every", "0", 0, "steps between snapshots (0: every output)"},
     {"record-modes", "", 0, "torus modes for modes.dat (default: the init modes, else 1..8 on axis 1)"},
     {"self-mask", "false", 1, "V- at x_i leaves out particle i"},
-    {"engine", "direct", 0, "direct (double reference) | simd | pm | gemm | auto"},
+    {"engine", "direct", 0, "direct (double reference) | simd | pm | gemm | sinkhorn | auto"},
+    {"sinkhorn-iters", "500", 0, "sinkhorn: iteration cap per solve (warm-started each step)"},
+    {"sinkhorn-tol", "1e-9", 0, "sinkhorn: stop at this L1 error of the plan's marginals"},
     {"pm-cells-per-sigma", "0", 0, "pm grid spacing sigma / this (0: the per-kernel default meeting 1e-3)"},
     {"pm-grid", "0", 0, "pm cells per axis, fixed (0: from sigma)"},
     {"pm-assign", "tsc", 0, "pm deposit and interpolation: cic | tsc"},
@@ -353,27 +355,41 @@ int sim_config_resolve(const sim_options *o, sim_config *c)
         return dl_error(DL_EINVAL, "--seed must be non-negative, got %ld", seed);
     c->seed = (unsigned long)seed;
     c->engine = get(o, "engine");
-    static const char *const engines[] = {"direct", "simd", "pm", "gemm", "auto"};
+    static const char *const engines[] = {"direct", "simd", "pm", "gemm", "sinkhorn", "auto"};
     int known = 0;
     for (size_t i = 0; i < sizeof engines / sizeof engines[0]; i++)
         known |= !strcmp(c->engine, engines[i]);
     if (!known)
-        return dl_error(DL_EINVAL, "unknown --engine '%s' (direct, simd, pm, gemm, auto)", c->engine);
-    c->pm = dl_pm_config_default();
+        return dl_error(DL_EINVAL, "unknown --engine '%s' (direct, simd, pm, gemm, sinkhorn, auto)",
+                        c->engine);
+    c->engine_opts = dl_engine_options_default();
+    dl_pm_config *pm = &c->engine_opts.pm;
+    long iters;
+    TRY(get_long(o, "sinkhorn-iters", &iters));
+    if (iters < 1 || iters > 1000000)
+        return dl_error(DL_EINVAL, "--sinkhorn-iters must be between 1 and 1e6, got %ld", iters);
+    c->engine_opts.sinkhorn.max_iter = (int)iters;
+    TRY(get_double(o, "sinkhorn-tol", &c->engine_opts.sinkhorn.tol));
+    if (!(c->engine_opts.sinkhorn.tol > 0) || !isfinite(c->engine_opts.sinkhorn.tol))
+        return dl_error(DL_EINVAL, "--sinkhorn-tol must be positive and finite, got %s",
+                        get(o, "sinkhorn-tol"));
+    if (!strcmp(c->engine, "sinkhorn") && strcmp(c->kernel->name, "gaussian"))
+        return dl_error(DL_EINVAL, "--engine sinkhorn: its Gibbs kernel is the Gaussian (eps = "
+                        "sigma^2); use --kernel gaussian");
     long pm_grid, pm_max;
-    TRY(get_double(o, "pm-cells-per-sigma", &c->pm.cells_per_sigma));
-    if (!(c->pm.cells_per_sigma >= 0) || c->pm.cells_per_sigma > 1e4)
+    TRY(get_double(o, "pm-cells-per-sigma", &pm->cells_per_sigma));
+    if (!(pm->cells_per_sigma >= 0) || pm->cells_per_sigma > 1e4)
         return dl_error(DL_EINVAL, "--pm-cells-per-sigma must be in [0, 1e4], got %s",
                         get(o, "pm-cells-per-sigma"));
     TRY(get_long(o, "pm-grid", &pm_grid));
     if (pm_grid != 0 && (pm_grid < 8 || pm_grid > 1 << 16))
         return dl_error(DL_EINVAL, "--pm-grid must be 0 or between 8 and 65536, got %ld", pm_grid);
-    c->pm.grid = (int)pm_grid;
-    TRY(dl_assignment_parse(get(o, "pm-assign"), &c->pm.assign));
+    pm->grid = (int)pm_grid;
+    TRY(dl_assignment_parse(get(o, "pm-assign"), &pm->assign));
     TRY(get_long(o, "pm-max-cells", &pm_max));
     if (pm_max < 64)
         return dl_error(DL_EINVAL, "--pm-max-cells must be at least 64, got %ld", pm_max);
-    c->pm.max_cells = (size_t)pm_max;
+    pm->max_cells = (size_t)pm_max;
     c->out = get(o, "out");
     if (!*c->out)
         return dl_error(DL_EINVAL, "--out must name a directory");

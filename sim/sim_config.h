@@ -31,7 +31,7 @@ typedef struct {
     int self_mask, quiet, threads;
     unsigned long seed;
     const char *engine;
-    dl_pm_config pm;
+    dl_engine_options engine_opts;
     const char *out;
     int n_record;                     /* modes written to modes.dat (torus) */
     int record[DL_MAX_MODES][DL_MAX_DIM];

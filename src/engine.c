@@ -17,14 +17,24 @@ int dl_engine_create(const char *name, dl_engine **engine)
         return dl_engine_pm_create(engine, NULL);
     if (name && strcmp(name, "gemm") == 0)
         return dl_engine_gemm_create(engine);
-    return dl_error(DL_EINVAL, "unknown drift engine '%s' (known: direct, simd, pm, gemm)",
+    if (name && strcmp(name, "sinkhorn") == 0)
+        return dl_engine_sinkhorn_create(engine, NULL);
+    return dl_error(DL_EINVAL, "unknown drift engine '%s' (known: direct, simd, pm, gemm, sinkhorn)",
                     name ? name : "(null)");
 }
 
-int dl_engine_create_configured(const char *name, const dl_pm_config *pm, dl_engine **engine)
+dl_engine_options dl_engine_options_default(void)
+{
+    dl_engine_options o = {dl_pm_config_default(), dl_sinkhorn_config_default(1.0)};
+    return o;
+}
+
+int dl_engine_create_configured(const char *name, const dl_engine_options *opt, dl_engine **engine)
 {
     if (name && strcmp(name, "pm") == 0)
-        return dl_engine_pm_create(engine, pm);
+        return dl_engine_pm_create(engine, &opt->pm);
+    if (name && strcmp(name, "sinkhorn") == 0)
+        return dl_engine_sinkhorn_create(engine, &opt->sinkhorn);
     return dl_engine_create(name, engine);
 }
 

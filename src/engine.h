@@ -14,6 +14,7 @@
 
 #include "domain.h"
 #include "kernel.h"
+#include "sinkhorn.h"
 #include "spectrum.h"
 
 typedef struct {
@@ -91,13 +92,26 @@ typedef struct {
 dl_pm_config dl_pm_config_default(void);
 int dl_engine_pm_create(dl_engine **engine, const dl_pm_config *cfg);
 
+/* The Sinkhorn-divergence drift (sinkhorn.h): V+ = T_qp - x, V- = T_qq - x
+ * under entropic plans with eps = sigma^2 (cost |u|^2 / 2); the kernel must
+ * be the Gaussian, its Gibbs kernel.  cfg gives the iteration cap and the
+ * tolerance (its eps is ignored); NULL: defaults. */
+int dl_engine_sinkhorn_create(dl_engine **engine, const dl_sinkhorn_config *cfg);
+
+/* The options of the configurable engines, in one place for the CLI. */
+typedef struct {
+    dl_pm_config pm;
+    dl_sinkhorn_config sinkhorn;
+} dl_engine_options;
+dl_engine_options dl_engine_options_default(void);
+
 /* What `--engine auto` runs, and why (one line into why): gemm in high
  * dimension, the particle mesh when n m is large and its grid is affordable,
  * the simd fast path for the kernels it vectorises, else the reference. */
 const char *dl_engine_auto(const dl_domain *dom, const dl_kernel *kernel, double sigma, size_t n,
                            size_t m, const dl_pm_config *pm, char *why, size_t len);
-/* Makes the named engine ("auto" not included); pm takes its configuration. */
-int dl_engine_create_configured(const char *name, const dl_pm_config *pm, dl_engine **engine);
+/* Makes the named engine ("auto" not included) with its options. */
+int dl_engine_create_configured(const char *name, const dl_engine_options *opt, dl_engine **engine);
 
 /* Checks shared by every engine (sizes, pointers, bandwidth, self-mask). */
 int dl_drift_request_validate(const dl_drift_request *req);
