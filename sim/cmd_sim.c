@@ -193,7 +193,8 @@ static int simulate(const sim_config *c, const dl_provenance *prov, double *x, c
                                  .target = y,
                                  .m = m,
                                  .n = c->n,
-                                 .self_mask = c->self_mask};
+                                 .self_mask = c->self_mask,
+                                 .no_stop_gradient = c->no_stop_gradient};
     if ((st = dl_integrator_create(&it, &icfg))) {
         dl_engine_destroy(engine);
         return st;

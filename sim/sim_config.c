@@ -48,6 +48,7 @@ static const option_spec specs[] = {
     {"snapshot-every", "0", 0, "steps between snapshots (0: every output)"},
     {"record-modes", "", 0, "torus modes for modes.dat (default: the init modes, else 1..8 on axis 1)"},
     {"self-mask", "false", 1, "V- at x_i leaves out particle i"},
+    {"stop-gradient", "true", 0, "false: the ablation, descend (1/2) sum |V|^2 through V itself (needs --self-mask)"},
     {"engine", "direct", 0, "direct (double reference) | simd | pm | gemm | sinkhorn | auto"},
     {"sinkhorn-iters", "500", 0, "sinkhorn: iteration cap per solve (warm-started each step)"},
     {"sinkhorn-tol", "1e-9", 0, "sinkhorn: stop at this L1 error of the plan's marginals"},
@@ -344,6 +345,9 @@ int sim_config_resolve(const sim_options *o, sim_config *c)
         TRY(dl_dist_validate(&c->init, &c->domain, c->n));
 
     TRY(get_bool(o, "self-mask", &c->self_mask));
+    int stop_gradient;
+    TRY(get_bool(o, "stop-gradient", &stop_gradient));
+    c->no_stop_gradient = !stop_gradient;
     TRY(get_bool(o, "quiet", &c->quiet));
     long threads, seed;
     TRY(get_long(o, "threads", &threads));

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dl_error.h"
+#include "field_energy.h"
 
 struct dl_integrator {
     dl_integrator_config cfg;
@@ -36,6 +37,11 @@ int dl_integrator_create(dl_integrator **out, const dl_integrator_config *cfg)
     if (cfg->n == 0 || cfg->m == 0)
         return dl_error(DL_EINVAL, "integrator: need particles (n = %zu) and target samples (m = %zu)",
                         cfg->n, cfg->m);
+    if (cfg->no_stop_gradient && cfg->kind != DL_INTEGRATOR_EULER)
+        return dl_error(DL_EINVAL, "integrator: the no-stop-gradient ablation steps with euler only");
+    if (cfg->no_stop_gradient && !cfg->self_mask)
+        return dl_error(DL_EINVAL, "integrator: the no-stop-gradient ablation needs --self-mask "
+                                   "(its V^- leaves each particle out)");
     dl_integrator *it = calloc(1, sizeof *it);
     if (!it)
         return dl_error(DL_ENOMEM, "integrator: out of memory");
@@ -137,6 +143,13 @@ int dl_integrator_step(dl_integrator *it, double *x, double t, double dt)
             return st;
         for (size_t i = 0; i < len; i++)
             x[i] += 0.5 * dt * (v[i] + it->v_pred[i]);
+    } else if (it->cfg.no_stop_gradient) {
+        const dl_integrator_config *c = &it->cfg;
+        if ((st = dl_field_energy(c->domain, c->kernel, dl_schedule_sigma(c->schedule, t), x, n,
+                                  c->target, c->m, NULL, it->v_minus, NULL)))
+            return st;
+        for (size_t i = 0; i < len; i++) /* v_minus holds dE/dx until the field is re-evaluated */
+            x[i] -= dt * it->v_minus[i];
     } else {
         for (size_t i = 0; i < len; i++)
             x[i] += dt * v[i];

@@ -133,13 +133,29 @@ static void cauchy_periodic_1d(double r, double sigma, double length, double shi
     *M = sigma * sigma * creal(c) * scale;
 }
 
+static double gaussian_slope(double r2, double sigma, int dim)
+{
+    (void)r2, (void)dim;
+    return -0.5 / (sigma * sigma);
+}
+/* |u| has no derivative at 0: the one-sided limits cancel, so 0 there */
+static double laplacian_slope(double r2, double sigma, int dim)
+{
+    (void)dim;
+    return r2 > 0 ? -0.5 / (sigma * sqrt(r2)) : 0.0;
+}
+static double cauchy_slope(double r2, double sigma, int dim)
+{
+    return -0.5 * (dim + 1) / (sigma * sigma + r2);
+}
+
 static const dl_kernel kernel_table[] = {
     {"gaussian", "exp(-|r|^2 / (2 sigma^2))", gaussian_log, gaussian_fourier, gaussian_rate,
-     gaussian_cutoff, gaussian_periodic_1d},
+     gaussian_cutoff, gaussian_periodic_1d, gaussian_slope},
     {"laplacian", "exp(-|r| / sigma)", laplacian_log, laplacian_fourier, laplacian_rate,
-     laplacian_cutoff, laplacian_periodic_1d},
+     laplacian_cutoff, laplacian_periodic_1d, laplacian_slope},
     {"cauchy", "(1 + |r|^2 / sigma^2)^(-(d+1)/2)", cauchy_log, cauchy_fourier, cauchy_rate,
-     cauchy_cutoff, cauchy_periodic_1d},
+     cauchy_cutoff, cauchy_periodic_1d, cauchy_slope},
 };
 
 size_t dl_kernel_count(void) { return sizeof kernel_table / sizeof kernel_table[0]; }

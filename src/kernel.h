@@ -24,6 +24,9 @@ typedef struct dl_kernel {
      * exp(-shift); a closed form where one exists (the only way for algebraic
      * tails), else a specialised image sum.  NULL if absent. */
     void (*periodic_1d)(double r, double sigma, double length, double shift, double *K, double *M);
+    /* d log k / d r2: the kernel's score is grad_u log k(u) = 2 u log_slope(|u|^2)
+     * (the no-stop-gradient ablation differentiates through V with it). */
+    double (*log_slope)(double r2, double sigma, int dim);
 } dl_kernel;
 
 /* The table, by index: 0 .. dl_kernel_count() - 1. */
