@@ -28,6 +28,8 @@
 
 #define DEFAULT_DATA "/usr/share/datasets/fashion-mnist"
 #define MAX_FEATURES 8
+/* --field meanshift: one temperature, the softest of the practical field's */
+#define MEANSHIFT_TAU 0.2
 
 /* A feature map of the loss: a fixed map of the image, or a layer (1..4) of
  * the frozen encoder. */
@@ -39,6 +41,7 @@ typedef struct {
 typedef struct {
     const char *data, *out, *classifier, *encoder, *resume;
     int gen_per_class, pos_per_class, zdim, hidden, noise_channels, width, unconditional, quiet;
+    int meanshift, no_stop_gradient; /* the simplified field; the ablation */
     dl_generator_kind generator;
     long steps, eval_every, checkpoint_every, eval_n;
     double lr, time_budget_min;
@@ -69,6 +72,9 @@ static void usage(FILE *fp)
             "                        evaluation one (a loss in the metric's own features trains to it)\n"
             "  --kernel K            laplacian (default) | gaussian\n"
             "  --norm N              two-sided (default) | rows | none\n"
+            "  --field F             practical (default: Deng et al., three temperatures, two-sided,\n"
+            "                        RMS-normalised) | meanshift (V+ - V-, rows, tau 0.2, no RMS)\n"
+            "  --no-stop-gradient    the ablation: descend |V|^2 through V (needs --field meanshift)\n"
             "  --gen-per-class N     generated images per class per step (default 64)\n"
             "  --pos-per-class N     real positives per class per step (default 64)\n"
             "  --generator G         mlp (default) | conv (upsampling convs, GroupNorm, SiLU,\n"
@@ -139,6 +145,10 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
             o->unconditional = 1;
             continue;
         }
+        if (!strcmp(a, "--no-stop-gradient")) {
+            o->no_stop_gradient = 1;
+            continue;
+        }
         if (strncmp(a, "--", 2))
             return dl_error(DL_EINVAL, "unexpected argument '%s'", a);
         if (!v)
@@ -166,7 +176,12 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
             st = dl_generator_kind_parse(v, &o->generator);
         else if (!strcmp(a, "--kernel"))
             st = dl_field_kernel_parse(v, &o->field.kernel);
-        else if (!strcmp(a, "--norm"))
+        else if (!strcmp(a, "--field")) {
+            if (!strcmp(v, "practical") || !strcmp(v, "meanshift"))
+                o->meanshift = !strcmp(v, "meanshift");
+            else
+                st = dl_error(DL_EINVAL, "unknown --field '%s' (practical, meanshift)", v);
+        } else if (!strcmp(a, "--norm"))
             st = dl_field_norm_parse(v, &o->field.norm);
         INT_OPT("gen-per-class", gen_per_class, 2, 4096)
         INT_OPT("pos-per-class", pos_per_class, 1, 4096)
@@ -192,6 +207,10 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
             st = dl_error(DL_EINVAL, "unknown option '%s' (see driftlab train --help)", a);
 #undef INT_OPT
     }
+    if (!st && o->no_stop_gradient && !o->meanshift)
+        st = dl_error(DL_EINVAL, "--no-stop-gradient differentiates through V exactly, which is "
+                      "implemented for --field meanshift (the practical field's two-sided and RMS "
+                      "normalisations are not)");
     if (!st && o->generator == DL_GENERATOR_CONV && o->width % 8)
         st = dl_error(DL_EINVAL, "--width must be a multiple of 8, got %d", o->width);
     for (int f = 0; !st && f < o->n_features; f++) {
@@ -404,9 +423,10 @@ int cmd_train(int argc, char **argv)
     dl_provenance prov = {cli_command_line(argc + 1, argv - 1), o.seed};
     char path[4200], cfg_line[512];
     snprintf(cfg_line, sizeof cfg_line,
-             "generator %s; features %d%s; field kernel %s norm %s; %d generated + %d positive per "
-             "class; lr %g",
-             arch_s, o.n_features, enc ? " (with encoder)" : "", o.field.kernel == DL_FIELD_GAUSSIAN ? "gaussian" : "laplacian",
+             "generator %s; features %d%s; field %s%s kernel %s norm %s; %d generated + %d positive "
+             "per class; lr %g",
+             arch_s, o.n_features, enc ? " (with encoder)" : "", o.meanshift ? "meanshift" : "practical",
+             o.no_stop_gradient ? " WITHOUT stop-gradient" : "", o.field.kernel == DL_FIELD_GAUSSIAN ? "gaussian" : "laplacian",
              o.field.norm == DL_FIELD_TWO_SIDED ? "two-sided" : o.field.norm == DL_FIELD_ROWS ? "rows" : "none",
              Bg, Bp, o.lr);
     const char *extra[] = {cfg_line, NULL};
@@ -490,17 +510,29 @@ int cmd_train(int argc, char **argv)
             for (int f = 0; f < o.n_features; f++) {
                 const int D = dim[f];
                 double scale;
-                if ((st = dl_field_compute(&o.field, fxs[f] + (size_t)c * Bg * D, Bg,
-                                           fys[f] + (size_t)c * Bp * D, Bp, D, V, &scale))) {
+                const float *xc = fxs[f] + (size_t)c * Bg * D, *yc = fys[f] + (size_t)c * Bp * D;
+                float *d = dfxs[f] + (size_t)c * Bg * D;
+                st = o.meanshift ? dl_field_meanshift(&o.field, MEANSHIFT_TAU, xc, Bg, yc, Bp, D, V,
+                                                      o.no_stop_gradient ? d : NULL, &scale)
+                                 : dl_field_compute(&o.field, xc, Bg, yc, Bp, D, V, &scale);
+                if (st) {
                     gsl_rng_free(sr);
                     goto done;
                 }
-                /* d/dx ||x/s - sg(x/s + V)||^2 / numel = -2 V / (numel s) */
-                const double k2 = -2.0 / ((double)Bg * D * scale);
-                float *d = dfxs[f] + (size_t)c * Bg * D;
-                for (size_t i = 0; i < (size_t)Bg * D; i++) {
-                    d[i] = (float)(k2 * V[i]);
-                    sq += (double)V[i] * V[i];
+                if (o.no_stop_gradient) {
+                    /* d/dx ||V(x/s)||^2 / numel = 2 (dE/dx') / (numel s), E = (1/2) sum |V|^2 */
+                    const double k2 = 2.0 / ((double)Bg * D * scale);
+                    for (size_t i = 0; i < (size_t)Bg * D; i++) {
+                        d[i] = (float)(k2 * d[i]);
+                        sq += (double)V[i] * V[i];
+                    }
+                } else {
+                    /* d/dx ||x/s - sg(x/s + V)||^2 / numel = -2 V / (numel s) */
+                    const double k2 = -2.0 / ((double)Bg * D * scale);
+                    for (size_t i = 0; i < (size_t)Bg * D; i++) {
+                        d[i] = (float)(k2 * V[i]);
+                        sq += (double)V[i] * V[i];
+                    }
                 }
                 sq_n += (size_t)Bg * D;
             }

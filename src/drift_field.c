@@ -7,6 +7,7 @@
 #include <gsl/gsl_cblas.h> /* declarations only; OpenBLAS provides the symbols */
 
 #include "dl_error.h"
+#include "field_energy.h"
 
 dl_field_config dl_field_default(void)
 {
@@ -217,4 +218,51 @@ int dl_field_compute(const dl_field_config *cfg, const float *X, size_t N, const
     free(dist), free(logit), free(A), free(colmax), free(colsum), free(Wc), free(G), free(T);
     free(Od), free(mean), free(Of), free(Wf);
     return DL_OK;
+}
+
+int dl_field_meanshift(const dl_field_config *cfg, double tau, const float *X, size_t N,
+                       const float *Y, size_t M, int D, float *V, float *grad, double *scale_out)
+{
+    if (N < 2 || M < 1 || D < 1 || D > DL_MAX_DIM || !(tau > 0))
+        return dl_error(DL_EINVAL, "mean-shift field: need N >= 2, M >= 1, 1 <= D <= %d, tau > 0",
+                        DL_MAX_DIM);
+    double *x = malloc(N * (size_t)D * sizeof(double)), *y = malloc(M * (size_t)D * sizeof(double));
+    double *v = malloc(N * (size_t)D * sizeof(double)), *g = grad ? malloc(N * (size_t)D * sizeof(double)) : NULL;
+    if (!x || !y || !v || (grad && !g)) {
+        free(x), free(y), free(v), free(g);
+        return dl_error(DL_ENOMEM, "mean-shift field: out of memory");
+    }
+    /* the practical field's scale: the mean distance over generated-positive and
+     * generated-generated pairs, self pairs left out */
+    double total = 0;
+    size_t count = 0;
+    for (size_t i = 0; i < N; i++)
+        for (size_t j = 0; j < M + N; j++) {
+            if (j == M + i)
+                continue;
+            const float *o = j < M ? Y + j * D : X + (j - M) * D;
+            double s = 0;
+            for (int c = 0; c < D; c++)
+                s += ((double)X[i * D + c] - o[c]) * ((double)X[i * D + c] - o[c]);
+            total += sqrt(s), count++;
+        }
+    const double scale = total > 0 ? total / (double)count : 1.0;
+    *scale_out = scale;
+    for (size_t k = 0; k < N * (size_t)D; k++)
+        x[k] = X[k] / scale;
+    for (size_t k = 0; k < M * (size_t)D; k++)
+        y[k] = Y[k] / scale;
+    dl_domain dom;
+    dl_domain_init(&dom, DL_DOMAIN_RD, D, 0);
+    /* Laplacian exp(-d / tau) is sigma = tau; Gaussian exp(-d^2 / tau) is sigma^2 = tau / 2 */
+    const dl_kernel *k = dl_kernel_find(cfg->kernel == DL_FIELD_GAUSSIAN ? "gaussian" : "laplacian");
+    const double sigma = cfg->kernel == DL_FIELD_GAUSSIAN ? sqrt(0.5 * tau) : tau;
+    int st = dl_field_energy(&dom, k, sigma, x, N, y, M, v, g, NULL);
+    for (size_t i = 0; !st && i < N * (size_t)D; i++) {
+        V[i] = (float)v[i];
+        if (grad)
+            grad[i] = (float)g[i];
+    }
+    free(x), free(y), free(v), free(g);
+    return st;
 }

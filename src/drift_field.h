@@ -41,4 +41,14 @@ int dl_field_norm_parse(const char *name, dl_field_norm *n);
 int dl_field_compute(const dl_field_config *cfg, const float *X, size_t N, const float *Y, size_t M,
                      int D, float *V, double *scale);
 
+/* The simplified field of the stop-gradient ablation, which can be
+ * differentiated exactly: V = V^+ - V^- (the mean shift: row-normalised
+ * weights, one temperature tau, self-masked, no two-sided normalisation, no
+ * RMS normalisation) in the same normalised coordinates (the scale is held
+ * fixed, as under stop-gradient).  With grad != NULL it also returns
+ * d/dX of (1/2) sum |V|^2 through V itself (field_energy.h), in those
+ * coordinates.  Double precision inside. */
+int dl_field_meanshift(const dl_field_config *cfg, double tau, const float *X, size_t N,
+                       const float *Y, size_t M, int D, float *V, float *grad, double *scale);
+
 #endif
