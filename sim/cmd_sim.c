@@ -219,9 +219,14 @@ static int simulate(const sim_config *c, const dl_provenance *prov, double *x, c
             snprintf(detail, sizeof detail, "t=%.3g sigma=%.3g ED=%.3g", t, sigma, ed);
             cli_progress_update(&progress, (size_t)step, (size_t)c->steps, detail);
         }
-        if (step % c->snapshot_every == 0 || step == c->steps)
+        if (step % c->snapshot_every == 0 || step == c->steps) {
             if ((st = write_snapshot(c, prov, step, t, sigma, x)))
                 goto done;
+            char frame[64];
+            snprintf(frame, sizeof frame, "frames/frame-%08ld.dat", step);
+            if (c->frames && (st = write_points(c, prov, frame, x, c->n, t)))
+                goto done;
+        }
         if (step == c->steps)
             break;
         if ((st = dl_integrator_step(it, x, t, c->dt)))
@@ -232,6 +237,11 @@ static int simulate(const sim_config *c, const dl_provenance *prov, double *x, c
         }
     }
     cli_progress_finish(&progress);
+    if (engine->note[0] && !engine->note_changed) { /* the engine's last word, e.g. solver iterations */
+        char last[sizeof engine->note + 8];
+        snprintf(last, sizeof last, "last: %s", engine->note);
+        engine_log(c, out, last);
+    }
 done:
     dl_integrator_destroy(it);
     dl_engine_destroy(engine);
@@ -285,7 +295,9 @@ int cmd_sim(int argc, char **argv)
 
     char snapdir[4200];
     snprintf(snapdir, sizeof snapdir, "%s/snapshots", c.out);
-    if ((st = dl_mkdir_p(c.out)) || (st = dl_mkdir_p(snapdir)) ||
+    char framedir[4200];
+    snprintf(framedir, sizeof framedir, "%s/frames", c.out);
+    if ((st = dl_mkdir_p(c.out)) || (st = dl_mkdir_p(snapdir)) || (c.frames && (st = dl_mkdir_p(framedir))) ||
         (st = write_run_ini(&opts, &c, &prov)) || (st = open_outputs(&c, &prov, &out)))
         goto fail;
     if ((st = write_points(&c, &prov, "target.dat", y, m, 0.0)) ||

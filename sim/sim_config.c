@@ -46,12 +46,13 @@ static const option_spec specs[] = {
     {"t-end", "10", 0, "simulated time to run"},
     {"every", "10", 0, "steps between outputs (diagnostics, modes)"},
     {"snapshot-every", "0", 0, "steps between snapshots (0: every output)"},
+    {"frames", "false", 1, "also write each snapshot as text, frames/frame-STEP.dat (for animations)"},
     {"record-modes", "", 0, "torus modes for modes.dat (default: the init modes, else 1..8 on axis 1)"},
     {"self-mask", "false", 1, "V- at x_i leaves out particle i"},
     {"stop-gradient", "true", 0, "false: the ablation, descend (1/2) sum |V|^2 through V itself (needs --self-mask)"},
     {"engine", "direct", 0, "direct (double reference) | simd | pm | gemm | sinkhorn | auto"},
     {"sinkhorn-iters", "500", 0, "sinkhorn: iteration cap per solve (warm-started each step)"},
-    {"sinkhorn-tol", "1e-9", 0, "sinkhorn: stop at this L1 error of the plan's marginals"},
+    {"sinkhorn-tol", "1e-6", 0, "sinkhorn: stop at this L1 error of the plan's marginals"},
     {"pm-cells-per-sigma", "0", 0, "pm grid spacing sigma / this (0: the per-kernel default meeting 1e-3)"},
     {"pm-grid", "0", 0, "pm cells per axis, fixed (0: from sigma)"},
     {"pm-assign", "tsc", 0, "pm deposit and interpolation: cic | tsc"},
@@ -345,6 +346,7 @@ int sim_config_resolve(const sim_options *o, sim_config *c)
         TRY(dl_dist_validate(&c->init, &c->domain, c->n));
 
     TRY(get_bool(o, "self-mask", &c->self_mask));
+    TRY(get_bool(o, "frames", &c->frames));
     int stop_gradient;
     TRY(get_bool(o, "stop-gradient", &stop_gradient));
     c->no_stop_gradient = !stop_gradient;

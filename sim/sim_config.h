@@ -28,7 +28,7 @@ typedef struct {
     size_t m, n;
     double dt, t_end;
     long every, snapshot_every, steps;
-    int self_mask, no_stop_gradient, quiet, threads;
+    int self_mask, no_stop_gradient, frames, quiet, threads;
     unsigned long seed;
     const char *engine;
     dl_engine_options engine_opts;

@@ -8,6 +8,11 @@
 #include "dl_error.h"
 #include "engine.h"
 
+/* libmvec's vector exp in the log-sum-exp loops (this file is built with
+ * -fno-math-errno, like the fast engines) */
+#pragma omp declare simd notinbranch
+double exp(double);
+
 dl_sinkhorn_config dl_sinkhorn_config_default(double eps)
 {
     dl_sinkhorn_config c = {eps, 500, 1e-9, 0};
@@ -35,7 +40,7 @@ void dl_sinkhorn_destroy(dl_sinkhorn *s)
 {
     if (!s)
         return;
-    free(s->f), free(s->g), free(s->C);
+    free(s->f), free(s->g), free(s->C), free(s->CT);
     free(s);
 }
 
@@ -45,29 +50,23 @@ static void update_rows(const double *C, size_t n, size_t m, const double *g, do
 {
 #pragma omp parallel for schedule(static)
     for (long i = 0; i < (long)n; i++) {
-        const double *c = C + (size_t)i * m;
+        const double *c = C + (size_t)i * m, inv = 1.0 / eps;
         double mx = -INFINITY, s = 0;
+#pragma omp simd reduction(max : mx)
         for (size_t j = 0; j < m; j++)
-            mx = fmax(mx, (g[j] - c[j]) / eps);
+            mx = fmax(mx, (g[j] - c[j]) * inv);
+#pragma omp simd reduction(+ : s)
         for (size_t j = 0; j < m; j++)
-            s += exp((g[j] - c[j]) / eps - mx);
+            s += exp((g[j] - c[j]) * inv - mx);
         f[i] = -eps * (log_b + mx + log(s));
     }
 }
 
-/* g_j = -eps LSE_i(log a + (f_i - C_ij)/eps); one thread per column */
-static void update_cols(const double *C, size_t n, size_t m, const double *f, double eps,
+/* g_j = -eps LSE_i(log a + (f_i - C_ij)/eps): the row update on the transposed costs */
+static void update_cols(const double *CT, size_t n, size_t m, const double *f, double eps,
                         double log_a, double *g)
 {
-#pragma omp parallel for schedule(static)
-    for (long j = 0; j < (long)m; j++) {
-        double mx = -INFINITY, s = 0;
-        for (size_t i = 0; i < n; i++)
-            mx = fmax(mx, (f[i] - C[i * m + (size_t)j]) / eps);
-        for (size_t i = 0; i < n; i++)
-            s += exp((f[i] - C[i * m + (size_t)j]) / eps - mx);
-        g[j] = -eps * (log_a + mx + log(s));
-    }
+    update_rows(CT, m, n, f, eps, log_a, g);
 }
 
 static double row_error(const dl_sinkhorn *s)
@@ -103,13 +102,14 @@ int dl_sinkhorn_solve(dl_sinkhorn *s, const dl_domain *dom, const double *x, siz
         s->f = calloc(n, sizeof(double));
         s->g = calloc(m, sizeof(double));
         if (n * m > s->cap) {
-            free(s->C);
+            free(s->C), free(s->CT);
             s->C = malloc(n * m * sizeof(double));
-            s->cap = s->C ? n * m : 0;
+            s->CT = malloc(n * m * sizeof(double));
+            s->cap = s->C && s->CT ? n * m : 0;
         }
-        if (!s->f || !s->g || !s->C) {
-            free(s->f), free(s->g), free(s->C);
-            s->f = s->g = s->C = NULL, s->cap = s->n = s->m = 0;
+        if (!s->f || !s->g || !s->C || !s->CT) {
+            free(s->f), free(s->g), free(s->C), free(s->CT);
+            s->f = s->g = s->C = s->CT = NULL, s->cap = s->n = s->m = 0;
             return dl_error(DL_ENOMEM, "sinkhorn: out of memory for %zu x %zu", n, m);
         }
     }
@@ -129,6 +129,10 @@ int dl_sinkhorn_solve(dl_sinkhorn *s, const dl_domain *dom, const double *x, siz
             s->C[(size_t)i * m + j] = 0.5 * r2;
         }
     }
+#pragma omp parallel for schedule(static)
+    for (long j = 0; j < (long)m; j++)
+        for (size_t i = 0; i < n; i++)
+            s->CT[(size_t)j * n + i] = s->C[i * m + (size_t)j];
     const double eps = s->cfg.eps, la = -log((double)n), lb = -log((double)m);
     if (s->cfg.rows_only) {
         /* the one-sided plan: rows normalised against g = 0 */
@@ -140,7 +144,7 @@ int dl_sinkhorn_solve(dl_sinkhorn *s, const dl_domain *dom, const double *x, siz
     s->iterations = 0;
     for (int it = 0; it < s->cfg.max_iter; it++) {
         update_rows(s->C, n, m, s->g, eps, lb, s->f);
-        update_cols(s->C, n, m, s->f, eps, la, s->g);
+        update_cols(s->CT, n, m, s->f, eps, la, s->g);
         s->iterations = it + 1;
         /* the marginal check costs an iteration's worth of exps: every 5th */
         if ((it % 5 == 4 || it + 1 == s->cfg.max_iter) &&

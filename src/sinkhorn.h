@@ -31,7 +31,7 @@ typedef struct {
     dl_sinkhorn_config cfg;
     size_t n, m, cap;
     double *f, *g;   /* dual potentials, kept for warm starts */
-    double *C;       /* n x m costs of the last solve */
+    double *C, *CT;  /* n x m costs of the last solve, and transposed (column updates) */
     int iterations;  /* of the last solve */
     double marginal_error;
 } dl_sinkhorn;
