@@ -235,17 +235,15 @@ static int sinkhorn_drift(dl_engine *engine, const dl_drift_request *req, double
                                    "sigma^2); use --kernel gaussian");
     const double eps = req->sigma * req->sigma;
     int st = DL_OK;
-    /* eps follows sigma (annealing); the potentials are kept if it stays */
+    /* eps follows sigma (annealing); the potentials of the last step stay as
+     * the warm start, also when eps has moved a little */
     for (int k = 0; k < 2; k++) {
         dl_sinkhorn **s = k ? &e->qq : &e->qp;
-        if (!*s || (*s)->cfg.eps != eps) {
-            dl_sinkhorn_config c = e->cfg;
-            c.eps = eps;
-            dl_sinkhorn_destroy(*s);
-            *s = NULL;
-            if ((st = dl_sinkhorn_create(s, &c)))
-                return st;
-        }
+        dl_sinkhorn_config c = e->cfg;
+        c.eps = eps;
+        if (!*s && (st = dl_sinkhorn_create(s, &c)))
+            return st;
+        (*s)->cfg.eps = eps;
     }
     if (v_plus && !(st = dl_sinkhorn_solve(e->qp, req->domain, req->x, req->n, req->y, req->m)))
         dl_sinkhorn_displacement(e->qp, req->domain, req->x, req->y, v_plus);
