@@ -360,7 +360,7 @@ int cmd_train(int argc, char **argv)
         goto done;
     const int classes = o.unconditional ? 0 : DL_CLASSES, groups = o.unconditional ? 1 : DL_CLASSES;
     const int Bg = o.gen_per_class, Bp = o.pos_per_class, B = Bg * groups;
-    dl_generator_arch arch = {o.generator, o.zdim, o.hidden, classes};
+    dl_generator_arch arch = {o.generator, o.zdim, o.hidden, classes, 0};
     if (o.generator == DL_GENERATOR_CONV)
         arch.zdim = o.noise_channels * 49, arch.hidden = o.width;
     if ((st = dl_generator_create(&g, &arch, B)))

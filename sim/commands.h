@@ -5,6 +5,7 @@
 int cmd_sim(int argc, char **argv);   /* sim/cmd_sim.c */
 int cmd_train(int argc, char **argv); /* sim/cmd_train.c */
 int cmd_sample(int argc, char **argv); /* sim/cmd_train.c */
+int cmd_toytrain(int argc, char **argv); /* sim/cmd_toytrain.c */
 int cmd_spectrum(int argc, char **argv); /* analysis/cmd_spectrum.c */
 int cmd_theory(int argc, char **argv);   /* analysis/cmd_theory.c */
 int cmd_bench(int argc, char **argv);    /* analysis/cmd_bench.c */

@@ -23,6 +23,7 @@ static const command commands[] = {
     {"sim", cmd_sim, "simulate particles moving by the drift field V_{p,q}"},
     {"train", cmd_train, "train a one-step image generator with the drifting loss"},
     {"sample", cmd_sample, "draw images from a trained generator (PNG grid and IDX)"},
+    {"toytrain", cmd_toytrain, "train a one-step MLP generator on a 2-D toy set with the drifting loss"},
     {"spectrum", cmd_spectrum, "Fourier spectrum of a torus run, decay rate per mode, theory beside"},
     {"theory", cmd_theory, "linear theory: gamma(k), annealed amplitudes, damping times T_eps(K)"},
     {"classify", cmd_classify, "train / test the Fashion-MNIST evaluation classifier"},

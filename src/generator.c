@@ -304,13 +304,21 @@ void dl_generator_arch_string(const dl_generator_arch *a, char *buf, size_t len)
 {
     if (a->kind == DL_GENERATOR_CONV)
         snprintf(buf, len, "convgen-v1 zc=%d ch=%d classes=%d", a->zdim / 49, a->hidden, a->classes);
+    else if (a->out && a->out != PIXELS)
+        snprintf(buf, len, "mlpgen-v1 z=%d h=%d classes=%d out=%d", a->zdim, a->hidden, a->classes, a->out);
     else
         snprintf(buf, len, "mlpgen-v1 z=%d h=%d classes=%d", a->zdim, a->hidden, a->classes);
 }
 
+static int out_dim(const dl_generator_arch *a)
+{
+    return a->kind == DL_GENERATOR_MLP && a->out > 0 ? a->out : PIXELS;
+}
+
 static int arch_valid(const dl_generator_arch *a)
 {
-    if (a->zdim < 1 || a->hidden < 1 || a->classes < 0 || a->classes > 255)
+    if (a->zdim < 1 || a->hidden < 1 || a->classes < 0 || a->classes > 255 || a->out < 0 ||
+        (a->kind == DL_GENERATOR_CONV && a->out && a->out != PIXELS))
         return 0;
     return a->kind == DL_GENERATOR_MLP || (a->zdim % 49 == 0 && a->hidden % 8 == 0);
 }
@@ -318,7 +326,9 @@ static int arch_valid(const dl_generator_arch *a)
 int dl_generator_arch_parse(const char *text, dl_generator_arch *a)
 {
     int zc;
-    if (sscanf(text, "mlpgen-v1 z=%d h=%d classes=%d", &a->zdim, &a->hidden, &a->classes) == 3)
+    a->out = 0;
+    if (sscanf(text, "mlpgen-v1 z=%d h=%d classes=%d out=%d", &a->zdim, &a->hidden, &a->classes,
+               &a->out) >= 3)
         a->kind = DL_GENERATOR_MLP;
     else if (sscanf(text, "convgen-v1 zc=%d ch=%d classes=%d", &zc, &a->hidden, &a->classes) == 3 &&
              zc > 0 && zc < 1000)
@@ -350,8 +360,8 @@ int dl_generator_create(dl_generator **out, const dl_generator_arch *a, int B)
         return DL_OK;
     }
     g->in_dim = a->zdim + a->classes;
-    const int H = a->hidden, I = g->in_dim;
-    size_t sizes[6] = {(size_t)H * I, H, (size_t)H * H, H, (size_t)PIXELS * H, PIXELS};
+    const int H = a->hidden, I = g->in_dim, P = out_dim(a);
+    size_t sizes[6] = {(size_t)H * I, H, (size_t)H * H, H, (size_t)P * H, (size_t)P};
     for (int i = 0; i < 6; i++)
         g->n_params += sizes[i];
     g->params = calloc(g->n_params, sizeof(float));
@@ -366,9 +376,9 @@ int dl_generator_create(dl_generator **out, const dl_generator_arch *a, int B)
     }
     struct { float **p; size_t n; } bufs[] = {
         {&g->in, (size_t)B * I}, {&g->h1, (size_t)B * H}, {&g->s1, (size_t)B * H},
-        {&g->h2, (size_t)B * H}, {&g->s2, (size_t)B * H}, {&g->o, (size_t)B * PIXELS},
-        {&g->out, (size_t)B * PIXELS}, {&g->ds1, (size_t)B * H}, {&g->dh1, (size_t)B * H},
-        {&g->ds2, (size_t)B * H}, {&g->dh2, (size_t)B * H}, {&g->dout_pre, (size_t)B * PIXELS}};
+        {&g->h2, (size_t)B * H}, {&g->s2, (size_t)B * H}, {&g->o, (size_t)B * P},
+        {&g->out, (size_t)B * P}, {&g->ds1, (size_t)B * H}, {&g->dh1, (size_t)B * H},
+        {&g->ds2, (size_t)B * H}, {&g->dh2, (size_t)B * H}, {&g->dout_pre, (size_t)B * P}};
     int ok = g->params && g->grads;
     for (size_t i = 0; ok && i < sizeof bufs / sizeof bufs[0]; i++)
         ok = (*bufs[i].p = malloc(bufs[i].n * sizeof(float))) != NULL;
@@ -405,7 +415,7 @@ void dl_generator_init(dl_generator *g, gsl_rng *rng)
         g->w1[i] = (float)gsl_ran_gaussian(rng, sqrt(2.0 / I));
     for (size_t i = 0; i < (size_t)H * H; i++)
         g->w2[i] = (float)gsl_ran_gaussian(rng, sqrt(2.0 / H));
-    for (size_t i = 0; i < (size_t)PIXELS * H; i++)
+    for (size_t i = 0; i < (size_t)out_dim(&g->arch) * H; i++)
         g->w3[i] = (float)gsl_ran_gaussian(rng, sqrt(1.0 / H));
 }
 
@@ -425,8 +435,12 @@ void dl_generator_forward(dl_generator *g, const float *z, const unsigned char *
     nn_silu_forward(g->s1, g->h1, (size_t)B * H);
     nn_linear_forward(g->h2, g->s1, g->w2, g->b2, B, H, H);
     nn_silu_forward(g->s2, g->h2, (size_t)B * H);
-    nn_linear_forward(g->o, g->s2, g->w3, g->b3, B, H, PIXELS);
-    nn_tanh_forward(g->out, g->o, (size_t)B * PIXELS);
+    const int P = out_dim(&g->arch);
+    nn_linear_forward(g->o, g->s2, g->w3, g->b3, B, H, P);
+    if (P == PIXELS)
+        nn_tanh_forward(g->out, g->o, (size_t)B * P);
+    else /* points, not pixels: no squashing */
+        memcpy(g->out, g->o, (size_t)B * P * sizeof(float));
 }
 
 void dl_generator_backward(dl_generator *g, const float *dout, int B)
@@ -435,15 +449,18 @@ void dl_generator_backward(dl_generator *g, const float *dout, int B)
         cg_backward(g, dout, B);
         return;
     }
-    const int I = g->in_dim, H = g->arch.hidden;
+    const int I = g->in_dim, H = g->arch.hidden, P = out_dim(&g->arch);
     memset(g->grads, 0, g->n_params * sizeof(float));
-    memset(g->dout_pre, 0, (size_t)B * PIXELS * sizeof(float));
+    memset(g->dout_pre, 0, (size_t)B * P * sizeof(float));
     memset(g->ds2, 0, (size_t)B * H * sizeof(float));
     memset(g->dh2, 0, (size_t)B * H * sizeof(float));
     memset(g->ds1, 0, (size_t)B * H * sizeof(float));
     memset(g->dh1, 0, (size_t)B * H * sizeof(float));
-    nn_tanh_backward(g->dout_pre, dout, g->out, (size_t)B * PIXELS);
-    nn_linear_backward(g->ds2, g->gw3, g->gb3, g->dout_pre, g->s2, g->w3, B, H, PIXELS);
+    if (P == PIXELS)
+        nn_tanh_backward(g->dout_pre, dout, g->out, (size_t)B * P);
+    else
+        memcpy(g->dout_pre, dout, (size_t)B * P * sizeof(float));
+    nn_linear_backward(g->ds2, g->gw3, g->gb3, g->dout_pre, g->s2, g->w3, B, H, P);
     nn_silu_backward(g->dh2, g->ds2, g->h2, (size_t)B * H);
     nn_linear_backward(g->ds1, g->gw2, g->gb2, g->dh2, g->s1, g->w2, B, H, H);
     nn_silu_backward(g->dh1, g->ds1, g->h1, (size_t)B * H);

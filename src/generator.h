@@ -27,6 +27,7 @@ typedef struct {
     int zdim;    /* numbers of noise per image (conv: zc*49) */
     int hidden;  /* MLP width, or the conv generator's C (a multiple of 8) */
     int classes; /* 0: unconditional */
+    int out;     /* MLP output size: 0 or 784 an image (tanh), anything else linear (2-D toys) */
 } dl_generator_arch;
 
 typedef struct dl_convgen dl_convgen;
@@ -49,7 +50,7 @@ void dl_generator_destroy(dl_generator *g);
 void dl_generator_arch_string(const dl_generator_arch *a, char *buf, size_t len);
 int dl_generator_arch_parse(const char *text, dl_generator_arch *a);
 void dl_generator_init(dl_generator *g, gsl_rng *rng);
-/* z (B, zdim), labels (B) or NULL -> g->out (B, 784) */
+/* z (B, zdim), labels (B) or NULL -> g->out (B, out) */
 void dl_generator_forward(dl_generator *g, const float *z, const unsigned char *labels, int B);
 /* zeroes grads, backpropagates dout (B, 784) */
 void dl_generator_backward(dl_generator *g, const float *dout, int B);

@@ -21,7 +21,8 @@ static double loss(dl_generator *g, const float *z, const unsigned char *lab, co
 {
     dl_generator_forward(g, z, lab, B);
     double L = 0;
-    for (int i = 0; i < B * 784; i++)
+    const int P = g->arch.out ? g->arch.out : 784;
+    for (int i = 0; i < B * P; i++)
         L += (double)R[i] * g->out[i];
     return L;
 }
@@ -60,6 +61,12 @@ static void check(const dl_generator_arch *arch, const char *what)
     printf("%s: %zu parameters, relative gradient error %.2e\n", what, g->n_params, rel);
     CHECK(den > 0 && rel <= 1e-2, "%s: relative gradient error %.3g > 1e-2", what, rel);
     /* the class input matters: another label changes the image */
+    if (!arch->classes) {
+        free(z);
+        dl_generator_destroy(g);
+        gsl_rng_free(rng);
+        return;
+    }
     dl_generator_forward(g, z, lab, B);
     float first = g->out[0];
     unsigned char other[B] = {1, 0, 2};
@@ -72,10 +79,12 @@ static void check(const dl_generator_arch *arch, const char *what)
 
 int main(void)
 {
-    dl_generator_arch mlp = {DL_GENERATOR_MLP, 6, 10, 3};
-    dl_generator_arch conv = {DL_GENERATOR_CONV, 2 * 49, 8, 3};
+    dl_generator_arch mlp = {DL_GENERATOR_MLP, 6, 10, 3, 0};
+    dl_generator_arch toy = {DL_GENERATOR_MLP, 4, 12, 0, 2};
+    dl_generator_arch conv = {DL_GENERATOR_CONV, 2 * 49, 8, 3, 0};
     check(&mlp, "mlp");
     check(&conv, "conv");
+    check(&toy, "mlp, 2-D output");
     /* architecture strings round-trip */
     char s[128];
     dl_generator_arch back;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The 2-D toy gallery: every toy set under Gaussian, Laplacian and Sinkhorn
 # drift, each at constant and at annealed bandwidth; a table of energy
-# distances; an animation of one run; the stop-gradient ablation on the toys.
+# distances; an animation of one run; the stop-gradient ablation on the toys;
+# the practical loss training a one-step MLP generator, beside the particles.
 #   run.sh [--quick] [BUILD_DIR] [OUT_DIR]
 # --quick: N = M = 200 and t <= 10 (about a minute); the README's numbers are
 # for the full run (N = M = 400, t <= 20).
@@ -57,10 +58,17 @@ step "animation: 8 Gaussians, annealed Gaussian drift"
 "$dl" sim --target 8gaussians "${common[@]}" --kernel gaussian --engine simd "${annealed[@]}" --every 2 \
       --frames --out "$out/animation-run"
 
+step "the practical loss on the toys: a one-step MLP generator, as many steps as the simulation"
+steps=$(awk -v t=$tend 'BEGIN {print int(t / 0.1 + 0.5)}')
+for toy in $toys; do
+  "$dl" toytrain --toy $toy --steps $steps --every 5 --seed 1 --quiet --out "$out/toytrain-$toy"
+done
+
 step "figures"
 gnuplot -c "$plots/gallery.gp" "$out" "$out/gallery.png" "$toys"
 gnuplot -c "$plots/ablation2d.gp" "$out" "$out/ablation.png"
 gnuplot -c "$plots/animate.gp" "$out/animation-run" "$out/animation.gif"
+gnuplot -c "$plots/toytrain.gp" "$out" "$out/generator.png" "$toys"
 echo
 echo "figures:"
-for f in gallery.png ablation.png animation.gif table.dat; do echo "  $out/$f"; done
+for f in gallery.png generator.png ablation.png animation.gif table.dat; do echo "  $out/$f"; done
