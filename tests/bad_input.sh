@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One bad-input case: the command must exit non-zero, print exactly one line on
 # stderr, and leave no output behind.
-#   bad_input.sh DRIFTLAB sim|spectrum|classify|eval|train|sample CASE
+#   bad_input.sh DRIFTLAB sim|spectrum|classify|eval|train|sample|toytrain|bench CASE
 set -u
 driftlab=$1
 command=$2
@@ -46,6 +46,16 @@ case "$command:$case_name" in
   sim:samples_nan)      printf '0 0\n1 nan\n' > "$work/nan.dat"; args=("${rd[@]}" --init "file:$work/nan.dat" --n 2) ;;
   sim:config_unknown_key) printf '[sim]\nsigma = 0.5\nbandwidth = 2\n' > "$work/c.ini"; args=(--config "$work/c.ini" "${rd[@]}") ;;
   sim:config_missing)   args=(--config "$work/none.ini" "${rd[@]}") ;;
+  sim:engine_unknown)   args=("${rd[@]}" --engine fmm) ;;
+  sim:sinkhorn_kernel)  args=("${rd[@]}" --engine sinkhorn --kernel laplacian) ;;
+  sim:sinkhorn_tol_negative) args=("${rd[@]}" --engine sinkhorn --sinkhorn-tol -1) ;;
+  sim:sinkhorn_iters_zero) args=("${rd[@]}" --engine sinkhorn --sinkhorn-iters 0) ;;
+  sim:pm_grid_small)    args=("${torus[@]}" --engine pm --pm-grid 4) ;;
+  sim:pm_assign_unknown) args=("${torus[@]}" --engine pm --pm-assign ngp) ;;
+  sim:simd_kernel)      args=("${rd[@]}" --engine simd --kernel cauchy) ;;
+  sim:gemm_torus)       args=("${torus[@]}" --engine gemm) ;;
+  sim:no_stop_gradient_unmasked) args=("${rd[@]}" --stop-gradient false) ;;
+  sim:stop_gradient_junk) args=("${rd[@]}" --stop-gradient maybe) ;;
   sim:out_unwritable)   : > "$work/file"; out="$work/file/sub"; must_not_exist=("$out"); args=("${rd[@]}") ;;
   spectrum:missing_run) run="$work/none" ;;
   spectrum:no_snapshots) make_run "${torus[@]}"; rm -rf "$work/r/snapshots"; run="$work/r" ;;
@@ -78,6 +88,18 @@ case "$command:$case_name" in
   train:kernel_unknown)   args=(--kernel cosine --out "$out") ;;
   train:norm_unknown)     args=(--norm columns --out "$out") ;;
   train:batch_zero)       args=(--gen-per-class 0 --out "$out") ;;
+  train:generator_unknown) args=(--generator unet --out "$out") ;;
+  train:width_not_multiple) args=(--generator conv --width 12 --out "$out") ;;
+  train:encoder_needed)   args=(--features pixels,enc2 --out "$out") ;;
+  train:encoder_missing)  args=(--features enc2 --encoder "$work/none.ckpt" --steps 1 --out "$out") ;;
+  train:feature_twice)    args=(--features pixels,pixels --out "$out") ;;
+  train:field_unknown)    args=(--field sinkhorn --out "$out") ;;
+  train:no_stop_gradient_practical) args=(--no-stop-gradient --out "$out") ;;
+  toytrain:toy_unknown)   args=(--toy spiral --out "$out") ;;
+  toytrain:batch_one)     args=(--batch 1 --out "$out") ;;
+  toytrain:lr_negative)   args=(--lr -1 --out "$out") ;;
+  bench:option_unknown)   args=(--frobnicate --out "$out") ;;
+  bench:reps_zero)        args=(--reps 0 --out "$out") ;;
   sample:checkpoint_missing) args=("$work/none.ckpt" --out "$out/s") ;;
   sample:checkpoint_wrong_kind) printf 'DLCKPT\r\n\x01\x00\x00\x00\x05\x00\x00\x00hello' > "$work/k.ckpt"; args=("$work/k.ckpt" --out "$out/s") ;;
   *) echo "unknown case $command:$case_name"; exit 2 ;;
