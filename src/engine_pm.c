@@ -209,19 +209,31 @@ static double self_interaction(const pm_state *s, const int n[3], double w[3][3]
     return sum;
 }
 
+/* One point's assignment stencil, shared by deposit and interpolation: per
+ * axis the first node and its weights (unused axes: one node, weight 1). */
+static void stencil(const pm_state *s, const double *p, int torus, double L, int first[3], int n[3],
+                    double w[3][3])
+{
+    for (int c = 0; c < 3; c++) {
+        first[c] = 0, n[c] = 1;
+        w[c][0] = 1, w[c][1] = w[c][2] = 0;
+    }
+    for (int c = 0; c < s->dim; c++) {
+        double v = p[c];
+        if (torus)
+            v -= L * floor(v / L);
+        n[c] = dl_assignment_weights(s->cfg.assign, (v - s->lo[c]) / s->h[c], &first[c], w[c]);
+    }
+}
+
 static void deposit(pm_state *s, const double *pts, size_t count, int torus, double L)
 {
     const int dim = s->dim;
     memset(s->rho, 0, s->cells * sizeof(double));
     for (size_t j = 0; j < count; j++) {
-        int first[3] = {0, 0, 0}, n[3] = {1, 1, 1};
-        double w[3][3] = {{1, 0, 0}, {1, 0, 0}, {1, 0, 0}};
-        for (int c = 0; c < dim; c++) {
-            double v = pts[j * dim + c];
-            if (torus)
-                v -= L * floor(v / L);
-            n[c] = dl_assignment_weights(s->cfg.assign, (v - s->lo[c]) / s->h[c], &first[c], w[c]);
-        }
+        int first[3], n[3];
+        double w[3][3];
+        stencil(s, pts + j * dim, torus, L, first, n, w);
         for (int a = 0; a < n[0]; a++)
             for (int b = 0; b < n[1]; b++)
                 for (int e = 0; e < n[2]; e++) {
@@ -252,14 +264,9 @@ static int pm_half(pm_state *s, const dl_drift_request *req, const double *pts, 
     long n_far = 0;
 #pragma omp parallel for schedule(static) reduction(+ : n_far)
     for (long i = 0; i < (long)req->n; i++) {
-        int first[3] = {0, 0, 0}, n[3] = {1, 1, 1};
-        double w[3][3] = {{1, 0, 0}, {1, 0, 0}, {1, 0, 0}};
-        for (int c = 0; c < dim; c++) {
-            double v = req->x[(size_t)i * dim + c];
-            if (torus)
-                v -= L * floor(v / L);
-            n[c] = dl_assignment_weights(s->cfg.assign, (v - s->lo[c]) / s->h[c], &first[c], w[c]);
-        }
+        int first[3], n[3];
+        double w[3][3];
+        stencil(s, req->x + (size_t)i * dim, torus, L, first, n, w);
         double acc[4] = {0, 0, 0, 0};
         for (int a = 0; a < n[0]; a++)
             for (int b = 0; b < n[1]; b++)
