@@ -30,6 +30,8 @@
 #define MAX_FEATURES 8
 /* --field meanshift: one temperature, the softest of the practical field's */
 #define MEANSHIFT_TAU 0.2
+/* --field sinkhorn: entropic regularisation in units of the mean distance (cost |u|^2/2 ~ 0.5) */
+#define SINKHORN_FIELD_EPS 0.05
 
 /* A feature map of the loss: a fixed map of the image, or a layer (1..4) of
  * the frozen encoder. */
@@ -41,7 +43,7 @@ typedef struct {
 typedef struct {
     const char *data, *out, *classifier, *encoder, *resume;
     int gen_per_class, pos_per_class, zdim, hidden, noise_channels, width, unconditional, quiet;
-    int meanshift, no_stop_gradient; /* the simplified field; the ablation */
+    int meanshift, sinkhorn, no_stop_gradient; /* the other fields; the ablation */
     dl_generator_kind generator;
     long steps, eval_every, checkpoint_every, eval_n;
     double lr, time_budget_min;
@@ -65,7 +67,8 @@ static void usage(FILE *fp)
             "  --data DIR            IDX files (default " DEFAULT_DATA ")\n"
             "  --out DIR             (default runs/train)\n"
             "  --classifier CKPT     evaluation classifier (driftlab classify train)\n"
-            "  --features LIST       of pixels,pool14,pool7,meanstd and, with --encoder, enc1..enc3\n"
+            "  --features LIST       of pixels,pool14,pool7,meanstd,patchstd and, with --encoder,\n"
+            "                        enc1..enc3\n"
             "                        (conv layers pooled to 7x7) and encfc (penultimate features);\n"
             "                        each map its own field and loss (default pixels,pool14,pool7)\n"
             "  --encoder CKPT        frozen feature encoder: a classifier checkpoint, best not the\n"
@@ -74,6 +77,7 @@ static void usage(FILE *fp)
             "  --norm N              two-sided (default) | rows | none\n"
             "  --field F             practical (default: Deng et al., three temperatures, two-sided,\n"
             "                        RMS-normalised) | meanshift (V+ - V-, rows, tau 0.2, no RMS)\n"
+            "                        | sinkhorn (T_qp - T_qq, eps 0.05 in units of the mean distance)\n"
             "  --no-stop-gradient    the ablation: descend |V|^2 through V (needs --field meanshift)\n"
             "  --gen-per-class N     generated images per class per step (default 64)\n"
             "  --pos-per-class N     real positives per class per step (default 64)\n"
@@ -110,7 +114,7 @@ static int parse_features(const char *text, train_options *o)
                 f->encoder_layer = l + 1;
         if (!f->encoder_layer && dl_feature_parse(tok, &f->fixed))
             return dl_error(DL_EINVAL, "--features: unknown feature map '%s' (known: pixels, pool14, "
-                            "pool7, meanstd, enc1, enc2, enc3, encfc)", tok);
+                            "pool7, meanstd, patchstd, enc1, enc2, enc3, encfc)", tok);
     }
     if (!o->n_features)
         return dl_error(DL_EINVAL, "--features: empty list");
@@ -177,10 +181,10 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
         else if (!strcmp(a, "--kernel"))
             st = dl_field_kernel_parse(v, &o->field.kernel);
         else if (!strcmp(a, "--field")) {
-            if (!strcmp(v, "practical") || !strcmp(v, "meanshift"))
-                o->meanshift = !strcmp(v, "meanshift");
+            if (!strcmp(v, "practical") || !strcmp(v, "meanshift") || !strcmp(v, "sinkhorn"))
+                o->meanshift = !strcmp(v, "meanshift"), o->sinkhorn = !strcmp(v, "sinkhorn");
             else
-                st = dl_error(DL_EINVAL, "unknown --field '%s' (practical, meanshift)", v);
+                st = dl_error(DL_EINVAL, "unknown --field '%s' (practical, meanshift, sinkhorn)", v);
         } else if (!strcmp(a, "--norm"))
             st = dl_field_norm_parse(v, &o->field.norm);
         INT_OPT("gen-per-class", gen_per_class, 2, 4096)
@@ -378,6 +382,8 @@ int cmd_train(int argc, char **argv)
     if (o.resume && (st = dl_checkpoint_read(o.resume, arch_s, &step, g->params, g->n_params, opt, rng)))
         goto done;
     const int P = Bp * groups;
+    dl_sinkhorn_config sinkhorn_cfg = dl_sinkhorn_config_default(SINKHORN_FIELD_EPS);
+    sinkhorn_cfg.tol = 1e-6;
     if (o.encoder && (st = dl_encoder_load(&enc, o.encoder, B > P ? B : P)))
         goto done;
     size_t fx_total = 0, fy_total = 0;
@@ -425,7 +431,7 @@ int cmd_train(int argc, char **argv)
     snprintf(cfg_line, sizeof cfg_line,
              "generator %s; features %d%s; field %s%s kernel %s norm %s; %d generated + %d positive "
              "per class; lr %g",
-             arch_s, o.n_features, enc ? " (with encoder)" : "", o.meanshift ? "meanshift" : "practical",
+             arch_s, o.n_features, enc ? " (with encoder)" : "", o.meanshift ? "meanshift" : o.sinkhorn ? "sinkhorn" : "practical",
              o.no_stop_gradient ? " WITHOUT stop-gradient" : "", o.field.kernel == DL_FIELD_GAUSSIAN ? "gaussian" : "laplacian",
              o.field.norm == DL_FIELD_TWO_SIDED ? "two-sided" : o.field.norm == DL_FIELD_ROWS ? "rows" : "none",
              Bg, Bp, o.lr);
@@ -512,9 +518,13 @@ int cmd_train(int argc, char **argv)
                 double scale;
                 const float *xc = fxs[f] + (size_t)c * Bg * D, *yc = fys[f] + (size_t)c * Bp * D;
                 float *d = dfxs[f] + (size_t)c * Bg * D;
-                st = o.meanshift ? dl_field_meanshift(&o.field, MEANSHIFT_TAU, xc, Bg, yc, Bp, D, V,
-                                                      o.no_stop_gradient ? d : NULL, &scale)
-                                 : dl_field_compute(&o.field, xc, Bg, yc, Bp, D, V, &scale);
+                if (o.meanshift)
+                    st = dl_field_meanshift(&o.field, MEANSHIFT_TAU, xc, Bg, yc, Bp, D, V,
+                                            o.no_stop_gradient ? d : NULL, &scale);
+                else if (o.sinkhorn)
+                    st = dl_field_sinkhorn(&sinkhorn_cfg, xc, Bg, yc, Bp, D, V, &scale);
+                else
+                    st = dl_field_compute(&o.field, xc, Bg, yc, Bp, D, V, &scale);
                 if (st) {
                     gsl_rng_free(sr);
                     goto done;

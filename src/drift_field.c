@@ -8,6 +8,7 @@
 
 #include "dl_error.h"
 #include "field_energy.h"
+#include "sinkhorn.h"
 
 dl_field_config dl_field_default(void)
 {
@@ -220,20 +221,10 @@ int dl_field_compute(const dl_field_config *cfg, const float *X, size_t N, const
     return DL_OK;
 }
 
-int dl_field_meanshift(const dl_field_config *cfg, double tau, const float *X, size_t N,
-                       const float *Y, size_t M, int D, float *V, float *grad, double *scale_out)
+/* the practical field's scale: the mean distance over generated-positive and
+ * generated-generated pairs, self pairs left out */
+static double pair_scale(const float *X, size_t N, const float *Y, size_t M, int D)
 {
-    if (N < 2 || M < 1 || D < 1 || D > DL_MAX_DIM || !(tau > 0))
-        return dl_error(DL_EINVAL, "mean-shift field: need N >= 2, M >= 1, 1 <= D <= %d, tau > 0",
-                        DL_MAX_DIM);
-    double *x = malloc(N * (size_t)D * sizeof(double)), *y = malloc(M * (size_t)D * sizeof(double));
-    double *v = malloc(N * (size_t)D * sizeof(double)), *g = grad ? malloc(N * (size_t)D * sizeof(double)) : NULL;
-    if (!x || !y || !v || (grad && !g)) {
-        free(x), free(y), free(v), free(g);
-        return dl_error(DL_ENOMEM, "mean-shift field: out of memory");
-    }
-    /* the practical field's scale: the mean distance over generated-positive and
-     * generated-generated pairs, self pairs left out */
     double total = 0;
     size_t count = 0;
     for (size_t i = 0; i < N; i++)
@@ -246,7 +237,22 @@ int dl_field_meanshift(const dl_field_config *cfg, double tau, const float *X, s
                 s += ((double)X[i * D + c] - o[c]) * ((double)X[i * D + c] - o[c]);
             total += sqrt(s), count++;
         }
-    const double scale = total > 0 ? total / (double)count : 1.0;
+    return total > 0 ? total / (double)count : 1.0;
+}
+
+int dl_field_meanshift(const dl_field_config *cfg, double tau, const float *X, size_t N,
+                       const float *Y, size_t M, int D, float *V, float *grad, double *scale_out)
+{
+    if (N < 2 || M < 1 || D < 1 || D > DL_MAX_DIM || !(tau > 0))
+        return dl_error(DL_EINVAL, "mean-shift field: need N >= 2, M >= 1, 1 <= D <= %d, tau > 0",
+                        DL_MAX_DIM);
+    double *x = malloc(N * (size_t)D * sizeof(double)), *y = malloc(M * (size_t)D * sizeof(double));
+    double *v = malloc(N * (size_t)D * sizeof(double)), *g = grad ? malloc(N * (size_t)D * sizeof(double)) : NULL;
+    if (!x || !y || !v || (grad && !g)) {
+        free(x), free(y), free(v), free(g);
+        return dl_error(DL_ENOMEM, "mean-shift field: out of memory");
+    }
+    const double scale = pair_scale(X, N, Y, M, D);
     *scale_out = scale;
     for (size_t k = 0; k < N * (size_t)D; k++)
         x[k] = X[k] / scale;
@@ -264,5 +270,35 @@ int dl_field_meanshift(const dl_field_config *cfg, double tau, const float *X, s
             grad[i] = (float)g[i];
     }
     free(x), free(y), free(v), free(g);
+    return st;
+}
+
+int dl_field_sinkhorn(const dl_sinkhorn_config *cfg, const float *X, size_t N, const float *Y,
+                      size_t M, int D, float *V, double *scale_out)
+{
+    if (N < 2 || M < 1 || D < 1 || D > DL_MAX_DIM)
+        return dl_error(DL_EINVAL, "sinkhorn field: need N >= 2, M >= 1, 1 <= D <= %d", DL_MAX_DIM);
+    const double scale = pair_scale(X, N, Y, M, D);
+    *scale_out = scale;
+    double *x = malloc(N * (size_t)D * sizeof(double)), *y = malloc(M * (size_t)D * sizeof(double));
+    double *qp = malloc(N * (size_t)D * sizeof(double)), *qq = malloc(N * (size_t)D * sizeof(double));
+    dl_sinkhorn *s = NULL;
+    int st = !x || !y || !qp || !qq ? dl_error(DL_ENOMEM, "sinkhorn field: out of memory") : DL_OK;
+    for (size_t k = 0; !st && k < N * (size_t)D; k++)
+        x[k] = X[k] / scale;
+    for (size_t k = 0; !st && k < M * (size_t)D; k++)
+        y[k] = Y[k] / scale;
+    dl_domain dom;
+    dl_domain_init(&dom, DL_DOMAIN_RD, D, 0);
+    if (!st)
+        st = dl_sinkhorn_create(&s, cfg);
+    if (!st && !(st = dl_sinkhorn_solve(s, &dom, x, N, y, M)))
+        dl_sinkhorn_displacement(s, &dom, x, y, qp);
+    if (!st && !(st = dl_sinkhorn_solve(s, &dom, x, N, x, N)))
+        dl_sinkhorn_displacement(s, &dom, x, x, qq);
+    for (size_t k = 0; !st && k < N * (size_t)D; k++)
+        V[k] = (float)(qp[k] - qq[k]);
+    dl_sinkhorn_destroy(s);
+    free(x), free(y), free(qp), free(qq);
     return st;
 }

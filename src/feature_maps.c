@@ -6,16 +6,16 @@
 #include "dl_error.h"
 #include "nn.h"
 
-static const char *const names[] = {"pixels", "pool14", "pool7", "meanstd"};
+static const char *const names[] = {"pixels", "pool14", "pool7", "meanstd", "patchstd"};
 
 int dl_feature_parse(const char *name, dl_feature_kind *kind)
 {
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         if (!strcmp(name, names[i])) {
             *kind = (dl_feature_kind)i;
             return DL_OK;
         }
-    return dl_error(DL_EINVAL, "unknown feature map '%s' (known: pixels, pool14, pool7, meanstd)",
+    return dl_error(DL_EINVAL, "unknown feature map '%s' (known: pixels, pool14, pool7, meanstd, patchstd)",
                     name);
 }
 
@@ -23,19 +23,33 @@ const char *dl_feature_name(dl_feature_kind kind) { return names[kind]; }
 
 int dl_feature_dim(dl_feature_kind kind)
 {
-    static const int dims[] = {784, 196, 49, 2};
+    static const int dims[] = {784, 196, 49, 2, 32};
     return dims[kind];
 }
 
-/* per-image mean and standard deviation (floored at 1e-6) */
-static void image_moments(const float *img, double *mean, double *sd)
+/* Mean and standard deviation (floored at 1e-6) of a side x side patch of a
+ * 28 x 28 image starting at (r0, c0); the whole image is the 28 x 28 patch. */
+static void patch_moments(const float *img, int r0, int c0, int side, double *mean, double *sd)
 {
     double s = 0, s2 = 0;
-    for (int i = 0; i < 784; i++)
-        s += img[i], s2 += (double)img[i] * img[i];
-    double m = s / 784, var = s2 / 784 - m * m;
+    for (int r = r0; r < r0 + side; r++)
+        for (int c = c0; c < c0 + side; c++)
+            s += img[r * 28 + c], s2 += (double)img[r * 28 + c] * img[r * 28 + c];
+    const double n = (double)side * side, m = s / n, var = s2 / n - m * m;
     *mean = m;
     *sd = sqrt(var > 1e-12 ? var : 1e-12);
+}
+
+/* the backward of patch_moments: d mean/dx = 1/n, d sd/dx = (x - m)/(n sd) */
+static void patch_moments_backward(const float *img, int r0, int c0, int side, double dm, double ds,
+                                   float *dimg)
+{
+    double m, sd;
+    patch_moments(img, r0, c0, side, &m, &sd);
+    const double n = (double)side * side;
+    for (int r = r0; r < r0 + side; r++)
+        for (int c = c0; c < c0 + side; c++)
+            dimg[r * 28 + c] += (float)(dm / n + ds * (img[r * 28 + c] - m) / (n * sd));
 }
 
 void dl_feature_forward(dl_feature_kind kind, const float *img, int n, float *f)
@@ -51,13 +65,17 @@ void dl_feature_forward(dl_feature_kind kind, const float *img, int n, float *f)
         nn_avgpool_forward(f, img, n, 28, 28, 4);
         break;
     case DL_FEATURE_MEANSTD:
-        for (int b = 0; b < n; b++) {
-            double m, sd;
-            image_moments(img + (size_t)b * 784, &m, &sd);
-            f[2 * b] = (float)m;
-            f[2 * b + 1] = (float)sd;
-        }
+    case DL_FEATURE_PATCHSTD: {
+        const int side = kind == DL_FEATURE_MEANSTD ? 28 : 7, per = 28 / side, D = dl_feature_dim(kind);
+        for (int b = 0; b < n; b++)
+            for (int p = 0; p < per * per; p++) {
+                double m, sd;
+                patch_moments(img + (size_t)b * 784, (p / per) * side, (p % per) * side, side, &m, &sd);
+                f[(size_t)b * D + 2 * p] = (float)m;
+                f[(size_t)b * D + 2 * p + 1] = (float)sd;
+            }
         break;
+    }
     }
 }
 
@@ -75,13 +93,14 @@ void dl_feature_backward(dl_feature_kind kind, const float *img, int n, const fl
         nn_avgpool_backward(dimg, df, n, 28, 28, 4);
         break;
     case DL_FEATURE_MEANSTD:
-        for (int b = 0; b < n; b++) {
-            double m, sd;
-            image_moments(img + (size_t)b * 784, &m, &sd);
-            for (int i = 0; i < 784; i++)
-                dimg[b * 784 + i] += (float)(df[2 * b] / 784.0 +
-                                             df[2 * b + 1] * (img[b * 784 + i] - m) / (784.0 * sd));
-        }
+    case DL_FEATURE_PATCHSTD: {
+        const int side = kind == DL_FEATURE_MEANSTD ? 28 : 7, per = 28 / side, D = dl_feature_dim(kind);
+        for (int b = 0; b < n; b++)
+            for (int p = 0; p < per * per; p++)
+                patch_moments_backward(img + (size_t)b * 784, (p / per) * side, (p % per) * side, side,
+                                       df[(size_t)b * D + 2 * p], df[(size_t)b * D + 2 * p + 1],
+                                       dimg + (size_t)b * 784);
         break;
+    }
     }
 }

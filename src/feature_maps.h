@@ -8,7 +8,8 @@ typedef enum {
     DL_FEATURE_PIXELS,  /* 784: the image itself */
     DL_FEATURE_POOL14,  /* 196: 2x2 average pooling */
     DL_FEATURE_POOL7,   /* 49: 4x4 average pooling */
-    DL_FEATURE_MEANSTD  /* 2: per-image mean and standard deviation */
+    DL_FEATURE_MEANSTD, /* 2: per-image mean and standard deviation */
+    DL_FEATURE_PATCHSTD /* 32: mean and standard deviation of each 7x7 patch (4 x 4 patches) */
 } dl_feature_kind;
 
 int dl_feature_parse(const char *name, dl_feature_kind *kind);
