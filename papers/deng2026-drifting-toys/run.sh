@@ -54,6 +54,13 @@ for toy in 8gaussians moons; do
   done
 done
 
+step "stop-gradient ablation on the 1-D torus (modes 1..3 seeded, amplitude 0.3, Gaussian sigma 0.5)"
+for sg in true false; do
+  "$dl" sim --domain torus --dim 1 --length 6.283185307179586 --target uniform --m $n --init modes \
+        --modes 1,2,3 --amp 0.3 --quiet-start --n $n --kernel gaussian --sigma 0.5 --dt 0.1 --t-end $tend \
+        --every 5 --seed 1 --self-mask --quiet --stop-gradient $sg --out "$out/ablation-torus-sg-$sg"
+done
+
 step "animation: 8 Gaussians, annealed Gaussian drift"
 "$dl" sim --target 8gaussians "${common[@]}" --kernel gaussian --engine simd "${annealed[@]}" --every 2 \
       --frames --out "$out/animation-run"
@@ -67,8 +74,9 @@ done
 step "figures"
 gnuplot -c "$plots/gallery.gp" "$out" "$out/gallery.png" "$toys"
 gnuplot -c "$plots/ablation2d.gp" "$out" "$out/ablation.png"
+gnuplot -c "$plots/ablation_torus.gp" "$out" "$out/ablation-torus.png"
 gnuplot -c "$plots/animate.gp" "$out/animation-run" "$out/animation.gif"
 gnuplot -c "$plots/toytrain.gp" "$out" "$out/generator.png" "$toys"
 echo
 echo "figures:"
-for f in gallery.png generator.png ablation.png animation.gif table.dat; do echo "  $out/$f"; done
+for f in gallery.png generator.png ablation.png ablation-torus.png animation.gif table.dat; do echo "  $out/$f"; done
