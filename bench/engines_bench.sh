@@ -15,6 +15,7 @@ py=/usr/bin/python3   # Debian's python3-numpy and python3-torch
 echo "== peers' BLAS"
 "$py" -c 'import numpy; numpy.show_config()' 2>/dev/null | grep -iE "openblas|blas_opt|name" | head -4 | sed 's/^/  numpy: /'
 "$py" -c 'import torch; c = torch.__config__.show(); print("  torch " + torch.__version__ + ": " + "; ".join(l.strip() for l in c.splitlines() if "BLAS" in l or "CPU capability" in l)[:300])'
+echo "  torch's BLAS_INFO=generic means libblas.so.3, which here resolves to: $(readlink -f /usr/lib/$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)/libblas.so.3)"
 echo "== driftlab bench"
 OMP_NUM_THREADS=2 "$build/driftlab" bench --reps "$reps" --out "$out" $quick
 if [ -n "$quick" ]; then sizes="simd:1:2000:0.5 simd:2:2000:0.5 gemm:784:512:20"; else sizes="simd:1:20000:0.5 simd:2:20000:0.5 gemm:784:4096:20"; fi
