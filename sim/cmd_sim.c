@@ -160,7 +160,7 @@ static int write_target_snapshot(const sim_config *c, const dl_provenance *prov,
     return dl_snapshot_write(path, &h, y, prov);
 }
 
-#define ED_POINTS 20000
+#define ED_POINTS 4000
 
 /* the engine's decisions (auto's pick, the mesh's grid, a switch to direct)
  * go into diagnostics.dat as comments and, unless --quiet, to stderr */
