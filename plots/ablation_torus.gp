@@ -17,9 +17,9 @@ plot a.'/diagnostics.dat' using 2:7 with lines lw 2 lc rgb C[1] title 'ED, stop-
      a.'/diagnostics.dat' using 2:4 with lines dt 2 lc rgb C[1] title 'rms V, stop-gradient', \
      b.'/diagnostics.dat' using 2:4 with lines dt 2 lc rgb C[2] title 'rms V, no stop-gradient'
 unset logscale
-set title 'final density (histogram, 64 bins; the target is uniform, 1/2{/Symbol p})'
+set title 'final density (histogram, 16 bins; the target is uniform, 1/2{/Symbol p})'
 set xlabel 'x'; set xrange [0:2*pi]
-bw = 2 * pi / 64
+bw = 2 * pi / 16
 bin(x) = bw * (floor(x / bw) + 0.5)
 stats a.'/final.dat' using 1 nooutput
 na = STATS_records
