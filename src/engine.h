@@ -88,6 +88,7 @@ typedef struct {
     double cells_per_sigma;
     int grid;
     size_t max_cells;
+    size_t slice_from; /* deposits of at least this many points go in parallel slices (0: 65536) */
 } dl_pm_config;
 dl_pm_config dl_pm_config_default(void);
 int dl_engine_pm_create(dl_engine **engine, const dl_pm_config *cfg);

@@ -14,8 +14,9 @@
  * points' bounding box and is zero-padded so that the circular convolution
  * equals the linear one (THEORY.md: the kernel is truncated at its 1e-10 radius).
  *
- * The deposit is serial, in point order; interpolation is parallel over
- * points, each written by one thread; FFTW plans use a fixed thread count.
+ * The deposit runs over fixed slices of the points, each into its own grid,
+ * added in slice order; interpolation is parallel over points, each written
+ * by one thread; FFTW plans use a fixed thread count.
  * So results do not depend on OMP_NUM_THREADS. */
 #include <complex.h>
 #include <math.h>
@@ -34,6 +35,10 @@
  * redone by the reference (its log-shift survives what a mesh cannot) */
 #define PM_TINY_DENSITY 1e-6
 #define PM_FFT_THREADS 2
+/* deposit slices (see deposit) */
+#define PM_CHUNKS 16
+#define PM_CHUNK_MIN_POINTS 65536
+#define PM_CHUNK_MAX_CELLS ((size_t)1 << 20)
 
 typedef struct {
     dl_pm_config cfg;
@@ -42,6 +47,7 @@ typedef struct {
     size_t cells, cells_c;
     double h[3], lo[3], Lg[3];
     double *rho, *out[4];
+    double *chunk_grids; /* PM_CHUNKS grids for a large deposit, made on first need */
     fftw_complex *rho_hat, *work, *kern_hat[4];
     fftw_plan fwd, back;
     /* what the kernel transforms were made for */
@@ -53,7 +59,7 @@ typedef struct {
 
 dl_pm_config dl_pm_config_default(void)
 {
-    dl_pm_config c = {DL_ASSIGN_TSC, 0.0, 0, (size_t)1 << 22};
+    dl_pm_config c = {DL_ASSIGN_TSC, 0.0, 0, (size_t)1 << 22, 0};
     return c;
 }
 
@@ -92,6 +98,8 @@ static void free_grids(pm_state *s)
         fftw_destroy_plan(s->back);
     s->fwd = s->back = NULL;
     fftw_free(s->rho), fftw_free(s->rho_hat), fftw_free(s->work);
+    free(s->chunk_grids);
+    s->chunk_grids = NULL;
     s->rho = NULL, s->rho_hat = s->work = NULL;
     for (int k = 0; k < 4; k++) {
         fftw_free(s->out[k]), fftw_free(s->kern_hat[k]);
@@ -226,11 +234,13 @@ static void stencil(const pm_state *s, const double *p, int torus, double L, int
     }
 }
 
-static void deposit(pm_state *s, const double *pts, size_t count, int torus, double L)
+/* deposit points [begin, end) into grid (cells, zeroed first) */
+static void deposit_range(const pm_state *s, const double *pts, size_t begin, size_t end, int torus,
+                          double L, double *grid)
 {
     const int dim = s->dim;
-    memset(s->rho, 0, s->cells * sizeof(double));
-    for (size_t j = 0; j < count; j++) {
+    memset(grid, 0, s->cells * sizeof(double));
+    for (size_t j = begin; j < end; j++) {
         int first[3], n[3];
         double w[3][3];
         stencil(s, pts + j * dim, torus, L, first, n, w);
@@ -240,9 +250,38 @@ static void deposit(pm_state *s, const double *pts, size_t count, int torus, dou
                     int m[3] = {first[0] + a, first[1] + b, first[2] + e};
                     for (int c = 0; c < 3; c++)
                         m[c] = ((m[c] % s->G[c]) + s->G[c]) % s->G[c];
-                    s->rho[node_index(s, m)] += w[0][a] * w[1][b] * w[2][e];
+                    grid[node_index(s, m)] += w[0][a] * w[1][b] * w[2][e];
                 }
     }
+}
+
+/* A scatter's sums depend on its order.  Large deposits go in PM_CHUNKS fixed
+ * slices of the points, each into its own grid (in parallel), and the grids
+ * are added in slice order: the same numbers on any number of threads. */
+static int deposit(pm_state *s, const double *pts, size_t count, int torus, double L)
+{
+    const size_t from = s->cfg.slice_from ? s->cfg.slice_from : PM_CHUNK_MIN_POINTS;
+    if (count < from || s->cells > PM_CHUNK_MAX_CELLS) {
+        deposit_range(s, pts, 0, count, torus, L, s->rho);
+        return DL_OK;
+    }
+    if (!s->chunk_grids) {
+        s->chunk_grids = malloc((size_t)PM_CHUNKS * s->cells * sizeof(double));
+        if (!s->chunk_grids)
+            return dl_error(DL_ENOMEM, "pm engine: out of memory for the deposit slices");
+    }
+#pragma omp parallel for schedule(static)
+    for (int k = 0; k < PM_CHUNKS; k++)
+        deposit_range(s, pts, count * k / PM_CHUNKS, count * (k + 1) / PM_CHUNKS, torus, L,
+                      s->chunk_grids + (size_t)k * s->cells);
+#pragma omp parallel for schedule(static)
+    for (long i = 0; i < (long)s->cells; i++) {
+        double acc = 0;
+        for (int k = 0; k < PM_CHUNKS; k++)
+            acc += s->chunk_grids[(size_t)k * s->cells + (size_t)i];
+        s->rho[i] = acc;
+    }
+    return DL_OK;
 }
 
 static int pm_half(pm_state *s, const dl_drift_request *req, const double *pts, size_t count,
@@ -250,7 +289,9 @@ static int pm_half(pm_state *s, const dl_drift_request *req, const double *pts, 
 {
     const int dim = s->dim, torus = req->domain->kind == DL_DOMAIN_TORUS;
     const double L = req->domain->length;
-    deposit(s, pts, count, torus, L);
+    int st = deposit(s, pts, count, torus, L);
+    if (st)
+        return st;
     fftw_execute(s->fwd);
     for (int k = 0; k <= dim; k++) {
         for (size_t i = 0; i < s->cells_c; i++)
@@ -293,7 +334,7 @@ static int pm_half(pm_state *s, const dl_drift_request *req, const double *pts, 
         return DL_OK;
     /* points far from everything: the reference, row by row */
     dl_pair_kernel pk;
-    int st = dl_pair_kernel_init(&pk, req->kernel, req->sigma, req->domain);
+    st = dl_pair_kernel_init(&pk, req->kernel, req->sigma, req->domain);
     for (size_t i = 0; !st && i < req->n; i++)
         if (isnan(out[i * dim]) &&
             dl_direct_mean_shift_row(&pk, req->x + i * dim, pts, count, self_mask ? i : (size_t)-1,
