@@ -93,7 +93,7 @@ case "$command:$case_name" in
   train:encoder_needed)   args=(--features pixels,enc2 --out "$out") ;;
   train:encoder_missing)  args=(--features enc2 --encoder "$work/none.ckpt" --steps 1 --out "$out") ;;
   train:feature_twice)    args=(--features pixels,pixels --out "$out") ;;
-  train:field_unknown)    args=(--field sinkhorn --out "$out") ;;
+  train:field_unknown)    args=(--field wasserstein --out "$out") ;;
   train:no_stop_gradient_practical) args=(--no-stop-gradient --out "$out") ;;
   toytrain:toy_unknown)   args=(--toy spiral --out "$out") ;;
   toytrain:batch_one)     args=(--batch 1 --out "$out") ;;
