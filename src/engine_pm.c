@@ -45,7 +45,7 @@ typedef struct {
     dl_engine *fallback; /* the direct reference, made on first need */
     int dim, G[3];
     size_t cells, cells_c;
-    double h[3], lo[3], Lg[3];
+    double h[3], inv_h[3], lo[3], Lg[3];
     double *rho, *out[4];
     double *chunk_grids; /* PM_CHUNKS grids for a large deposit, made on first need */
     fftw_complex *rho_hat, *work, *kern_hat[4];
@@ -159,7 +159,7 @@ static int make_kernels(pm_state *s, const dl_drift_request *req, double rc, int
         for (m[0] = 0; m[0] < s->G[0]; m[0]++)
             for (m[1] = 0; m[1] < s->G[1]; m[1]++)
                 for (m[2] = 0; m[2] < s->G[2]; m[2]++) {
-                    double u[3] = {0, 0, 0}, K = 0, M[DL_MAX_DIM] = {0}, r2 = 0;
+                    double u[DL_MAX_TORUS_DIM] = {0}, K = 0, M[DL_MAX_TORUS_DIM] = {0}, r2 = 0;
                     for (int c = 0; c < dim; c++) {
                         u[c] = (m[c] <= s->G[c] / 2 ? m[c] : m[c] - s->G[c]) * s->h[c];
                         r2 += u[c] * u[c];
@@ -218,19 +218,28 @@ static double self_interaction(const pm_state *s, const int n[3], double w[3][3]
 }
 
 /* One point's assignment stencil, shared by deposit and interpolation: per
- * axis the first node and its weights (unused axes: one node, weight 1). */
-static void stencil(const pm_state *s, const double *p, int torus, double L, int first[3], int n[3],
+ * axis the wrapped node indices and their weights (unused axes: node 0,
+ * weight 1).  Nodes lie within two cells of the grid (torus coordinates are
+ * wrapped first, R^d boxes are padded), so one add or subtract wraps them:
+ * integer modulo here was the mesh's largest cost at 10^6 points. */
+static void stencil(const pm_state *s, const double *p, int torus, double L, int node[3][3], int n[3],
                     double w[3][3])
 {
     for (int c = 0; c < 3; c++) {
-        first[c] = 0, n[c] = 1;
+        node[c][0] = 0, n[c] = 1;
         w[c][0] = 1, w[c][1] = w[c][2] = 0;
     }
     for (int c = 0; c < s->dim; c++) {
         double v = p[c];
         if (torus)
             v -= L * floor(v / L);
-        n[c] = dl_assignment_weights(s->cfg.assign, (v - s->lo[c]) / s->h[c], &first[c], w[c]);
+        int first;
+        n[c] = dl_assignment_weights(s->cfg.assign, (v - s->lo[c]) * s->inv_h[c], &first, w[c]);
+        for (int k = 0; k < n[c]; k++) {
+            int m = first + k;
+            m = m < 0 ? m + s->G[c] : m >= s->G[c] ? m - s->G[c] : m;
+            node[c][k] = m;
+        }
     }
 }
 
@@ -241,15 +250,13 @@ static void deposit_range(const pm_state *s, const double *pts, size_t begin, si
     const int dim = s->dim;
     memset(grid, 0, s->cells * sizeof(double));
     for (size_t j = begin; j < end; j++) {
-        int first[3], n[3];
+        int node[3][3], n[3];
         double w[3][3];
-        stencil(s, pts + j * dim, torus, L, first, n, w);
+        stencil(s, pts + j * dim, torus, L, node, n, w);
         for (int a = 0; a < n[0]; a++)
             for (int b = 0; b < n[1]; b++)
                 for (int e = 0; e < n[2]; e++) {
-                    int m[3] = {first[0] + a, first[1] + b, first[2] + e};
-                    for (int c = 0; c < 3; c++)
-                        m[c] = ((m[c] % s->G[c]) + s->G[c]) % s->G[c];
+                    const int m[3] = {node[0][a], node[1][b], node[2][e]};
                     grid[node_index(s, m)] += w[0][a] * w[1][b] * w[2][e];
                 }
     }
@@ -305,16 +312,14 @@ static int pm_half(pm_state *s, const dl_drift_request *req, const double *pts, 
     long n_far = 0;
 #pragma omp parallel for schedule(static) reduction(+ : n_far)
     for (long i = 0; i < (long)req->n; i++) {
-        int first[3], n[3];
+        int node[3][3], n[3];
         double w[3][3];
-        stencil(s, req->x + (size_t)i * dim, torus, L, first, n, w);
+        stencil(s, req->x + (size_t)i * dim, torus, L, node, n, w);
         double acc[4] = {0, 0, 0, 0};
         for (int a = 0; a < n[0]; a++)
             for (int b = 0; b < n[1]; b++)
                 for (int e = 0; e < n[2]; e++) {
-                    int m[3] = {first[0] + a, first[1] + b, first[2] + e};
-                    for (int c = 0; c < 3; c++)
-                        m[c] = ((m[c] % s->G[c]) + s->G[c]) % s->G[c];
+                    const int m[3] = {node[0][a], node[1][b], node[2][e]};
                     size_t at = node_index(s, m);
                     double wt = w[0][a] * w[1][b] * w[2][e];
                     for (int k = 0; k <= dim; k++)
@@ -406,7 +411,7 @@ static int pm_drift(dl_engine *engine, const dl_drift_request *req, double *v_pl
     for (int c = 0; c < dim; c++) {
         double h = Lg[c] / G[c];
         same_geometry &= s->h[c] == h;
-        s->h[c] = h, s->lo[c] = lo[c], s->Lg[c] = Lg[c];
+        s->h[c] = h, s->inv_h[c] = 1.0 / h, s->lo[c] = lo[c], s->Lg[c] = Lg[c];
     }
     if (!s->k_valid || !same_geometry || s->k_sigma != req->sigma || s->k_kernel != req->kernel) {
         if ((st = make_kernels(s, req, rc, truncate)))

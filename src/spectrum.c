@@ -72,24 +72,6 @@ void dl_spectrum_destroy(dl_spectrum *s)
     free(s);
 }
 
-int dl_assignment_weights(dl_assignment a, double u, int *first, double *w)
-{
-    if (a == DL_ASSIGN_CIC) {
-        double f = floor(u);
-        double t = u - f;
-        *first = (int)f;
-        w[0] = 1.0 - t;
-        w[1] = t;
-        return 2;
-    }
-    double j = nearbyint(u), d = u - j;
-    *first = (int)j - 1;
-    w[0] = 0.5 * (0.5 - d) * (0.5 - d);
-    w[1] = 0.75 - d * d;
-    w[2] = 0.5 * (0.5 + d) * (0.5 + d);
-    return 3;
-}
-
 static int wrap(int i, int g)
 {
     i %= g;

@@ -11,6 +11,7 @@
 #define DL_SPECTRUM_H
 
 #include <complex.h>
+#include <math.h>
 #include <stddef.h>
 
 #include "domain.h"
@@ -21,8 +22,24 @@ int dl_assignment_parse(const char *name, dl_assignment *a);
 const char *dl_assignment_name(dl_assignment a);
 /* The weights of one coordinate u (in grid units, nodes at the integers):
  * the first node's index and the a (= 2 or 3) weights, which sum to 1.  The
- * spectrum's deposit and the particle-mesh engine share them. */
-int dl_assignment_weights(dl_assignment a, double u, int *first, double *w);
+ * spectrum's deposit and the particle-mesh engine share them (inline: they run
+ * once per point and axis in both). */
+static inline int dl_assignment_weights(dl_assignment a, double u, int *first, double *w)
+{
+    if (a == DL_ASSIGN_CIC) {
+        double f = floor(u), t = u - f;
+        *first = (int)f;
+        w[0] = 1.0 - t;
+        w[1] = t;
+        return 2;
+    }
+    double j = nearbyint(u), d = u - j;
+    *first = (int)j - 1;
+    w[0] = 0.5 * (0.5 - d) * (0.5 - d);
+    w[1] = 0.75 - d * d;
+    w[2] = 0.5 * (0.5 + d) * (0.5 + d);
+    return 3;
+}
 
 typedef struct dl_spectrum dl_spectrum;
 
