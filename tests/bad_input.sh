@@ -54,6 +54,9 @@ case "$command:$case_name" in
   sim:pm_assign_unknown) args=("${torus[@]}" --engine pm --pm-assign ngp) ;;
   sim:simd_kernel)      args=("${rd[@]}" --engine simd --kernel cauchy) ;;
   sim:gemm_torus)       args=("${torus[@]}" --engine gemm) ;;
+  sim:pm_cells_negative) args=("${torus[@]}" --engine pm --pm-cells-per-sigma -4) ;;
+  sim:pm_max_cells_small) args=("${torus[@]}" --engine pm --pm-max-cells 10) ;;
+  sim:frames_junk)      args=("${rd[@]}" --frames often) ;;
   sim:no_stop_gradient_unmasked) args=("${rd[@]}" --stop-gradient false) ;;
   sim:stop_gradient_junk) args=("${rd[@]}" --stop-gradient maybe) ;;
   sim:out_unwritable)   : > "$work/file"; out="$work/file/sub"; must_not_exist=("$out"); args=("${rd[@]}") ;;
@@ -98,6 +101,8 @@ case "$command:$case_name" in
   toytrain:toy_unknown)   args=(--toy spiral --out "$out") ;;
   toytrain:batch_one)     args=(--batch 1 --out "$out") ;;
   toytrain:lr_negative)   args=(--lr -1 --out "$out") ;;
+  toytrain:kernel_unknown) args=(--kernel cosine --out "$out") ;;
+  toytrain:steps_zero)    args=(--steps 0 --out "$out") ;;
   bench:option_unknown)   args=(--frobnicate --out "$out") ;;
   bench:reps_zero)        args=(--reps 0 --out "$out") ;;
   sample:checkpoint_missing) args=("$work/none.ckpt" --out "$out/s") ;;
