@@ -22,6 +22,7 @@
 #include "dl_error.h"
 #include "engine.h"
 #include "io.h"
+#include "metrics.h"
 
 #define MAX_SIZES 12
 #define TWO_PI 6.283185307179586
@@ -38,18 +39,6 @@ typedef struct {
     int reps, quick, quiet;
     const char *out;
 } bench_options;
-
-static int compare_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, compare_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 /* points of a series: standard normal on R^d (y shifted by 1/2), uniform on the torus */
 static void make_points(const bench_series *s, size_t n, gsl_rng *rng, double *x, double *y)
@@ -82,7 +71,7 @@ static int time_engine(const char *name, const dl_drift_request *req, int reps, 
     }
     dl_engine_destroy(e);
     if (!st)
-        *seconds = median(t, reps);
+        *seconds = dl_median(t, (size_t)reps);
     return st;
 }
 
@@ -197,7 +186,7 @@ int cmd_bench(int argc, char **argv)
         if (r)
             t[r - 1] = cli_wall_seconds() - t0;
     }
-    const double exp_rate = (double)R * R / median(t, o.reps);
+    const double exp_rate = (double)R * R / dl_median(t, (size_t)o.reps);
     free(col);
     const int gm = o.quick ? 1024 : 4096, gd = 784;
     float *A = malloc((size_t)gm * gd * sizeof(float)), *C = malloc((size_t)gm * gm * sizeof(float));
@@ -209,7 +198,7 @@ int cmd_bench(int argc, char **argv)
         if (r)
             t[r - 1] = cli_wall_seconds() - t0;
     }
-    const double sgemm_gflops = 2.0 * gm * gm * gd / median(t, o.reps) / 1e9;
+    const double sgemm_gflops = 2.0 * gm * gm * gd / dl_median(t, (size_t)o.reps) / 1e9;
     free(A), free(C);
     snprintf(line1, sizeof line1, "threads %d; exp roofline %.4g exp/s (%zu x %zu bare expf, checksum %.6g)",
              omp_get_max_threads(), exp_rate, R, R, sink);

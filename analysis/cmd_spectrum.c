@@ -14,6 +14,7 @@
 #include "decay.h"
 #include "dl_error.h"
 #include "io.h"
+#include "metrics.h"
 #include "sim_config.h"
 #include "spectrum.h"
 #include "theory.h"
@@ -219,17 +220,6 @@ static int is_seeded(const sim_config *c, const int *mode, int dim)
             return 1;
     }
     return 0;
-}
-
-static double median(double *v, size_t n)
-{
-    for (size_t i = 1; i < n; i++) /* insertion sort: n is small */
-        for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
-            double tmp = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = tmp;
-        }
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 /* Mode vectors of a 2-D half plane, each (a, b) once with its -(a, b) left out. */
@@ -467,7 +457,7 @@ int cmd_spectrum(int argc, char **argv)
             break;
         }
         /* below ~1e-13 the FFT path itself is the limit, not the particles */
-        noise[s] = fmax(dl_decay_noise_from_median(median(unseeded, n_unseeded)), 1e-13);
+        noise[s] = fmax(dl_decay_noise_from_median(dl_median(unseeded, n_unseeded)), 1e-13);
         if (dim == 2 && (s == 0 || s == snaps.count / 2 || s + 1 == snaps.count) &&
             (st = write_density(&c, &prov, o.run, snaps.step[s], snaps.t[s], o.density_grid,
                                 o.kmax, (const int(*)[2])modes, n_modes, qhat)))

@@ -379,24 +379,13 @@ int sim_config_resolve(const sim_options *o, sim_config *c)
     if (!(c->engine_opts.sinkhorn.tol > 0) || !isfinite(c->engine_opts.sinkhorn.tol))
         return dl_error(DL_EINVAL, "--sinkhorn-tol must be positive and finite, got %s",
                         get(o, "sinkhorn-tol"));
-    /* the engines' own refusals, made before any output exists */
-    const int dim_ = c->domain.dim, torus_ = c->domain.kind == DL_DOMAIN_TORUS;
-    if (!strcmp(c->engine, "simd") && (dim_ > 3 || (strcmp(c->kernel->name, "gaussian") &&
-                                                   strcmp(c->kernel->name, "laplacian"))))
-        return dl_error(DL_EINVAL, "--engine simd vectorises the gaussian and laplacian kernels in "
-                        "d <= 3 (got %s, d = %d); use --engine direct", c->kernel->name, dim_);
-    if (!strcmp(c->engine, "gemm") && torus_)
-        return dl_error(DL_EINVAL, "--engine gemm works on R^d only; use pm, simd or direct on a torus");
-    if (!strcmp(c->engine, "pm") && dim_ > 3)
-        return dl_error(DL_EINVAL, "--engine pm needs d <= 3, got %d", dim_);
+    /* the engines' own limits, checked before any output exists */
+    TRY(dl_engine_check(c->engine, &c->domain, c->kernel));
     if (c->no_stop_gradient && !c->self_mask)
         return dl_error(DL_EINVAL, "--stop-gradient false needs --self-mask (the ablation's V^- "
                         "leaves each particle out)");
     if (c->no_stop_gradient && c->integrator != DL_INTEGRATOR_EULER)
         return dl_error(DL_EINVAL, "--stop-gradient false steps with --integrator euler only");
-    if (!strcmp(c->engine, "sinkhorn") && strcmp(c->kernel->name, "gaussian"))
-        return dl_error(DL_EINVAL, "--engine sinkhorn: its Gibbs kernel is the Gaussian (eps = "
-                        "sigma^2); use --kernel gaussian");
     long pm_grid, pm_max;
     TRY(get_double(o, "pm-cells-per-sigma", &pm->cells_per_sigma));
     if (!(pm->cells_per_sigma >= 0) || pm->cells_per_sigma > 1e4)

@@ -55,9 +55,7 @@ const char *dl_engine_auto(const dl_domain *dom, const dl_kernel *kernel, double
     if (d <= 3 && pairs >= AUTO_PM_PAIRS) {
         /* the mesh's cell count: the torus's, or about 12 sigma of padding per axis on R^d */
         const double cps = pm && pm->cells_per_sigma > 0 ? pm->cells_per_sigma
-                           : !strcmp(kernel->name, "gaussian")      ? 8.0
-                           : !strcmp(kernel->name, "laplacian")     ? (d == 1 ? 64.0 : 32.0)
-                                                                     : 16.0;
+                                                         : dl_pm_cells_per_sigma(kernel, d);
         const double axis = dom->kind == DL_DOMAIN_TORUS ? dom->length * cps / sigma : 12.0 * cps;
         const double cells = pow(axis, d), limit = pm ? (double)pm->max_cells : 4194304.0;
         if (cells <= limit) {
@@ -76,6 +74,24 @@ const char *dl_engine_auto(const dl_domain *dom, const dl_kernel *kernel, double
     }
     snprintf(why, len, "auto: direct (%s kernel, d = %d: no fast path applies)", kernel->name, d);
     return "direct";
+}
+
+int dl_engine_check(const char *name, const dl_domain *dom, const dl_kernel *kernel)
+{
+    const int d = dom->dim, torus = dom->kind == DL_DOMAIN_TORUS;
+    const int vectorised = !strcmp(kernel->name, "gaussian") || !strcmp(kernel->name, "laplacian");
+    if (!strcmp(name, "simd") && (d > 3 || !vectorised))
+        return dl_error(DL_EINVAL, "simd engine: vectorises the gaussian and laplacian kernels in "
+                        "d <= 3 (got %s, d = %d); use --engine direct", kernel->name, d);
+    if (!strcmp(name, "gemm") && torus)
+        return dl_error(DL_EINVAL, "gemm engine: R^d only (a torus has no inner-product distance); "
+                        "use --engine pm, simd or direct");
+    if (!strcmp(name, "pm") && d > 3)
+        return dl_error(DL_EINVAL, "pm engine: dimension %d > 3; use --engine gemm or direct", d);
+    if (!strcmp(name, "sinkhorn") && strcmp(kernel->name, "gaussian"))
+        return dl_error(DL_EINVAL, "sinkhorn drift: its Gibbs kernel is the Gaussian (eps = "
+                        "sigma^2); use --kernel gaussian");
+    return DL_OK;
 }
 
 int dl_drift_request_validate(const dl_drift_request *req)
@@ -103,6 +119,8 @@ int dl_engine_drift(dl_engine *engine, const dl_drift_request *req, double *v_pl
     if (v_minus && (req->nq < (req->self_mask ? 2u : 1u) || !req->q))
         return dl_error(DL_EINVAL, "drift request: V- needs at least %d particle(s)%s",
                         req->self_mask ? 2 : 1, req->self_mask ? " with self-masking" : "");
+    if ((st = dl_engine_check(engine->ops->name, req->domain, req->kernel)))
+        return st;
     return engine->ops->drift(engine, req, v_plus, v_minus);
 }
 

@@ -114,6 +114,14 @@ const char *dl_engine_auto(const dl_domain *dom, const dl_kernel *kernel, double
 /* Makes the named engine ("auto" not included) with its options. */
 int dl_engine_create_configured(const char *name, const dl_engine_options *opt, dl_engine **engine);
 
+/* Whether the named engine handles this domain and kernel ("direct" and
+ * "auto" handle all): the one place each engine's limits are written, used
+ * by dl_engine_drift and by the CLI before any output exists. */
+int dl_engine_check(const char *name, const dl_domain *dom, const dl_kernel *kernel);
+
+/* The particle mesh's default grid spacing, sigma / this, for a kernel and dimension. */
+double dl_pm_cells_per_sigma(const dl_kernel *kernel, int dim);
+
 /* Checks shared by every engine (sizes, pointers, bandwidth, self-mask). */
 int dl_drift_request_validate(const dl_drift_request *req);
 

@@ -158,10 +158,7 @@ static int mean_shift(gemm_state *s, const dl_drift_request *req, const double *
 
 static int gemm_drift(dl_engine *engine, const dl_drift_request *req, double *v_plus, double *v_minus)
 {
-    if (req->domain->kind == DL_DOMAIN_TORUS)
-        return dl_error(DL_EINVAL, "gemm engine: R^d only (a torus has no inner-product "
-                                   "distance); use --engine pm, simd or direct");
-    int st = DL_OK;
+    int st = DL_OK; /* R^d only: dl_engine_check */
     if (v_plus)
         st = mean_shift(engine->state, req, req->y, req->m, 0, v_plus);
     if (!st && v_minus)

@@ -68,7 +68,7 @@ dl_pm_config dl_pm_config_default(void)
  * for the Cauchy kernel (2e-7); the Laplacian's cusp at 0 converges only as
  * O(h): sigma / 64 in 1-D (2.4e-4 torus, 6.3e-4 R^1), sigma / 32 above (4.4e-4
  * torus, 6.3e-4 R^2). */
-static double default_cells_per_sigma(const dl_kernel *k, int dim)
+double dl_pm_cells_per_sigma(const dl_kernel *k, int dim)
 {
     if (!strcmp(k->name, "gaussian"))
         return 8.0;
@@ -360,10 +360,8 @@ static int pm_drift(dl_engine *engine, const dl_drift_request *req, double *v_pl
 {
     pm_state *s = engine->state;
     const int dim = req->domain->dim, torus = req->domain->kind == DL_DOMAIN_TORUS;
-    if (dim > 3)
-        return dl_error(DL_EINVAL, "pm engine: dimension %d > 3; use --engine gemm or direct", dim);
     const double cps = s->cfg.cells_per_sigma > 0 ? s->cfg.cells_per_sigma
-                                                  : default_cells_per_sigma(req->kernel, dim);
+                                                  : dl_pm_cells_per_sigma(req->kernel, dim);
     const double rc = req->kernel->cutoff_radius(req->sigma, dim, PM_CUTOFF_TOL);
     int G[3] = {1, 1, 1}, truncate = 0;
     double Lg[3] = {1, 1, 1}, lo[3] = {0, 0, 0};

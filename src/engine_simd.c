@@ -40,14 +40,8 @@ typedef struct {
 static int setup_make(simd_setup *s, const dl_drift_request *req)
 {
     memset(s, 0, sizeof *s);
-    const char *kn = req->kernel->name;
-    if (strcmp(kn, "gaussian") && strcmp(kn, "laplacian"))
-        return dl_error(DL_EINVAL, "simd engine: kernel '%s' is not vectorised (gaussian, "
-                                   "laplacian); use --engine direct", kn);
-    s->dim = req->domain->dim;
-    if (s->dim > 3)
-        return dl_error(DL_EINVAL, "simd engine: dimension %d > 3; use --engine gemm or direct", s->dim);
-    s->gaussian = !strcmp(kn, "gaussian");
+    s->dim = req->domain->dim; /* kernel and dimension: dl_engine_check */
+    s->gaussian = !strcmp(req->kernel->name, "gaussian");
     s->coef = s->gaussian ? (float)(-0.5 / (req->sigma * req->sigma)) : (float)(-1.0 / req->sigma);
     s->torus = req->domain->kind == DL_DOMAIN_TORUS;
     s->n_img = 1;

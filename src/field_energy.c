@@ -4,15 +4,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <omp.h>
+
 #include "dl_error.h"
 
 /* Weights of one row, w_j = k(u_j) / sum k (log-shifted so no row underflows;
- * skip: the masked index), and the mean shift V = sum_j w_j u_j. */
+ * skip: the masked index), and the mean shift V = sum_j w_j u_j; u is scratch (dim). */
 static void row_weights(const dl_domain *dom, const dl_kernel *k, double sigma, const double *xi,
-                        const double *pts, size_t count, size_t skip, double *w, double *V)
+                        const double *pts, size_t count, size_t skip, double *w, double *V, double *u)
 {
     const int d = dom->dim;
-    double lmax = -INFINITY, *u = V; /* V doubles as scratch until the end */
+    double lmax = -INFINITY;
     for (size_t j = 0; j < count; j++) {
         if (j == skip) {
             w[j] = -INFINITY;
@@ -30,16 +32,14 @@ static void row_weights(const dl_domain *dom, const dl_kernel *k, double sigma, 
         sum += (w[j] = j == skip ? 0.0 : exp(w[j] - lmax));
     for (int c = 0; c < d; c++)
         V[c] = 0;
-    double *tmp = malloc((size_t)d * sizeof(double));
     for (size_t j = 0; j < count; j++) {
         w[j] /= sum;
         if (j == skip || w[j] == 0)
             continue;
-        dl_domain_displacement(dom, xi, pts + j * d, tmp);
+        dl_domain_displacement(dom, xi, pts + j * d, u);
         for (int c = 0; c < d; c++)
-            V[c] += w[j] * tmp[c];
+            V[c] += w[j] * u[c];
     }
-    free(tmp);
 }
 
 /* ADDS Cov_w(u, -g)^T a = sum_j w_j s_j u_j (u_j . a) - E_w[s u] (E_w[u] . a) into out,
@@ -86,19 +86,21 @@ int dl_field_energy(const dl_domain *dom, const dl_kernel *kernel, double sigma,
     double *V = malloc(nd * sizeof(double)), *Vm = malloc(nd * sizeof(double));
     double *Wp = malloc(n * m * sizeof(double)), *Wm = malloc(n * n * sizeof(double));
     double *G = calloc(nd, sizeof(double));
-    if (!V || !Vm || !Wp || !Wm || !G) {
-        free(V), free(Vm), free(Wp), free(Wm), free(G);
+    /* per-thread scratch: the V^+ row, a displacement, E_w[s u] */
+    double *scratch = malloc((size_t)omp_get_max_threads() * 3 * d * sizeof(double));
+    if (!V || !Vm || !Wp || !Wm || !G || !scratch) {
+        free(V), free(Vm), free(Wp), free(Wm), free(G), free(scratch);
         return dl_error(DL_ENOMEM, "field energy: out of memory for %zu particles", n);
     }
     /* pass 1: weights and V; pass 2: the diagonal terms (dV_i/dx_i)^T V_i */
 #pragma omp parallel
     {
-        double *vp = malloc((size_t)d * 3 * sizeof(double)), *u = vp + d, *Es = vp + 2 * d;
+        double *vp = scratch + (size_t)omp_get_thread_num() * 3 * d, *u = vp + d, *Es = vp + 2 * d;
 #pragma omp for schedule(static)
         for (long i = 0; i < (long)n; i++) {
             const double *xi = x + (size_t)i * d;
-            row_weights(dom, kernel, sigma, xi, y, m, (size_t)-1, Wp + (size_t)i * m, vp);
-            row_weights(dom, kernel, sigma, xi, x, n, (size_t)i, Wm + (size_t)i * n, Vm + (size_t)i * d);
+            row_weights(dom, kernel, sigma, xi, y, m, (size_t)-1, Wp + (size_t)i * m, vp, u);
+            row_weights(dom, kernel, sigma, xi, x, n, (size_t)i, Wm + (size_t)i * n, Vm + (size_t)i * d, u);
             for (int c = 0; c < d; c++)
                 V[(size_t)i * d + c] = vp[c] - Vm[(size_t)i * d + c];
             cov_transpose_apply(dom, kernel, sigma, xi, y, m, Wp + (size_t)i * m, vp,
@@ -106,7 +108,6 @@ int dl_field_energy(const dl_domain *dom, const dl_kernel *kernel, double sigma,
             cov_transpose_apply(dom, kernel, sigma, xi, x, n, Wm + (size_t)i * n, Vm + (size_t)i * d,
                                 V + (size_t)i * d, -1.0, G + (size_t)i * d, u, Es);
         }
-        free(vp);
     }
     if (energy) {
         double e = 0;
@@ -118,7 +119,7 @@ int dl_field_energy(const dl_domain *dom, const dl_kernel *kernel, double sigma,
         /* the coupling: particle l as a sample of every other particle's V^- */
 #pragma omp parallel
         {
-            double *u = malloc((size_t)d * sizeof(double));
+            double *u = scratch + (size_t)omp_get_thread_num() * 3 * d;
 #pragma omp for schedule(static)
             for (long l = 0; l < (long)n; l++) {
                 double *gl = G + (size_t)l * d;
@@ -136,12 +137,11 @@ int dl_field_energy(const dl_domain *dom, const dl_kernel *kernel, double sigma,
                         gl[c] -= w * (V[i * d + c] + gs * u[c] * dot);
                 }
             }
-            free(u);
         }
         memcpy(grad, G, nd * sizeof(double));
     }
     if (V_out)
         memcpy(V_out, V, nd * sizeof(double));
-    free(V), free(Vm), free(Wp), free(Wm), free(G);
+    free(V), free(Vm), free(Wp), free(Wm), free(G), free(scratch);
     return DL_OK;
 }

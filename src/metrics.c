@@ -66,3 +66,15 @@ double complex dl_fourier_coefficient(const dl_domain *dom, const double *x, siz
     }
     return (re + I * im) / (double)n;
 }
+
+static int compare_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double dl_median(double *v, size_t n)
+{
+    qsort(v, n, sizeof *v, compare_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}

@@ -23,6 +23,9 @@ double dl_mean_cross_distance(const dl_domain *dom, const double *x, size_t n, c
 double dl_energy_distance(const dl_domain *dom, const double *x, size_t n, const double *y,
                           size_t m, double yy);
 
+/* The median of v (n >= 1), sorting v in place. */
+double dl_median(double *v, size_t n);
+
 /* sqrt(mean_i |v_i|^2) */
 double dl_rms_norm(const double *v, size_t n, int dim);
 

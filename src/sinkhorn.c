@@ -229,10 +229,7 @@ typedef struct {
 static int sinkhorn_drift(dl_engine *engine, const dl_drift_request *req, double *v_plus,
                           double *v_minus)
 {
-    sinkhorn_engine *e = engine->state;
-    if (strcmp(req->kernel->name, "gaussian"))
-        return dl_error(DL_EINVAL, "sinkhorn drift: its Gibbs kernel is the Gaussian (eps = "
-                                   "sigma^2); use --kernel gaussian");
+    sinkhorn_engine *e = engine->state; /* the Gaussian kernel only: dl_engine_check */
     const double eps = req->sigma * req->sigma;
     int st = DL_OK;
     /* eps follows sigma (annealing); the potentials of the last step stay as
