@@ -106,7 +106,7 @@ int cmd_toytrain(int argc, char **argv)
     if ((st = dl_dist_kind_parse(o.toy, &target.kind)) || (st = dl_dist_validate(&target, &dom, 1)))
         return cli_fail("toytrain");
     const int B = (int)o.batch;
-    dl_generator_arch arch = {DL_GENERATOR_MLP, (int)o.zdim, (int)o.hidden, 0, 2};
+    dl_generator_arch arch = {DL_GENERATOR_MLP, (int)o.zdim, (int)o.hidden, 0, 2, 0};
     dl_generator *g = NULL;
     dl_adamw *opt = NULL;
     gsl_rng *rng = dl_rng_create(o.seed);
@@ -154,7 +154,7 @@ int cmd_toytrain(int argc, char **argv)
     cli_progress_start(&progress, o.quiet);
     for (long step = 0;; step++) {
         if (step % o.every == 0 || step == o.steps) {
-            dl_generator_forward(g, ze, NULL, TOY_EVAL);
+            dl_generator_forward(g, ze, NULL, NULL, TOY_EVAL);
             for (size_t i = 0; i < (size_t)TOY_EVAL * 2; i++)
                 xe[i] = g->out[i];
             double ed = dl_energy_distance(&dom, xe, TOY_EVAL, ye, TOY_EVAL, yy);
@@ -171,7 +171,7 @@ int cmd_toytrain(int argc, char **argv)
             goto done_ze;
         for (size_t i = 0; i < (size_t)B * 2; i++)
             pos[i] = (float)yd[i];
-        dl_generator_forward(g, z, NULL, B);
+        dl_generator_forward(g, z, NULL, NULL, B);
         double scale;
         if ((st = dl_field_compute(&o.field, g->out, (size_t)B, pos, (size_t)B, 2, V, &scale)))
             goto done_ze;

@@ -47,6 +47,8 @@ typedef struct {
     dl_generator_kind generator;
     long steps, eval_every, checkpoint_every, eval_n;
     double lr, time_budget_min;
+    double cfg_alpha_max, alpha; /* guidance: training range of alpha (> 1: on); scale to sample at */
+    int cfg_uncond;              /* unconditional real negatives per class per step */
     unsigned long seed;
     int n_features;
     feature_slot features[MAX_FEATURES];
@@ -87,6 +89,14 @@ static void usage(FILE *fp)
             "  --noise-channels N    conv: 7x7 noise channels (default 4)\n"
             "  --width N             conv: base channels, a multiple of 8 (default 16)\n"
             "  --unconditional       one class for everything\n"
+            "  --cfg-alpha-max A     classifier-free guidance (Deng et al. A.7): > 1 trains a\n"
+            "                        generator conditioned on alpha, drawn per class and step from\n"
+            "                        p(alpha) ~ alpha^-3 on [1, A]; the negatives then include\n"
+            "                        --cfg-uncond real images of random classes, each weighted\n"
+            "                        (alpha - 1)(N_gen - 1) / N_uncond (default 1: off)\n"
+            "  --cfg-uncond N        unconditional negatives per class per step (default 32)\n"
+            "  --alpha A             guidance scale of the evaluations and sample grids (default\n"
+            "                        1: none; needs --cfg-alpha-max >= A)\n"
             "  --lr X                AdamW (0.9, 0.95) peak rate (default 1e-3, warmup 100)\n"
             "  --steps N             (default 100000; --time-budget usually ends it first)\n"
             "  --time-budget MIN     stop after MIN minutes of training\n"
@@ -130,6 +140,7 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
     o->noise_channels = 4, o->width = 16;
     o->steps = 100000, o->eval_every = 500, o->checkpoint_every = 1000, o->eval_n = 2000;
     o->lr = 1e-3;
+    o->cfg_alpha_max = 1, o->alpha = 1, o->cfg_uncond = 32;
     o->seed = 1;
     o->field = dl_field_default();
     *help = 0;
@@ -197,12 +208,20 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
         INT_OPT("eval-every", eval_every, 1, 100000000)
         INT_OPT("eval-n", eval_n, 100, 100000)
         INT_OPT("checkpoint-every", checkpoint_every, 1, 100000000)
+        INT_OPT("cfg-uncond", cfg_uncond, 1, 4096)
         else if (!strcmp(a, "--seed")) {
             st = cli_parse_long_in("seed", v, 0, 2147483647L, &lv);
             o->seed = (unsigned long)lv;
         } else if (!strcmp(a, "--lr")) {
             if (!(st = cli_parse_double("lr", v, &o->lr)) && !(o->lr > 0))
                 st = dl_error(DL_EINVAL, "--lr must be positive");
+        } else if (!strcmp(a, "--cfg-alpha-max")) {
+            if (!(st = cli_parse_double("cfg-alpha-max", v, &o->cfg_alpha_max)) &&
+                !(o->cfg_alpha_max >= 1 && o->cfg_alpha_max <= 100))
+                st = dl_error(DL_EINVAL, "--cfg-alpha-max must lie in [1, 100], got %s", v);
+        } else if (!strcmp(a, "--alpha")) {
+            if (!(st = cli_parse_double("alpha", v, &o->alpha)) && !(o->alpha >= 1 && o->alpha <= 100))
+                st = dl_error(DL_EINVAL, "--alpha (the guidance scale) must lie in [1, 100], got %s", v);
         } else if (!strcmp(a, "--time-budget")) {
             if (!(st = cli_parse_double("time-budget", v, &o->time_budget_min)) &&
                 !(o->time_budget_min > 0))
@@ -215,6 +234,13 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
         st = dl_error(DL_EINVAL, "--no-stop-gradient differentiates through V exactly, which is "
                       "implemented for --field meanshift (the practical field's two-sided and RMS "
                       "normalisations are not)");
+    if (!st && o->cfg_alpha_max > 1 && o->unconditional)
+        st = dl_error(DL_EINVAL, "--cfg-alpha-max: guidance needs classes (not --unconditional)");
+    if (!st && o->cfg_alpha_max > 1 && (o->meanshift || o->sinkhorn))
+        st = dl_error(DL_EINVAL, "--cfg-alpha-max: guidance is implemented for the practical field");
+    if (!st && o->alpha > o->cfg_alpha_max)
+        st = dl_error(DL_EINVAL, "--alpha %g lies outside the trained range [1, %g] (--cfg-alpha-max)",
+                      o->alpha, o->cfg_alpha_max);
     if (!st && o->generator == DL_GENERATOR_CONV && o->width % 8)
         st = dl_error(DL_EINVAL, "--width must be a multiple of 8, got %d", o->width);
     for (int f = 0; !st && f < o->n_features; f++) {
@@ -264,31 +290,40 @@ static void to_bytes(unsigned char *dst, const float *src, size_t n)
     }
 }
 
-/* Sample n images per class (or n total when unconditional) with the given
- * weights; labels are the classes asked for. */
-static void generate(dl_generator *g, const float *weights, size_t n_total, int classes, gsl_rng *rng,
-                     unsigned char *pixels, unsigned char *labels)
+/* Sample n_total images with the given weights at guidance scale alpha:
+ * classes cycle 0..9 (only_class < 0) or are all only_class; labels are the
+ * classes asked for. */
+static int generate(dl_generator *g, const float *weights, size_t n_total, int classes,
+                    int only_class, float alpha, gsl_rng *rng, unsigned char *pixels,
+                    unsigned char *labels)
 {
-    float *saved = malloc(g->n_params * sizeof(float));
-    memcpy(saved, g->params, g->n_params * sizeof(float));
-    memcpy(g->params, weights, g->n_params * sizeof(float));
     const int B = g->max_batch;
+    float *saved = malloc(g->n_params * sizeof(float)), *al = malloc((size_t)B * sizeof(float));
     float *z = malloc((size_t)B * g->arch.zdim * sizeof(float));
     unsigned char *lab = malloc((size_t)B);
+    if (!saved || !al || !z || !lab) {
+        free(saved), free(al), free(z), free(lab);
+        return dl_error(DL_ENOMEM, "out of memory for sampling");
+    }
+    memcpy(saved, g->params, g->n_params * sizeof(float));
+    memcpy(g->params, weights, g->n_params * sizeof(float));
+    for (int b = 0; b < B; b++)
+        al[b] = alpha;
     for (size_t at = 0; at < n_total; at += (size_t)B) {
         int nb = (int)(n_total - at < (size_t)B ? n_total - at : (size_t)B);
         for (int b = 0; b < nb; b++) {
-            lab[b] = (unsigned char)(classes ? (at + b) % DL_CLASSES : 0);
+            lab[b] = (unsigned char)(!classes ? 0 : only_class >= 0 ? only_class : (int)((at + b) % DL_CLASSES));
             for (int k = 0; k < g->arch.zdim; k++)
                 z[(size_t)b * g->arch.zdim + k] = (float)gsl_ran_gaussian(rng, 1.0);
         }
-        dl_generator_forward(g, z, classes ? lab : NULL, nb);
+        dl_generator_forward(g, z, classes ? lab : NULL, al, nb);
         to_bytes(pixels + at * 784, g->out, (size_t)nb * 784);
         if (labels)
             memcpy(labels + at, lab, (size_t)nb);
     }
     memcpy(g->params, saved, g->n_params * sizeof(float));
-    free(saved), free(z), free(lab);
+    free(saved), free(al), free(z), free(lab);
+    return DL_OK;
 }
 
 typedef struct {
@@ -296,16 +331,16 @@ typedef struct {
 } gen_eval;
 
 static int evaluate(dl_generator *g, const float *weights, dl_classifier *cls, const dl_image_set *test,
-                    size_t n, int classes, unsigned long seed, gen_eval *e)
+                    size_t n, int classes, float alpha, unsigned long seed, gen_eval *e)
 {
     unsigned char *pix = malloc(n * 784), *lab = malloc(n), *pred = malloc(n);
     float *fg = malloc(n * cls->arch.fc * sizeof(float)), *ft = malloc(n * cls->arch.fc * sizeof(float));
     int st = !pix || !lab || !pred || !fg || !ft ? dl_error(DL_ENOMEM, "out of memory") : DL_OK;
     gsl_rng *rng = dl_rng_create(seed);
-    if (!st) {
-        generate(g, weights, n, classes, rng, pix, lab);
+    if (!st)
+        st = generate(g, weights, n, classes, -1, alpha, rng, pix, lab);
+    if (!st)
         st = dl_classifier_run(cls, pix, n, classes ? lab : NULL, &e->label_acc, fg, pred);
-    }
     if (!st)
         st = dl_classifier_run(cls, test->pixels, n, NULL, NULL, ft, NULL);
     double se;
@@ -320,13 +355,15 @@ static int evaluate(dl_generator *g, const float *weights, dl_classifier *cls, c
     return st;
 }
 
-static int write_grid(dl_generator *g, const float *weights, int classes, const char *path,
-                      unsigned long seed)
+static int write_grid(dl_generator *g, const float *weights, int classes, float alpha,
+                      const char *path, unsigned long seed)
 {
     unsigned char pix[100 * 784], lab[100], rows[100 * 784];
     gsl_rng *rng = dl_rng_create(seed);
-    generate(g, weights, 100, classes, rng, pix, lab);
+    int st = generate(g, weights, 100, classes, -1, alpha, rng, pix, lab);
     gsl_rng_free(rng);
+    if (st)
+        return st;
     /* generate() cycles classes 0..9; lay out one row per class */
     for (int r = 0; r < 10; r++)
         for (int k = 0; k < 10; k++)
@@ -345,7 +382,7 @@ int cmd_train(int argc, char **argv)
     dl_classifier *cls = NULL;
     gsl_rng *rng = NULL;
     dl_encoder *enc = NULL;
-    float *z = NULL, *dout = NULL, *pos = NULL, *fx = NULL, *fy = NULL, *V = NULL, *dfx = NULL;
+    float *z = NULL, *dout = NULL, *pos = NULL, *alphas = NULL, *fx = NULL, *fy = NULL, *V = NULL, *dfx = NULL;
     int dim[MAX_FEATURES], maxD = 0;
     float *enc_cache[MAX_FEATURES] = {NULL};
     size_t *pos_index = NULL;
@@ -364,7 +401,8 @@ int cmd_train(int argc, char **argv)
         goto done;
     const int classes = o.unconditional ? 0 : DL_CLASSES, groups = o.unconditional ? 1 : DL_CLASSES;
     const int Bg = o.gen_per_class, Bp = o.pos_per_class, B = Bg * groups;
-    dl_generator_arch arch = {o.generator, o.zdim, o.hidden, classes, 0};
+    const int guided = o.cfg_alpha_max > 1, Nu = guided ? o.cfg_uncond : 0;
+    dl_generator_arch arch = {o.generator, o.zdim, o.hidden, classes, 0, guided};
     if (o.generator == DL_GENERATOR_CONV)
         arch.zdim = o.noise_channels * 49, arch.hidden = o.width;
     if ((st = dl_generator_create(&g, &arch, B)))
@@ -381,26 +419,28 @@ int cmd_train(int argc, char **argv)
     long step = 0;
     if (o.resume && (st = dl_checkpoint_read(o.resume, arch_s, &step, g->params, g->n_params, opt, rng)))
         goto done;
-    const int P = Bp * groups;
+    /* the real rows of a step: P positives, then Nu unconditional negatives per class */
+    const int P = Bp * groups, PU = P + Nu * groups;
     dl_sinkhorn_config sinkhorn_cfg = dl_sinkhorn_config_default(SINKHORN_FIELD_EPS);
     sinkhorn_cfg.tol = 1e-6;
-    if (o.encoder && (st = dl_encoder_load(&enc, o.encoder, B > P ? B : P)))
+    if (o.encoder && (st = dl_encoder_load(&enc, o.encoder, B > PU ? B : PU)))
         goto done;
     size_t fx_total = 0, fy_total = 0;
     for (int f = 0; f < o.n_features; f++) {
         dim[f] = o.features[f].encoder_layer ? enc->dim[o.features[f].encoder_layer - 1]
                                              : dl_feature_dim(o.features[f].fixed);
         maxD = dim[f] > maxD ? dim[f] : maxD;
-        fx_total += (size_t)B * dim[f], fy_total += (size_t)P * dim[f];
+        fx_total += (size_t)B * dim[f], fy_total += (size_t)PU * dim[f];
     }
     z = malloc((size_t)B * arch.zdim * sizeof(float));
     dout = malloc((size_t)B * 784 * sizeof(float));
-    pos = malloc((size_t)P * 784 * sizeof(float));
+    pos = malloc((size_t)PU * 784 * sizeof(float));
+    alphas = malloc((size_t)B * sizeof(float));
     fx = malloc(fx_total * sizeof(float)), dfx = malloc(fx_total * sizeof(float));
     fy = malloc(fy_total * sizeof(float)), V = malloc((size_t)Bg * maxD * sizeof(float));
     labels = malloc((size_t)B);
-    pos_index = malloc((size_t)P * sizeof(size_t));
-    if (!z || !dout || !pos || !fx || !fy || !V || !dfx || !labels || !pos_index) {
+    pos_index = malloc((size_t)PU * sizeof(size_t));
+    if (!z || !dout || !pos || !alphas || !fx || !fy || !V || !dfx || !labels || !pos_index) {
         st = dl_error(DL_ENOMEM, "out of memory");
         goto done;
     }
@@ -427,14 +467,18 @@ int cmd_train(int argc, char **argv)
     if ((st = dl_mkdir_p(o.out)))
         goto done;
     dl_provenance prov = {cli_command_line(argc + 1, argv - 1), o.seed};
-    char path[4200], cfg_line[512];
+    char path[4200], cfg_line[640], guidance[160] = "";
+    if (guided)
+        snprintf(guidance, sizeof guidance,
+                 "; guidance: alpha ~ alpha^-3 on [1, %g], %d unconditional negatives per class, "
+                 "evaluated at alpha %g", o.cfg_alpha_max, Nu, o.alpha);
     snprintf(cfg_line, sizeof cfg_line,
              "generator %s; features %d%s; field %s%s kernel %s norm %s; %d generated + %d positive "
-             "per class; lr %g",
+             "per class; lr %g%s",
              arch_s, o.n_features, enc ? " (with encoder)" : "", o.meanshift ? "meanshift" : o.sinkhorn ? "sinkhorn" : "practical",
              o.no_stop_gradient ? " WITHOUT stop-gradient" : "", o.field.kernel == DL_FIELD_GAUSSIAN ? "gaussian" : "laplacian",
              o.field.norm == DL_FIELD_TWO_SIDED ? "two-sided" : o.field.norm == DL_FIELD_ROWS ? "rows" : "none",
-             Bg, Bp, o.lr);
+             Bg, Bp, o.lr, guidance);
     const char *extra[] = {cfg_line, NULL};
     snprintf(path, sizeof path, "%s/train.dat", o.out);
     if ((st = dl_dat_open(&log, path, &prov, extra,
@@ -452,7 +496,8 @@ int cmd_train(int argc, char **argv)
         if (cls && (stop || step == step0 || step % o.eval_every == 0)) {
             mark = cli_wall_seconds();
             gen_eval e;
-            if ((st = evaluate(g, opt->ema, cls, &test, (size_t)o.eval_n, classes, o.seed + 17, &e)))
+            if ((st = evaluate(g, opt->ema, cls, &test, (size_t)o.eval_n, classes, (float)o.alpha,
+                               o.seed + 17, &e)))
                 goto done;
             double el = cli_wall_seconds() - t0;
             fprintf(log.fp, "%ld %.1f %.1f %.4f %.5g %.5g %.4f %.4f %.4f\n", step, el,
@@ -461,7 +506,7 @@ int cmd_train(int argc, char **argv)
             fflush(log.fp);
             last_fd = e.fd;
             snprintf(path, sizeof path, "%s/samples-%08ld.png", o.out, step);
-            if ((st = write_grid(g, opt->ema, classes, path, o.seed + 29)))
+            if ((st = write_grid(g, opt->ema, classes, (float)o.alpha, path, o.seed + 29)))
                 goto done;
             t_eval += cli_wall_seconds() - mark;
         }
@@ -483,22 +528,37 @@ int cmd_train(int argc, char **argv)
                 to_unit(pos + ((size_t)c * Bp + p) * 784, train.pixels + k * 784, 784);
                 pos_index[c * Bp + p] = k;
             }
+        /* Guidance draws come after the positives, so that an unguided run
+         * sees the same stream.  alpha by inverting the CDF of alpha^-3. */
+        double weight[DL_CLASSES] = {0};
+        for (int c = 0; c < groups && guided; c++) {
+            for (int u = 0; u < Nu; u++) {
+                size_t k = gsl_rng_uniform_int(sr, train.count), r = (size_t)P + (size_t)c * Nu + u;
+                to_unit(pos + r * 784, train.pixels + k * 784, 784);
+                pos_index[r] = k;
+            }
+            const double amax = o.cfg_alpha_max, u = gsl_rng_uniform(sr);
+            const double alpha = 1.0 / sqrt(1.0 - u * (1.0 - 1.0 / (amax * amax)));
+            weight[c] = (alpha - 1.0) * (Bg - 1) / Nu;
+            for (int b = 0; b < Bg; b++)
+                alphas[c * Bg + b] = (float)alpha;
+        }
         mark = cli_wall_seconds();
-        dl_generator_forward(g, z, classes ? labels : NULL, B);
+        dl_generator_forward(g, z, classes ? labels : NULL, guided ? alphas : NULL, B);
         t_gen_fwd += cli_wall_seconds() - mark;
         /* every map of every image: fx (B, D_f) and fy (P, D_f), one block per map */
         mark = cli_wall_seconds();
         float *fxs[MAX_FEATURES], *fys[MAX_FEATURES], *dfxs[MAX_FEATURES];
         for (size_t f = 0, ox = 0, oy = 0; f < (size_t)o.n_features; f++) {
             fxs[f] = fx + ox, dfxs[f] = dfx + ox, fys[f] = fy + oy;
-            ox += (size_t)B * dim[f], oy += (size_t)P * dim[f];
+            ox += (size_t)B * dim[f], oy += (size_t)PU * dim[f];
         }
         if (enc) {
             dl_encoder_forward(enc, g->out, B);
             for (int f = 0; f < o.n_features; f++)
                 if (o.features[f].encoder_layer) {
                     dl_encoder_layer(enc, o.features[f].encoder_layer, B, fxs[f]);
-                    for (int p = 0; p < P; p++) /* the real images' maps, computed once */
+                    for (int p = 0; p < PU; p++) /* the real images' maps, computed once */
                         memcpy(fys[f] + (size_t)p * dim[f], enc_cache[f] + pos_index[p] * dim[f],
                                (size_t)dim[f] * sizeof(float));
                 }
@@ -506,7 +566,7 @@ int cmd_train(int argc, char **argv)
         for (int f = 0; f < o.n_features; f++)
             if (!o.features[f].encoder_layer) {
                 dl_feature_forward(o.features[f].fixed, g->out, B, fxs[f]);
-                dl_feature_forward(o.features[f].fixed, pos, P, fys[f]);
+                dl_feature_forward(o.features[f].fixed, pos, PU, fys[f]);
             }
         t_features += cli_wall_seconds() - mark;
         double sq = 0;
@@ -524,7 +584,9 @@ int cmd_train(int argc, char **argv)
                 else if (o.sinkhorn)
                     st = dl_field_sinkhorn(&sinkhorn_cfg, xc, Bg, yc, Bp, D, V, &scale);
                 else
-                    st = dl_field_compute(&o.field, xc, Bg, yc, Bp, D, V, &scale);
+                    st = dl_field_compute_guided(&o.field, xc, Bg, yc, Bp,
+                                                 fys[f] + ((size_t)P + (size_t)c * Nu) * D, Nu,
+                                                 weight[c], D, V, &scale);
                 if (st) {
                     gsl_rng_free(sr);
                     goto done;
@@ -605,7 +667,7 @@ done:
     dl_encoder_destroy(enc);
     if (rng)
         gsl_rng_free(rng);
-    free(z), free(dout), free(pos), free(fx), free(fy), free(V), free(dfx), free(labels);
+    free(z), free(dout), free(pos), free(alphas), free(fx), free(fy), free(V), free(dfx), free(labels);
     free(pos_index);
     for (int f = 0; f < MAX_FEATURES; f++)
         free(enc_cache[f]);
@@ -616,13 +678,16 @@ int cmd_sample(int argc, char **argv)
 {
     const char *ckpt = NULL, *out = NULL;
     long n = 100, cls_only = -1, seed = 1;
+    double alpha = 1;
     int st = DL_OK;
     for (int i = 1; i < argc && !st; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            printf("usage: driftlab sample CKPT --out PREFIX [--n N] [--class C] [--seed S]\n"
+            printf("usage: driftlab sample CKPT --out PREFIX [--n N] [--class C] [--seed S] [--alpha A]\n"
                    "Writes PREFIX.png (a grid) and PREFIX-images.idx.gz, PREFIX-labels.idx.gz\n"
-                   "(the format `driftlab eval` reads), drawn with the EMA weights.\n");
+                   "(the format `driftlab eval` reads), drawn with the EMA weights; classes\n"
+                   "cycle 0..9 unless --class C.  --alpha: the guidance scale of a generator\n"
+                   "trained with --cfg-alpha-max (default 1: none).\n");
             return 0;
         }
         if (a[0] != '-') {
@@ -642,6 +707,9 @@ int cmd_sample(int argc, char **argv)
             st = cli_parse_long_in("class", v, 0, 9, &cls_only);
         } else if (!strcmp(a, "--seed")) {
             st = cli_parse_long_in("seed", v, 0, 2147483647L, &seed);
+        } else if (!strcmp(a, "--alpha")) {
+            if (!(st = cli_parse_double("alpha", v, &alpha)) && !(alpha >= 1 && alpha <= 100))
+                st = dl_error(DL_EINVAL, "--alpha (the guidance scale) must lie in [1, 100], got %s", v);
         } else
             st = dl_error(DL_EINVAL, "unknown option '%s' (see driftlab sample --help)", a);
     }
@@ -656,6 +724,9 @@ int cmd_sample(int argc, char **argv)
         st = dl_checkpoint_arch(ckpt, arch_s, sizeof arch_s);
     if (!st)
         st = dl_generator_arch_parse(arch_s, &arch);
+    if (!st && alpha != 1 && !arch.guided)
+        st = dl_error(DL_EINVAL, "--alpha %g: %s was trained without guidance (--cfg-alpha-max)",
+                      alpha, ckpt);
     if (!st)
         st = dl_generator_create(&g, &arch, 500);
     dl_adamw_config cfg = {.lr = 1, .beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f, .ema_decay = 0.5f};
@@ -672,26 +743,11 @@ int cmd_sample(int argc, char **argv)
     }
     if (!st) {
         gsl_rng *rng = dl_rng_create((unsigned long)seed);
-        generate(g, opt->ema, (size_t)n, arch.classes, rng, set.pixels, set.labels);
+        st = generate(g, opt->ema, (size_t)n, arch.classes, (int)cls_only, (float)alpha, rng,
+                      set.pixels, set.labels);
         gsl_rng_free(rng);
-        if (cls_only >= 0 && arch.classes) {
-            /* redraw every sample with the one class asked for */
-            float *z = malloc((size_t)500 * arch.zdim * sizeof(float));
-            unsigned char lab[500];
-            memset(lab, (int)cls_only, sizeof lab);
-            rng = dl_rng_create((unsigned long)seed);
-            memcpy(g->params, opt->ema, g->n_params * sizeof(float));
-            for (long at = 0; z && at < n; at += 500) {
-                int nb = (int)(n - at < 500 ? n - at : 500);
-                for (size_t i = 0; i < (size_t)nb * arch.zdim; i++)
-                    z[i] = (float)gsl_ran_gaussian(rng, 1.0);
-                dl_generator_forward(g, z, lab, nb);
-                to_bytes(set.pixels + (size_t)at * 784, g->out, (size_t)nb * 784);
-                memset(set.labels + at, (int)cls_only, (size_t)nb);
-            }
-            free(z);
-            gsl_rng_free(rng);
-        }
+    }
+    if (!st) {
         char p1[4200], p2[4200], p3[4200];
         snprintf(p1, sizeof p1, "%s.png", out);
         snprintf(p2, sizeof p2, "%s-images.idx.gz", out);

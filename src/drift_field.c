@@ -54,9 +54,21 @@ int dl_field_norm_parse(const char *name, dl_field_norm *n)
 int dl_field_compute(const dl_field_config *cfg, const float *X, size_t N, const float *Y, size_t M,
                      int D, float *V, double *scale_out)
 {
+    return dl_field_compute_guided(cfg, X, N, Y, M, NULL, 0, 0.0, D, V, scale_out);
+}
+
+int dl_field_compute_guided(const dl_field_config *cfg, const float *X, size_t N, const float *Y,
+                            size_t M, const float *U, size_t Mu, double weight, int D, float *V,
+                            double *scale_out)
+{
     if (N < 2 || M < 1 || D < 1 || cfg->n_tau < 1)
         return dl_error(DL_EINVAL, "drift field: need N >= 2 generated, M >= 1 positive rows");
-    const size_t C = M + N; /* columns: positives, then the generated set */
+    if ((Mu && !U) || !(weight >= 0) || isinf(weight))
+        return dl_error(DL_EINVAL, "drift field: the unconditional negatives need rows and a "
+                                   "finite weight >= 0 (got %g)", weight);
+    /* columns: positives, the generated set, the unconditional negatives */
+    const size_t C = M + N + Mu, NG = M + N;
+    const double log_w = log(weight); /* -inf at weight 0: those columns drop out */
     double *dist = malloc(N * C * sizeof(double)), *logit = malloc(N * C * sizeof(double));
     double *A = malloc(N * C * sizeof(double)), *colmax = malloc(C * sizeof(double)),
            *colsum = malloc(C * sizeof(double)), *Wc = calloc(N * C, sizeof(double)),
@@ -70,12 +82,12 @@ int dl_field_compute(const dl_field_config *cfg, const float *X, size_t N, const
     }
     /* 1. centred rows, the Gram matrix, distances and their mean */
     for (size_t j = 0; j < C; j++) {
-        const float *o = j < M ? Y + j * D : X + (j - M) * D;
+        const float *o = j < M ? Y + j * D : j < NG ? X + (j - M) * D : U + (j - NG) * D;
         for (int c = 0; c < D; c++)
             mean[c] += o[c];
     }
     for (size_t j = 0; j < C; j++) {
-        const float *o = j < M ? Y + j * D : X + (j - M) * D;
+        const float *o = j < M ? Y + j * D : j < NG ? X + (j - M) * D : U + (j - NG) * D;
         for (int c = 0; c < D; c++) {
             Od[j * D + c] = o[c] - mean[c] / (double)C;
             Of[j * D + c] = (float)Od[j * D + c];
@@ -92,7 +104,9 @@ int dl_field_compute(const dl_field_config *cfg, const float *X, size_t N, const
             const size_t xi = M + i;
             double d2 = G[xi * C + xi] + G[j * C + j] - 2.0 * G[xi * C + j];
             dist[i * C + j] = j == xi ? 0.0 : sqrt(d2 > 0 ? d2 : 0);
-            if (!(cfg->self_mask && j == xi))
+            /* the scale leaves the unconditional negatives out: at weight 0
+             * the guided field is the plain one */
+            if (!(cfg->self_mask && j == xi) && j < NG)
                 total += dist[i * C + j], count++;
         }
     double scale = count && total > 0 ? total / count : 1.0;
@@ -106,6 +120,8 @@ int dl_field_compute(const dl_field_config *cfg, const float *X, size_t N, const
                 logit[i * C + j] = cfg->self_mask && j == M + i ? -INFINITY
                                    : cfg->kernel == DL_FIELD_GAUSSIAN ? -d * d / tau
                                                                        : -d / tau;
+                if (j >= NG) /* a weighted sample: its kernel times the weight */
+                    logit[i * C + j] += log_w;
             }
         /* Row and column softmax, combined.  When every logit lies within 600
          * of the largest, one exp per entry with a common shift serves both

@@ -41,6 +41,17 @@ int dl_field_norm_parse(const char *name, dl_field_norm *n);
 int dl_field_compute(const dl_field_config *cfg, const float *X, size_t N, const float *Y, size_t M,
                      int D, float *V, double *scale);
 
+/* The same field with classifier-free guidance (Deng et al. 2026, A.7): Mu
+ * extra negatives U (real images of random classes), each counted with
+ * weight w in the kernel (log w added to its logits), so that the negatives
+ * are the mixture of the generated set and (alpha - 1) times the
+ * unconditional data, w = (alpha - 1)(N - 1) / Mu.  The scale is the mean
+ * distance over the positive and generated columns only, so that w = 0 (or
+ * Mu = 0) gives dl_field_compute exactly, up to float rounding. */
+int dl_field_compute_guided(const dl_field_config *cfg, const float *X, size_t N, const float *Y,
+                            size_t M, const float *U, size_t Mu, double weight, int D, float *V,
+                            double *scale);
+
 /* The simplified field of the stop-gradient ablation, which can be
  * differentiated exactly: V = V^+ - V^- (the mean shift: row-normalised
  * weights, one temperature tau, self-masked, no two-sided normalisation, no

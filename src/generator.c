@@ -116,7 +116,7 @@ static int cg_create(dl_generator *g)
     if (!cg)
         return 0;
     g->conv = cg;
-    cg->zc = a->zdim / 49, cg->C = C, cg->in_ch = cg->zc + CG_CLASS_CH;
+    cg->zc = a->zdim / 49, cg->C = C, cg->in_ch = cg->zc + CG_CLASS_CH + (a->guided ? 1 : 0);
     nn_conv2d_setup(&cg->s_in, cg->in_ch, 7, 7, 2 * C, 3, 1, 1);
     nn_conv2d_setup(&cg->r7.s, 2 * C, 7, 7, 2 * C, 3, 1, 1);
     cg->r7.c = 2 * C, cg->r7.hw = 49;
@@ -219,7 +219,8 @@ static void cg_res_backward(cg_res *r, float *dx, const float *dout, const float
     nn_groupnorm_backward(dx, r->gg1, r->gbe1, t1, x, r->m1, r->r1, r->g1, r->c, B, r->hw, CG_GROUPS);
 }
 
-static void cg_forward(dl_generator *g, const float *z, const unsigned char *labels, int B)
+static void cg_forward(dl_generator *g, const float *z, const unsigned char *labels,
+                       const float *alpha, int B)
 {
     dl_convgen *cg = g->conv;
     const int C = cg->C;
@@ -234,6 +235,10 @@ static void cg_forward(dl_generator *g, const float *z, const unsigned char *lab
             memcpy(cg->x0 + ((size_t)(cg->zc + k) * B + b) * 49,
                    cg->emb + ((size_t)cg->labels[b] * CG_CLASS_CH + k) * 49,
                    49 * sizeof(float));
+    if (g->arch.guided) /* the last channel: alpha - 1, constant over the map */
+        for (int b = 0; b < B; b++)
+            for (int i = 0; i < 49; i++)
+                cg->x0[((size_t)(cg->in_ch - 1) * B + b) * 49 + i] = alpha ? alpha[b] - 1.0f : 0.0f;
     float *t = cg->dbuf[0]; /* forward scratch for block outputs */
     nn_conv2d_forward(cg->h0, cg->scratch, cg->x0, cg->w_in, cg->b_in, &cg->s_in, B);
     cg_res_forward(&cg->r7, t, cg->h0, cg->scratch, B);
@@ -302,12 +307,15 @@ int dl_generator_kind_parse(const char *name, dl_generator_kind *kind)
 
 void dl_generator_arch_string(const dl_generator_arch *a, char *buf, size_t len)
 {
+    const char *guided = a->guided ? " guided" : "";
     if (a->kind == DL_GENERATOR_CONV)
-        snprintf(buf, len, "convgen-v1 zc=%d ch=%d classes=%d", a->zdim / 49, a->hidden, a->classes);
+        snprintf(buf, len, "convgen-v1 zc=%d ch=%d classes=%d%s", a->zdim / 49, a->hidden,
+                 a->classes, guided);
     else if (a->out && a->out != PIXELS)
-        snprintf(buf, len, "mlpgen-v1 z=%d h=%d classes=%d out=%d", a->zdim, a->hidden, a->classes, a->out);
+        snprintf(buf, len, "mlpgen-v1 z=%d h=%d classes=%d out=%d%s", a->zdim, a->hidden,
+                 a->classes, a->out, guided);
     else
-        snprintf(buf, len, "mlpgen-v1 z=%d h=%d classes=%d", a->zdim, a->hidden, a->classes);
+        snprintf(buf, len, "mlpgen-v1 z=%d h=%d classes=%d%s", a->zdim, a->hidden, a->classes, guided);
 }
 
 static int out_dim(const dl_generator_arch *a)
@@ -318,7 +326,7 @@ static int out_dim(const dl_generator_arch *a)
 static int arch_valid(const dl_generator_arch *a)
 {
     if (a->zdim < 1 || a->hidden < 1 || a->classes < 0 || a->classes > 255 || a->out < 0 ||
-        (a->kind == DL_GENERATOR_CONV && a->out && a->out != PIXELS))
+        (a->kind == DL_GENERATOR_CONV && a->out && a->out != PIXELS) || (a->guided && !a->classes))
         return 0;
     return a->kind == DL_GENERATOR_MLP || (a->zdim % 49 == 0 && a->hidden % 8 == 0);
 }
@@ -327,6 +335,8 @@ int dl_generator_arch_parse(const char *text, dl_generator_arch *a)
 {
     int zc;
     a->out = 0;
+    const size_t n = strlen(text), tag = strlen(" guided");
+    a->guided = n > tag && !strcmp(text + n - tag, " guided");
     if (sscanf(text, "mlpgen-v1 z=%d h=%d classes=%d out=%d", &a->zdim, &a->hidden, &a->classes,
                &a->out) >= 3)
         a->kind = DL_GENERATOR_MLP;
@@ -359,7 +369,7 @@ int dl_generator_create(dl_generator **out, const dl_generator_arch *a, int B)
         *out = g;
         return DL_OK;
     }
-    g->in_dim = a->zdim + a->classes;
+    g->in_dim = a->zdim + a->classes + (a->guided ? 1 : 0);
     const int H = a->hidden, I = g->in_dim, P = out_dim(a);
     size_t sizes[6] = {(size_t)H * I, H, (size_t)H * H, H, (size_t)P * H, (size_t)P};
     for (int i = 0; i < 6; i++)
@@ -419,10 +429,11 @@ void dl_generator_init(dl_generator *g, gsl_rng *rng)
         g->w3[i] = (float)gsl_ran_gaussian(rng, sqrt(1.0 / H));
 }
 
-void dl_generator_forward(dl_generator *g, const float *z, const unsigned char *labels, int B)
+void dl_generator_forward(dl_generator *g, const float *z, const unsigned char *labels,
+                          const float *alpha, int B)
 {
     if (g->conv) {
-        cg_forward(g, z, labels, B);
+        cg_forward(g, z, labels, alpha, B);
         return;
     }
     const int Z = g->arch.zdim, K = g->arch.classes, I = g->in_dim, H = g->arch.hidden;
@@ -430,6 +441,8 @@ void dl_generator_forward(dl_generator *g, const float *z, const unsigned char *
         memcpy(g->in + (size_t)b * I, z + (size_t)b * Z, Z * sizeof(float));
         for (int k = 0; k < K; k++)
             g->in[(size_t)b * I + Z + k] = labels && labels[b] == k ? 1.0f : 0.0f;
+        if (g->arch.guided)
+            g->in[(size_t)b * I + Z + K] = alpha ? alpha[b] - 1.0f : 0.0f;
     }
     nn_linear_forward(g->h1, g->in, g->w1, g->b1, B, I, H);
     nn_silu_forward(g->s1, g->h1, (size_t)B * H);

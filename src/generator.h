@@ -4,6 +4,9 @@
  *   [z (B, zdim) | onehot(class) (B, classes)] -linear h, SiLU-> -linear h, SiLU->
  *   -linear 784, tanh-> image (B, 784) in [-1, 1]
  *
+ * Either takes, with arch.guided, the guidance scale alpha as one more input
+ * (the architecture string then ends in " guided").
+ *
  * Convolutional ("convgen-v1", width C, zc noise channels), CBHW inside:
  *   [z (zc,B,7,7) | class map (8,B,7,7)] -conv3x3 2C-> res(2C) @7x7 -up2x->
  *   -conv3x3 C-> res(C) @14x14 -up2x-> -conv3x3 C/2, GroupNorm, SiLU-> -conv3x3 1,
@@ -28,6 +31,9 @@ typedef struct {
     int hidden;  /* MLP width, or the conv generator's C (a multiple of 8) */
     int classes; /* 0: unconditional */
     int out;     /* MLP output size: 0 or 784 an image (tanh), anything else linear (2-D toys) */
+    int guided;  /* 1: also conditioned on the guidance scale alpha (classifier-free
+                    guidance), as one more input (alpha - 1): a column of the MLP's
+                    input, a constant channel of the conv generator's 7x7 input */
 } dl_generator_arch;
 
 typedef struct dl_convgen dl_convgen;
@@ -50,8 +56,10 @@ void dl_generator_destroy(dl_generator *g);
 void dl_generator_arch_string(const dl_generator_arch *a, char *buf, size_t len);
 int dl_generator_arch_parse(const char *text, dl_generator_arch *a);
 void dl_generator_init(dl_generator *g, gsl_rng *rng);
-/* z (B, zdim), labels (B) or NULL -> g->out (B, out) */
-void dl_generator_forward(dl_generator *g, const float *z, const unsigned char *labels, int B);
+/* z (B, zdim), labels (B) or NULL, alpha (B) or NULL (alpha = 1: no
+ * guidance; ignored unless arch.guided) -> g->out (B, out) */
+void dl_generator_forward(dl_generator *g, const float *z, const unsigned char *labels,
+                          const float *alpha, int B);
 /* zeroes grads, backpropagates dout (B, 784) */
 void dl_generator_backward(dl_generator *g, const float *dout, int B);
 

@@ -98,6 +98,11 @@ case "$command:$case_name" in
   train:feature_twice)    args=(--features pixels,pixels --out "$out") ;;
   train:field_unknown)    args=(--field wasserstein --out "$out") ;;
   train:no_stop_gradient_practical) args=(--no-stop-gradient --out "$out") ;;
+  train:cfg_alpha_below_one) args=(--cfg-alpha-max 0.5 --out "$out") ;;
+  train:cfg_alpha_nan)    args=(--cfg-alpha-max nan --out "$out") ;;
+  train:cfg_unconditional) args=(--cfg-alpha-max 2 --unconditional --out "$out") ;;
+  train:alpha_untrained)  args=(--alpha 2 --out "$out") ;;
+  train:cfg_uncond_zero)  args=(--cfg-alpha-max 2 --cfg-uncond 0 --out "$out") ;;
   toytrain:toy_unknown)   args=(--toy spiral --out "$out") ;;
   toytrain:batch_one)     args=(--batch 1 --out "$out") ;;
   toytrain:lr_negative)   args=(--lr -1 --out "$out") ;;
@@ -106,6 +111,7 @@ case "$command:$case_name" in
   bench:option_unknown)   args=(--frobnicate --out "$out") ;;
   bench:reps_zero)        args=(--reps 0 --out "$out") ;;
   sample:checkpoint_missing) args=("$work/none.ckpt" --out "$out/s") ;;
+  sample:alpha_below_one) args=("$work/none.ckpt" --alpha 0.9 --out "$out/s") ;;
   sample:checkpoint_wrong_kind) printf 'DLCKPT\r\n\x01\x00\x00\x00\x05\x00\x00\x00hello' > "$work/k.ckpt"; args=("$work/k.ckpt" --out "$out/s") ;;
   *) echo "unknown case $command:$case_name"; exit 2 ;;
 esac

@@ -14,20 +14,21 @@
 #include "feature_maps.h"
 #include "test_common.h"
 
+/* U (Mu rows): the unconditional negatives of guidance, each kernel value times w */
 static void slow_field(const dl_field_config *cfg, const float *X, int N, const float *Y, int M,
-                       int D, double *V)
+                       const float *U, int Mu, double w, int D, double *V)
 {
-    int C = M + N;
+    int C = M + N + Mu;
     double d[16][32], mean = 0;
     int cnt = 0;
     for (int i = 0; i < N; i++)
         for (int j = 0; j < C; j++) {
-            const float *o = j < M ? Y + j * D : X + (j - M) * D;
+            const float *o = j < M ? Y + j * D : j < M + N ? X + (j - M) * D : U + (j - M - N) * D;
             double s = 0;
             for (int c = 0; c < D; c++)
                 s += pow((double)X[i * D + c] - o[c], 2);
             d[i][j] = sqrt(s);
-            if (!(cfg->self_mask && j == M + i))
+            if (!(cfg->self_mask && j == M + i) && j < M + N)
                 mean += d[i][j], cnt++;
         }
     mean /= cnt;
@@ -39,7 +40,7 @@ static void slow_field(const dl_field_config *cfg, const float *X, int N, const 
             for (int j = 0; j < C; j++) {
                 double x = d[i][j] / mean;
                 double l = cfg->kernel == DL_FIELD_GAUSSIAN ? -x * x / cfg->tau[t] : -x / cfg->tau[t];
-                e[i][j] = cfg->self_mask && j == M + i ? 0 : exp(l);
+                e[i][j] = cfg->self_mask && j == M + i ? 0 : exp(l) * (j < M + N ? 1.0 : w);
                 row[i] += e[i][j];
                 col[j] += e[i][j];
             }
@@ -48,7 +49,7 @@ static void slow_field(const dl_field_config *cfg, const float *X, int N, const 
                 double a = cfg->norm == DL_FIELD_TWO_SIDED ? sqrt(e[i][j] / row[i] * e[i][j] / col[j])
                            : cfg->norm == DL_FIELD_ROWS ? e[i][j] / row[i]
                                                         : e[i][j];
-                A[i][j] = cfg->self_mask && j == M + i ? 0 : (a > 1e-6 ? a : 1e-6);
+                A[i][j] = (cfg->self_mask && j == M + i) || e[i][j] == 0 ? 0 : (a > 1e-6 ? a : 1e-6);
             }
         for (int i = 0; i < N; i++) {
             double sp = 0, sn = 0;
@@ -62,6 +63,8 @@ static void slow_field(const dl_field_config *cfg, const float *X, int N, const 
                     f += A[i][j] * sn * (Y[j * D + c] - X[i * D + c]) / mean;
                 for (int k = 0; k < N; k++)
                     f -= A[i][M + k] * sp * (X[k * D + c] - X[i * D + c]) / mean;
+                for (int u = 0; u < Mu; u++)
+                    f -= A[i][M + N + u] * sp * (U[u * D + c] - X[i * D + c]) / mean;
                 F[i][c] = f;
                 ss += f * f;
             }
@@ -77,7 +80,8 @@ int main(void)
 {
     gsl_rng *rng = dl_rng_create(8);
     const int N = 6, M = 5, D = 4;
-    float X[24], Y[20], V[24];
+    const int Mu = 4;
+    float X[24], Y[20], U[16], V[24], V0[24];
     double W[24], scale;
     dl_field_kernel kernels[2] = {DL_FIELD_LAPLACIAN, DL_FIELD_GAUSSIAN};
     dl_field_norm norms[3] = {DL_FIELD_TWO_SIDED, DL_FIELD_ROWS, DL_FIELD_NONE};
@@ -93,11 +97,32 @@ int main(void)
                 cfg.norm = norms[n];
                 cfg.tau[2] = trial == 2 ? 1.5 : 0.2; /* a soft temperature too */
                 CHECK_OK(dl_field_compute(&cfg, X, N, Y, M, D, V, &scale));
-                slow_field(&cfg, X, N, Y, M, D, W);
+                slow_field(&cfg, X, N, Y, M, NULL, 0, 0, D, W);
                 double worst = 0;
                 for (int i = 0; i < N * D; i++)
                     worst = fmax(worst, fabs(V[i] - W[i]));
                 CHECK(worst < 1e-5, "kernel %d norm %d trial %d: |V - slow| = %.3g", k, n, trial, worst);
+                /* guided: unconditional negatives at w = (alpha - 1)(N - 1) / Mu, alpha = 2 */
+                for (int i = 0; i < Mu * D; i++)
+                    U[i] = (float)(gsl_ran_gaussian(rng, 1.0) - 0.4);
+                const double w = (2.0 - 1.0) * (N - 1) / Mu;
+                CHECK_OK(dl_field_compute_guided(&cfg, X, N, Y, M, U, Mu, w, D, V, &scale));
+                slow_field(&cfg, X, N, Y, M, U, Mu, w, D, W);
+                double worst_g = 0, moved = 0;
+                for (int i = 0; i < N * D; i++)
+                    worst_g = fmax(worst_g, fabs(V[i] - W[i]));
+                CHECK(worst_g < 1e-5, "guided, kernel %d norm %d trial %d: |V - slow| = %.3g", k, n,
+                      trial, worst_g);
+                /* weight 0 is the unguided field; the negatives do move it otherwise */
+                CHECK_OK(dl_field_compute_guided(&cfg, X, N, Y, M, U, Mu, 0.0, D, V0, &scale));
+                slow_field(&cfg, X, N, Y, M, NULL, 0, 0, D, W);
+                worst = 0;
+                for (int i = 0; i < N * D; i++)
+                    worst = fmax(worst, fabs(V0[i] - W[i])), moved = fmax(moved, fabs(V[i] - V0[i]));
+                CHECK(worst < 1e-5, "guided at weight 0, kernel %d norm %d: |V - unguided| = %.3g", k,
+                      n, worst);
+                CHECK(moved > 1e-2, "guided, kernel %d norm %d: the negatives move V by only %.3g", k,
+                      n, moved);
             }
     }
     /* anti-symmetry: the generated set is the positive set */

@@ -17,9 +17,11 @@
 
 #define B 3
 
+static const float alpha[B] = {1.0f, 2.5f, 1.25f};
+
 static double loss(dl_generator *g, const float *z, const unsigned char *lab, const float *R)
 {
-    dl_generator_forward(g, z, lab, B);
+    dl_generator_forward(g, z, lab, alpha, B);
     double L = 0;
     const int P = g->arch.out ? g->arch.out : 784;
     for (int i = 0; i < B * P; i++)
@@ -67,11 +69,18 @@ static void check(const dl_generator_arch *arch, const char *what)
         gsl_rng_free(rng);
         return;
     }
-    dl_generator_forward(g, z, lab, B);
+    dl_generator_forward(g, z, lab, alpha, B);
     float first = g->out[0];
     unsigned char other[B] = {1, 0, 2};
-    dl_generator_forward(g, z, other, B);
+    dl_generator_forward(g, z, other, alpha, B);
     CHECK(g->out[0] != first, "%s: the class does not reach the output", what);
+    /* the guidance scale reaches the output, and NULL means alpha = 1 */
+    const float other_alpha[B] = {3.0f, 2.5f, 1.25f};
+    dl_generator_forward(g, z, lab, other_alpha, B);
+    CHECK((g->out[0] != first) == (arch->guided != 0), "%s: alpha %s the output", what,
+          arch->guided ? "does not change" : "changes");
+    dl_generator_forward(g, z, lab, NULL, B);
+    CHECK(g->out[0] == first, "%s: NULL alpha is not alpha = 1", what);
     free(z);
     dl_generator_destroy(g);
     gsl_rng_free(rng);
@@ -79,11 +88,15 @@ static void check(const dl_generator_arch *arch, const char *what)
 
 int main(void)
 {
-    dl_generator_arch mlp = {DL_GENERATOR_MLP, 6, 10, 3, 0};
-    dl_generator_arch toy = {DL_GENERATOR_MLP, 4, 12, 0, 2};
-    dl_generator_arch conv = {DL_GENERATOR_CONV, 2 * 49, 8, 3, 0};
+    dl_generator_arch mlp = {DL_GENERATOR_MLP, 6, 10, 3, 0, 0};
+    dl_generator_arch toy = {DL_GENERATOR_MLP, 4, 12, 0, 2, 0};
+    dl_generator_arch conv = {DL_GENERATOR_CONV, 2 * 49, 8, 3, 0, 0};
+    dl_generator_arch mlp_guided = {DL_GENERATOR_MLP, 6, 10, 3, 0, 1};
+    dl_generator_arch conv_guided = {DL_GENERATOR_CONV, 2 * 49, 8, 3, 0, 1};
     check(&mlp, "mlp");
     check(&conv, "conv");
+    check(&mlp_guided, "mlp, guided");
+    check(&conv_guided, "conv, guided");
     check(&toy, "mlp, 2-D output");
     /* architecture strings round-trip */
     char s[128];
@@ -92,6 +105,14 @@ int main(void)
     CHECK_OK(dl_generator_arch_parse(s, &back));
     CHECK(back.kind == conv.kind && back.zdim == conv.zdim && back.hidden == conv.hidden &&
           back.classes == conv.classes, "round trip of '%s'", s);
+    dl_generator_arch_string(&mlp_guided, s, sizeof s);
+    CHECK_OK(dl_generator_arch_parse(s, &back));
+    CHECK(back.kind == DL_GENERATOR_MLP && back.guided == 1 && back.classes == 3, "round trip of '%s'", s);
+    dl_generator_arch_string(&mlp, s, sizeof s);
+    CHECK_OK(dl_generator_arch_parse(s, &back));
+    CHECK(back.guided == 0, "round trip of '%s'", s);
+    CHECK(dl_generator_arch_parse("mlpgen-v1 z=6 h=10 classes=0 guided", &back) != 0,
+          "guidance without classes is refused");
     CHECK(dl_generator_arch_parse("convgen-v1 zc=2 ch=12 classes=3", &back) != 0,
           "a width that is not a multiple of 8 is refused");
     return test_report("test_generator");
