@@ -69,7 +69,7 @@ static void usage(FILE *fp)
             "  --data DIR            IDX files (default " DEFAULT_DATA ")\n"
             "  --out DIR             (default runs/train)\n"
             "  --classifier CKPT     evaluation classifier (driftlab classify train)\n"
-            "  --features LIST       of pixels,pool14,pool7,meanstd,patchstd and, with --encoder,\n"
+            "  --features LIST       of pixels,pool14,pool7,meanstd,patchstd,grad and, with --encoder,\n"
             "                        enc1..enc3\n"
             "                        (conv layers pooled to 7x7) and encfc (penultimate features);\n"
             "                        each map its own field and loss (default pixels,pool14,pool7)\n"
@@ -124,7 +124,7 @@ static int parse_features(const char *text, train_options *o)
                 f->encoder_layer = l + 1;
         if (!f->encoder_layer && dl_feature_parse(tok, &f->fixed))
             return dl_error(DL_EINVAL, "--features: unknown feature map '%s' (known: pixels, pool14, "
-                            "pool7, meanstd, patchstd, enc1, enc2, enc3, encfc)", tok);
+                            "pool7, meanstd, patchstd, grad, enc1, enc2, enc3, encfc)", tok);
     }
     if (!o->n_features)
         return dl_error(DL_EINVAL, "--features: empty list");

@@ -6,25 +6,65 @@
 #include "dl_error.h"
 #include "nn.h"
 
-static const char *const names[] = {"pixels", "pool14", "pool7", "meanstd", "patchstd"};
+static const char *const names[] = {"pixels", "pool14", "pool7", "meanstd", "patchstd", "grad"};
 
 int dl_feature_parse(const char *name, dl_feature_kind *kind)
 {
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < DL_FEATURE_COUNT; i++)
         if (!strcmp(name, names[i])) {
             *kind = (dl_feature_kind)i;
             return DL_OK;
         }
-    return dl_error(DL_EINVAL, "unknown feature map '%s' (known: pixels, pool14, pool7, meanstd, patchstd)",
-                    name);
+    return dl_error(DL_EINVAL, "unknown feature map '%s' (known: pixels, pool14, pool7, meanstd, "
+                    "patchstd, grad)", name);
 }
 
 const char *dl_feature_name(dl_feature_kind kind) { return names[kind]; }
 
 int dl_feature_dim(dl_feature_kind kind)
 {
-    static const int dims[] = {784, 196, 49, 2, 32};
+    static const int dims[] = {784, 196, 49, 2, 32, 49};
     return dims[kind];
+}
+
+/* Squared forward differences: at pixel (r, c), h = x[r][c+1] - x[r][c]
+ * (c < 27) and v = x[r+1][c] - x[r][c] (r < 27); patch p of 4x4 pixels gets
+ * g_p = sqrt(mean over its pixels of (h^2 + v^2) + GRAD_EPS). */
+#define GRAD_EPS 1e-6
+static void grad_forward(const float *x, float *f)
+{
+    for (int p = 0; p < 49; p++) {
+        const int r0 = (p / 7) * 4, c0 = (p % 7) * 4;
+        double s = 0;
+        for (int r = r0; r < r0 + 4; r++)
+            for (int c = c0; c < c0 + 4; c++) {
+                const double h = c < 27 ? x[r * 28 + c + 1] - x[r * 28 + c] : 0.0,
+                             v = r < 27 ? x[(r + 1) * 28 + c] - x[r * 28 + c] : 0.0;
+                s += h * h + v * v;
+            }
+        f[p] = (float)sqrt(s / 16 + GRAD_EPS);
+    }
+}
+
+static void grad_backward(const float *x, const float *df, float *dx)
+{
+    float g[49];
+    grad_forward(x, g);
+    for (int p = 0; p < 49; p++) {
+        const int r0 = (p / 7) * 4, c0 = (p % 7) * 4;
+        const double k = df[p] / (16.0 * g[p]); /* d g / d (h^2 + v^2) = 1 / (32 g); times 2h */
+        for (int r = r0; r < r0 + 4; r++)
+            for (int c = c0; c < c0 + 4; c++) {
+                if (c < 27) {
+                    const double h = x[r * 28 + c + 1] - x[r * 28 + c];
+                    dx[r * 28 + c + 1] += (float)(k * h), dx[r * 28 + c] -= (float)(k * h);
+                }
+                if (r < 27) {
+                    const double v = x[(r + 1) * 28 + c] - x[r * 28 + c];
+                    dx[(r + 1) * 28 + c] += (float)(k * v), dx[r * 28 + c] -= (float)(k * v);
+                }
+            }
+    }
 }
 
 /* Mean and standard deviation (floored at 1e-6) of a side x side patch of a
@@ -76,6 +116,12 @@ void dl_feature_forward(dl_feature_kind kind, const float *img, int n, float *f)
             }
         break;
     }
+    case DL_FEATURE_GRAD:
+        for (int b = 0; b < n; b++)
+            grad_forward(img + (size_t)b * 784, f + (size_t)b * 49);
+        break;
+    case DL_FEATURE_COUNT:
+        break;
     }
 }
 
@@ -102,5 +148,11 @@ void dl_feature_backward(dl_feature_kind kind, const float *img, int n, const fl
                                        dimg + (size_t)b * 784);
         break;
     }
+    case DL_FEATURE_GRAD:
+        for (int b = 0; b < n; b++)
+            grad_backward(img + (size_t)b * 784, df + (size_t)b * 49, dimg + (size_t)b * 784);
+        break;
+    case DL_FEATURE_COUNT:
+        break;
     }
 }

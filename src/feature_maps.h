@@ -9,7 +9,11 @@ typedef enum {
     DL_FEATURE_POOL14,  /* 196: 2x2 average pooling */
     DL_FEATURE_POOL7,   /* 49: 4x4 average pooling */
     DL_FEATURE_MEANSTD, /* 2: per-image mean and standard deviation */
-    DL_FEATURE_PATCHSTD /* 32: mean and standard deviation of each 7x7 patch (4 x 4 patches) */
+    DL_FEATURE_PATCHSTD, /* 32: mean and standard deviation of each 7x7 patch (4 x 4 patches) */
+    DL_FEATURE_GRAD,     /* 49: RMS of the image gradient (forward differences) over each
+                            4x4 patch: the one map that sees pixel noise, which the pixel
+                            field does not pull back (its weights sum to zero) */
+    DL_FEATURE_COUNT
 } dl_feature_kind;
 
 int dl_feature_parse(const char *name, dl_feature_kind *kind);

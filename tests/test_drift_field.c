@@ -161,7 +161,7 @@ int main(void)
         static float img[2 * 784], dimg[2 * 784], f[2 * 784], R[2 * 784];
         for (int i = 0; i < 2 * 784; i++)
             img[i] = (float)gsl_ran_gaussian(rng, 0.5), R[i] = (float)gsl_ran_gaussian(rng, 1.0);
-        for (int k = 0; k < 5; k++) {
+        for (int k = 0; k < DL_FEATURE_COUNT; k++) {
             dl_feature_kind kind = (dl_feature_kind)k;
             int D = dl_feature_dim(kind), bad = 0;
             memset(dimg, 0, sizeof dimg);
