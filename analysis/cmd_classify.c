@@ -117,9 +117,6 @@ static int train(const classify_options *o, int argc, char **argv)
     dl_classifier *c = NULL;
     dl_adamw *opt = NULL;
     gsl_rng *rng = NULL;
-    size_t *order = NULL;
-    float *x = NULL;
-    unsigned char *labels = NULL, *pix = NULL, *flip = NULL;
     int st;
     if ((st = dl_idx_read_split(o->data, "train", &train_set)) ||
         (st = dl_idx_read_split(o->data, "t10k", &test_set)))
@@ -151,60 +148,15 @@ static int train(const classify_options *o, int argc, char **argv)
     long step = 0;
     if (o->resume && (st = dl_checkpoint_read(o->resume, arch, &step, c->params, c->n_params, opt, rng)))
         goto done;
-    order = malloc(n_train * sizeof *order);
-    x = malloc((size_t)B * DL_IMAGE_PIXELS * sizeof(float));
-    pix = malloc((size_t)B * DL_IMAGE_PIXELS);
-    labels = malloc((size_t)B);
-    flip = malloc((size_t)B);
-    if (!order || !x || !pix || !labels || !flip) {
-        st = dl_error(DL_ENOMEM, "out of memory");
-        goto done;
-    }
     dl_provenance prov = {cli_command_line(argc + 1, argv - 1), o->seed};
-    cli_progress progress;
-    cli_progress_start(&progress, o->quiet);
-    double t0 = cli_wall_seconds(), loss_avg = NAN;
-    long epoch_of_order = -1;
-    for (; step < total; step++) {
-        if (o->time_budget_min > 0 && cli_wall_seconds() - t0 > 60 * o->time_budget_min)
-            break;
-        /* Batches depend only on (seed, step), so a resumed run sees the same data. */
-        long epoch = step / steps_per_epoch, in_epoch = step % steps_per_epoch;
-        if (epoch != epoch_of_order) {
-            gsl_rng *er = dl_rng_create(o->seed * 1000003ul + (unsigned long)epoch + 1);
-            for (size_t i = 0; i < n_train; i++)
-                order[i] = i;
-            gsl_ran_shuffle(er, order, n_train, sizeof *order);
-            gsl_rng_free(er);
-            epoch_of_order = epoch;
-        }
-        gsl_rng *fr = dl_rng_create(o->seed * 7919ul + (unsigned long)step + 1);
-        for (int b = 0; b < B; b++) {
-            size_t idx = order[(size_t)in_epoch * B + b];
-            memcpy(pix + (size_t)b * DL_IMAGE_PIXELS, train_set.pixels + idx * DL_IMAGE_PIXELS,
-                   DL_IMAGE_PIXELS);
-            labels[b] = train_set.labels[idx];
-            flip[b] = (unsigned char)gsl_rng_uniform_int(fr, 2);
-        }
-        gsl_rng_free(fr);
-        dl_classifier_prepare(x, pix, B, flip);
-        dl_classifier_forward(c, x, B);
-        float loss = dl_classifier_backward(c, x, labels, B);
-        float norm = dl_adamw_step(opt, c->params, c->grads);
-        if (!isfinite(loss) || !isfinite(norm)) {
-            st = dl_error(DL_ENUMERIC, "training diverged at step %ld (loss %g, gradient norm %g)",
-                          step, loss, norm);
-            goto done;
-        }
-        loss_avg = isnan(loss_avg) ? loss : 0.98 * loss_avg + 0.02 * loss;
-        char detail[96];
-        double el = cli_wall_seconds() - t0;
-        snprintf(detail, sizeof detail, "epoch %ld  loss %.4f  %.0f img/s", epoch + 1, loss_avg,
-                 (step + 1) * (double)B / (el > 0 ? el : 1e-9));
-        cli_progress_update(&progress, (size_t)step + 1, (size_t)total, detail);
-    }
-    cli_progress_finish(&progress);
-    double seconds = cli_wall_seconds() - t0;
+    cli_fit_progress fp = {.budget_s = 60 * o->time_budget_min, .t0 = cli_wall_seconds(), .batch = B};
+    cli_progress_start(&fp.bar, o->quiet);
+    st = dl_classifier_fit(c, opt, train_set.pixels, train_set.labels, n_train, o->seed, total, &step,
+                           cli_fit_report, &fp);
+    cli_progress_finish(&fp.bar);
+    if (st)
+        goto done;
+    double seconds = cli_wall_seconds() - fp.t0;
     if ((st = dl_checkpoint_write(o->out, arch, step, c->params, c->n_params, opt, rng, &prov)))
         goto done;
     /* evaluate the EMA weights on the test split */
@@ -223,7 +175,6 @@ done:
     dl_adamw_destroy(opt);
     if (rng)
         gsl_rng_free(rng);
-    free(order), free(x), free(pix), free(labels), free(flip);
     return st;
 }
 

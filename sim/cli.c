@@ -108,3 +108,14 @@ void cli_progress_finish(cli_progress *p)
     if (p->enabled)
         fprintf(stderr, "\n");
 }
+
+int cli_fit_report(void *ctx, long step, long total, double loss)
+{
+    cli_fit_progress *fp = ctx;
+    const double el = cli_wall_seconds() - fp->t0;
+    char detail[96];
+    snprintf(detail, sizeof detail, "loss %.4f  %.0f img/s", loss,
+             step * (double)fp->batch / (el > 0 ? el : 1e-9));
+    cli_progress_update(&fp->bar, (size_t)step, (size_t)total, detail);
+    return fp->budget_s > 0 && el > fp->budget_s;
+}

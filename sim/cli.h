@@ -31,6 +31,15 @@ void cli_progress_start(cli_progress *p, int quiet);
 void cli_progress_update(cli_progress *p, size_t done, size_t total, const char *detail);
 void cli_progress_finish(cli_progress *p);
 
+/* dl_classifier_fit's progress callback: the progress line (loss, images/s)
+ * and a time budget (budget_s > 0 stops the fit after it) */
+typedef struct {
+    cli_progress bar;
+    double t0, budget_s;
+    int batch;
+} cli_fit_progress;
+int cli_fit_report(void *ctx, long step, long total, double loss);
+
 double cli_wall_seconds(void);
 
 #endif

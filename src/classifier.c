@@ -8,6 +8,7 @@
 #include <gsl/gsl_randist.h>
 
 #include "checkpoint.h"
+#include "dist.h"
 #include "dl_error.h"
 #include "optim.h"
 
@@ -229,3 +230,57 @@ int dl_classifier_run(dl_classifier *c, const unsigned char *pixels, size_t coun
     return DL_OK;
 }
 
+
+int dl_classifier_fit(dl_classifier *c, dl_adamw *opt, const unsigned char *pixels,
+                      const unsigned char *labels, size_t n_train, unsigned long seed, long total,
+                      long *step, dl_classifier_progress progress, void *ctx)
+{
+    const int B = c->max_batch;
+    const long steps_per_epoch = (long)(n_train / (size_t)B);
+    if (steps_per_epoch < 1)
+        return dl_error(DL_EINVAL, "classifier: batch %d is larger than the %zu training images", B,
+                        n_train);
+    size_t *order = malloc(n_train * sizeof *order);
+    float *x = malloc((size_t)B * DL_IMAGE_PIXELS * sizeof(float));
+    unsigned char *pix = malloc((size_t)B * DL_IMAGE_PIXELS), *lab = malloc((size_t)B),
+                  *flip = malloc((size_t)B);
+    int st = !order || !x || !pix || !lab || !flip ? dl_error(DL_ENOMEM, "classifier: out of memory")
+                                                   : DL_OK;
+    double loss_avg = NAN;
+    long epoch_of_order = -1;
+    for (; !st && *step < total; ++*step) {
+        const long epoch = *step / steps_per_epoch, in_epoch = *step % steps_per_epoch;
+        if (epoch != epoch_of_order) {
+            gsl_rng *er = dl_rng_create(seed * 1000003ul + (unsigned long)epoch + 1);
+            for (size_t i = 0; i < n_train; i++)
+                order[i] = i;
+            gsl_ran_shuffle(er, order, n_train, sizeof *order);
+            gsl_rng_free(er);
+            epoch_of_order = epoch;
+        }
+        gsl_rng *fr = dl_rng_create(seed * 7919ul + (unsigned long)*step + 1);
+        for (int b = 0; b < B; b++) {
+            size_t idx = order[(size_t)in_epoch * B + b];
+            memcpy(pix + (size_t)b * DL_IMAGE_PIXELS, pixels + idx * DL_IMAGE_PIXELS, DL_IMAGE_PIXELS);
+            lab[b] = labels[idx];
+            flip[b] = (unsigned char)gsl_rng_uniform_int(fr, 2);
+        }
+        gsl_rng_free(fr);
+        dl_classifier_prepare(x, pix, B, flip);
+        dl_classifier_forward(c, x, B);
+        float loss = dl_classifier_backward(c, x, lab, B);
+        float norm = dl_adamw_step(opt, c->params, c->grads);
+        if (!isfinite(loss) || !isfinite(norm)) {
+            st = dl_error(DL_ENUMERIC, "classifier: training diverged at step %ld (loss %g, "
+                          "gradient norm %g)", *step, loss, norm);
+            break;
+        }
+        loss_avg = isnan(loss_avg) ? loss : 0.98 * loss_avg + 0.02 * loss;
+        if (progress && progress(ctx, *step + 1, total, loss_avg)) {
+            ++*step;
+            break;
+        }
+    }
+    free(order), free(x), free(pix), free(lab), free(flip);
+    return st;
+}

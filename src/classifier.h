@@ -14,6 +14,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "nn.h"
+#include "optim.h"
 
 #define DL_CLASSES 10
 #define DL_IMAGE_SIDE 28
@@ -53,6 +54,17 @@ void dl_classifier_forward(dl_classifier *c, const float *images, int B);
 /* after forward: zeroes grads, backpropagates the mean cross-entropy, returns it */
 float dl_classifier_backward(dl_classifier *c, const float *images, const unsigned char *labels,
                              int B);
+
+/* Trains c with opt (AdamW, created by the caller: lr schedule, EMA) on the
+ * first n_train images of (pixels, labels) from step *step to total, batches
+ * of c->max_batch in an order reshuffled every epoch and random left-right
+ * flips, all drawn from (seed, step) alone: a resumed run sees the same data.
+ * After every step, progress(ctx, step done, total, smoothed loss) is called
+ * if given; a nonzero return stops early.  *step is the steps done. */
+typedef int (*dl_classifier_progress)(void *ctx, long step, long total, double loss);
+int dl_classifier_fit(dl_classifier *c, dl_adamw *opt, const unsigned char *pixels,
+                      const unsigned char *labels, size_t n_train, unsigned long seed, long total,
+                      long *step, dl_classifier_progress progress, void *ctx);
 
 /* Load a checkpoint written by `driftlab classify train`; the model carries
  * the EMA weights, the ones evaluation uses. */
