@@ -12,6 +12,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 py=/usr/bin/python3   # Debian's python3-numpy and python3-torch
 "$py" -c 'import numpy, torch' 2>/dev/null || { echo "needs python3-numpy and python3-torch (apt-get install python3-numpy python3-torch)"; exit 1; }
+# driftlab names OpenBLAS's kernels itself where OpenBLAS's CPU detection falls
+# back to SSE3 (sim/main.c); the peers load the same OpenBLAS, so they get the
+# same kernels, or the comparison would be of kernels, not of code.
+core=$("$build/driftlab" version | sed -n 's/^ *OpenBLAS kernels: \([A-Za-z0-9]*\).*/\1/p')
+[ -n "$core" ] && export OPENBLAS_CORETYPE=$core && echo "OpenBLAS kernels for driftlab and the peers: $core"
 echo "== peers' BLAS"
 "$py" -c 'import numpy; numpy.show_config()' 2>/dev/null | grep -iE "openblas|blas_opt|name" | head -4 | sed 's/^/  numpy: /'
 "$py" -c 'import torch; c = torch.__config__.show(); print("  torch " + torch.__version__ + ": " + "; ".join(l.strip() for l in c.splitlines() if "BLAS" in l or "CPU capability" in l)[:300])'

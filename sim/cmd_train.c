@@ -29,6 +29,8 @@
 
 #define DEFAULT_DATA "/usr/share/datasets/fashion-mnist"
 #define MAX_FEATURES 8
+#define FIT_ENCODER "fit"
+#define DEFAULT_FEATURES "pixels,pool14,pool7,enc1,enc2,enc3,encfc"
 /* --field meanshift: one temperature, the softest of the practical field's */
 #define MEANSHIFT_TAU 0.2
 /* --field sinkhorn: entropic regularisation in units of the mean distance (cost |u|^2/2 ~ 0.5) */
@@ -70,14 +72,15 @@ static void usage(FILE *fp)
             "  --data DIR            IDX files (default " DEFAULT_DATA ")\n"
             "  --out DIR             (default runs/train)\n"
             "  --classifier CKPT     evaluation classifier (driftlab classify train)\n"
-            "  --features LIST       of pixels,pool14,pool7,meanstd,patchstd,grad and, with --encoder,\n"
-            "                        enc1..enc3\n"
-            "                        (conv layers pooled to 7x7) and encfc (penultimate features);\n"
-            "                        each map its own field and loss (default pixels,pool14,pool7)\n"
-            "  --encoder CKPT|fit    frozen feature encoder: a classifier checkpoint, best not the\n"
-            "                        evaluation one (a loss in the metric's own features trains to it),\n"
-            "                        or fit: train a small one first (widths 8,16,32,64, 2 epochs,\n"
-            "                        inside the time budget) into OUT/encoder.ckpt; --resume reuses it\n"
+            "  --features LIST       of pixels, pool14, pool7, meanstd, patchstd, grad and the\n"
+            "                        encoder's enc1..enc3 (conv layers pooled to 7x7) and encfc\n"
+            "                        (penultimate features); each map its own field and loss\n"
+            "                        (default " DEFAULT_FEATURES ")\n"
+            "  --encoder CKPT|fit    the frozen encoder of the enc* maps: a classifier checkpoint,\n"
+            "                        best not the evaluation one (a loss in the metric's own\n"
+            "                        features trains toward it), or fit (default): train a small one\n"
+            "                        first (widths 8,16,32,64, 2 epochs, about 30 s, inside the time\n"
+            "                        budget) into OUT/encoder.ckpt, which --resume reuses\n"
             "  --kernel K            laplacian (default) | gaussian\n"
             "  --norm N              two-sided (default) | rows | none\n"
             "  --field F             practical (default: Deng et al., three temperatures, two-sided,\n"
@@ -96,11 +99,12 @@ static void usage(FILE *fp)
             "                        generator conditioned on alpha, drawn per class and step from\n"
             "                        p(alpha) ~ alpha^-3 on [1, A]; the negatives then include\n"
             "                        --cfg-uncond real images of random classes, each weighted\n"
-            "                        (alpha - 1)(N_gen - 1) / N_uncond (default 1: off)\n"
+            "                        (alpha - 1)(N_gen - 1) / N_uncond (default 3; 1: off, the\n"
+            "                        default with --unconditional or another --field)\n"
             "  --cfg-uncond N        unconditional negatives per class per step (default 32)\n"
             "  --alpha A             guidance scale of the evaluations and sample grids (default\n"
             "                        1: none; needs --cfg-alpha-max >= A)\n"
-            "  --lr X                AdamW (0.9, 0.95) peak rate (default 1e-3, warmup 100)\n"
+            "  --lr X                AdamW (0.9, 0.95) peak rate (default 2e-3, warmup 100)\n"
             "  --steps N             (default 100000; --time-budget usually ends it first)\n"
             "  --time-budget MIN     stop after MIN minutes of training\n"
             "  --eval-every N        steps between evaluations (default 500)\n"
@@ -142,12 +146,17 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
     o->gen_per_class = 64, o->pos_per_class = 64, o->zdim = 64, o->hidden = 512;
     o->noise_channels = 4, o->width = 16;
     o->steps = 100000, o->eval_every = 500, o->checkpoint_every = 1000, o->eval_n = 2000;
-    o->lr = 1e-3;
-    o->cfg_alpha_max = 1, o->alpha = 1, o->cfg_uncond = 32;
+    o->alpha = 1, o->cfg_uncond = 32;
     o->seed = 1;
     o->field = dl_field_default();
     *help = 0;
-    int st = parse_features("pixels,pool14,pool7", o);
+    int cfg_explicit = 0;
+    /* The defaults are what measured best in a fixed time (README, issue 5):
+     * pixel maps plus a small encoder fitted first, guidance, lr 2e-3. */
+    o->encoder = FIT_ENCODER;
+    o->lr = 2e-3;
+    o->cfg_alpha_max = 3;
+    int st = parse_features(DEFAULT_FEATURES, o);
     for (int i = 1; i < argc && !st; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         long lv;
@@ -184,8 +193,11 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
             o->out = v;
         else if (!strcmp(a, "--classifier"))
             o->classifier = v;
-        else if (!strcmp(a, "--encoder"))
+        else if (!strcmp(a, "--encoder")) {
             o->encoder = v;
+            if (!*v)
+                st = dl_error(DL_EINVAL, "--encoder needs a checkpoint path or 'fit'");
+        }
         else if (!strcmp(a, "--resume"))
             o->resume = v;
         else if (!strcmp(a, "--features"))
@@ -219,6 +231,7 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
             if (!(st = cli_parse_double("lr", v, &o->lr)) && !(o->lr > 0))
                 st = dl_error(DL_EINVAL, "--lr must be positive");
         } else if (!strcmp(a, "--cfg-alpha-max")) {
+            cfg_explicit = 1;
             if (!(st = cli_parse_double("cfg-alpha-max", v, &o->cfg_alpha_max)) &&
                 !(o->cfg_alpha_max >= 1 && o->cfg_alpha_max <= 100))
                 st = dl_error(DL_EINVAL, "--cfg-alpha-max must lie in [1, 100], got %s", v);
@@ -237,6 +250,8 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
         st = dl_error(DL_EINVAL, "--no-stop-gradient differentiates through V exactly, which is "
                       "implemented for --field meanshift (the practical field's two-sided and RMS "
                       "normalisations are not)");
+    if (!cfg_explicit && (o->unconditional || o->meanshift || o->sinkhorn))
+        o->cfg_alpha_max = 1; /* the default guidance is the practical field's, with classes */
     if (!st && o->cfg_alpha_max > 1 && o->unconditional)
         st = dl_error(DL_EINVAL, "--cfg-alpha-max: guidance needs classes (not --unconditional)");
     if (!st && o->cfg_alpha_max > 1 && (o->meanshift || o->sinkhorn))
@@ -248,7 +263,7 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
         st = dl_error(DL_EINVAL, "--width must be a multiple of 8, got %d", o->width);
     for (int f = 0; !st && f < o->n_features; f++) {
         if (o->features[f].encoder_layer && !o->encoder)
-            st = dl_error(DL_EINVAL, "--features: enc* maps need --encoder CKPT");
+            st = dl_error(DL_EINVAL, "--features: enc* maps need --encoder CKPT|fit");
         for (int e = 0; !st && e < f; e++)
             if (o->features[e].encoder_layer == o->features[f].encoder_layer &&
                 (o->features[f].encoder_layer || o->features[e].fixed == o->features[f].fixed))
@@ -257,7 +272,6 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
     return st;
 }
 
-#define FIT_ENCODER "fit"
 
 /* --encoder fit: a second, small classifier trained before the generator
  * (not the evaluation classifier: a loss in the metric's own features would
@@ -469,16 +483,20 @@ int cmd_train(int argc, char **argv)
     const int P = Bp * groups, PU = P + Nu * groups;
     dl_sinkhorn_config sinkhorn_cfg = dl_sinkhorn_config_default(SINKHORN_FIELD_EPS);
     sinkhorn_cfg.tol = 1e-6;
-    if ((st = dl_mkdir_p(o.out)))
-        goto done;
     dl_provenance prov = {cli_command_line(argc + 1, argv - 1), o.seed};
     const double t_start = cli_wall_seconds();
+    int needs_encoder = 0;
+    for (int f = 0; f < o.n_features; f++)
+        needs_encoder |= o.features[f].encoder_layer != 0;
+    if (!needs_encoder)
+        o.encoder = NULL; /* no enc* map: nothing to fit or load */
     char encoder_path[4200];
     snprintf(encoder_path, sizeof encoder_path, "%s", o.encoder ? o.encoder : "");
     if (o.encoder && !strcmp(o.encoder, FIT_ENCODER)) {
         snprintf(encoder_path, sizeof encoder_path, "%s/encoder.ckpt", o.out);
         if (!(o.resume && access(encoder_path, R_OK) == 0) &&
-            (st = fit_encoder(&train, o.seed + 101, encoder_path, &prov, o.quiet)))
+            ((st = dl_mkdir_p(o.out)) ||
+             (st = fit_encoder(&train, o.seed + 101, encoder_path, &prov, o.quiet))))
             goto done;
     }
     if (o.encoder && (st = dl_encoder_load(&enc, encoder_path, B > PU ? B : PU)))
@@ -495,7 +513,7 @@ int cmd_train(int argc, char **argv)
     pos = malloc((size_t)PU * 784 * sizeof(float));
     alphas = malloc((size_t)B * sizeof(float));
     fx = malloc(fx_total * sizeof(float)), dfx = malloc(fx_total * sizeof(float));
-    fy = malloc(fy_total * sizeof(float)), V = malloc((size_t)Bg * maxD * sizeof(float));
+    fy = malloc(fy_total * sizeof(float)), V = malloc((size_t)B * maxD * sizeof(float));
     labels = malloc((size_t)B);
     pos_index = malloc((size_t)PU * sizeof(size_t));
     if (!z || !dout || !pos || !alphas || !fx || !fy || !V || !dfx || !labels || !pos_index) {
@@ -522,6 +540,8 @@ int cmd_train(int argc, char **argv)
     }
     for (int b = 0; b < B; b++)
         labels[b] = (unsigned char)(classes ? b / Bg : 0);
+    if ((st = dl_mkdir_p(o.out)))
+        goto done;
     char path[4200], cfg_line[640], guidance[160] = "";
     if (guided)
         snprintf(guidance, sizeof guidance,
@@ -625,45 +645,54 @@ int cmd_train(int argc, char **argv)
                 dl_feature_forward(o.features[f].fixed, pos, PU, fys[f]);
             }
         t_features += cli_wall_seconds() - mark;
-        double sq = 0;
+        /* One class's fields per thread (the BLAS inside runs single-threaded
+         * there): each class has its own V and its own sum of squares, added
+         * in class order, so the numbers do not depend on the thread count. */
+        double sq = 0, sq_c[DL_CLASSES] = {0};
         size_t sq_n = 0;
+        int st_c[DL_CLASSES] = {0};
+        char msg_c[DL_CLASSES][256];
         mark = cli_wall_seconds();
+#pragma omp parallel for schedule(dynamic, 1)
         for (int c = 0; c < groups; c++)
-            for (int f = 0; f < o.n_features; f++) {
+            for (int f = 0; f < o.n_features && !st_c[c]; f++) {
                 const int D = dim[f];
                 double scale;
                 const float *xc = fxs[f] + (size_t)c * Bg * D, *yc = fys[f] + (size_t)c * Bp * D;
-                float *d = dfxs[f] + (size_t)c * Bg * D;
+                float *d = dfxs[f] + (size_t)c * Bg * D, *Vc = V + (size_t)c * Bg * maxD;
+                int sf;
                 if (o.meanshift)
-                    st = dl_field_meanshift(&o.field, MEANSHIFT_TAU, xc, Bg, yc, Bp, D, V,
+                    sf = dl_field_meanshift(&o.field, MEANSHIFT_TAU, xc, Bg, yc, Bp, D, Vc,
                                             o.no_stop_gradient ? d : NULL, &scale);
                 else if (o.sinkhorn)
-                    st = dl_field_sinkhorn(&sinkhorn_cfg, xc, Bg, yc, Bp, D, V, &scale);
+                    sf = dl_field_sinkhorn(&sinkhorn_cfg, xc, Bg, yc, Bp, D, Vc, &scale);
                 else
-                    st = dl_field_compute_guided(&o.field, xc, Bg, yc, Bp,
+                    sf = dl_field_compute_guided(&o.field, xc, Bg, yc, Bp,
                                                  fys[f] + ((size_t)P + (size_t)c * Nu) * D, Nu,
-                                                 weight[c], D, V, &scale);
-                if (st) {
-                    gsl_rng_free(sr);
-                    goto done;
+                                                 weight[c], D, Vc, &scale);
+                if (sf) { /* the message is the thread's own: keep it for the caller */
+                    st_c[c] = sf;
+                    snprintf(msg_c[c], sizeof msg_c[c], "%s", dl_error_message());
+                    break;
                 }
-                if (o.no_stop_gradient) {
-                    /* d/dx ||V(x/s)||^2 / numel = 2 (dE/dx') / (numel s), E = (1/2) sum |V|^2 */
-                    const double k2 = 2.0 / ((double)Bg * D * scale);
-                    for (size_t i = 0; i < (size_t)Bg * D; i++) {
-                        d[i] = (float)(k2 * d[i]);
-                        sq += (double)V[i] * V[i];
-                    }
-                } else {
-                    /* d/dx ||x/s - sg(x/s + V)||^2 / numel = -2 V / (numel s) */
-                    const double k2 = -2.0 / ((double)Bg * D * scale);
-                    for (size_t i = 0; i < (size_t)Bg * D; i++) {
-                        d[i] = (float)(k2 * V[i]);
-                        sq += (double)V[i] * V[i];
-                    }
+                /* stop-gradient: d/dx ||x/s - sg(x/s + V)||^2 / numel = -2 V / (numel s);
+                 * the ablation: d/dx ||V(x/s)||^2 / numel = 2 (dE/dx') / (numel s) */
+                const double k2 = (o.no_stop_gradient ? 2.0 : -2.0) / ((double)Bg * D * scale);
+                for (size_t i = 0; i < (size_t)Bg * D; i++) {
+                    d[i] = (float)(k2 * (o.no_stop_gradient ? d[i] : Vc[i]));
+                    sq_c[c] += (double)Vc[i] * Vc[i];
                 }
-                sq_n += (size_t)Bg * D;
             }
+        for (int c = 0; c < groups; c++) {
+            if (st_c[c] && !st) {
+                st = dl_error(st_c[c], "class %d: %s", c, msg_c[c]);
+                gsl_rng_free(sr);
+                goto done;
+            }
+            sq += sq_c[c];
+        }
+        for (int f = 0; f < o.n_features; f++)
+            sq_n += (size_t)groups * Bg * dim[f];
         t_field += cli_wall_seconds() - mark;
         mark = cli_wall_seconds();
         memset(dout, 0, (size_t)B * 784 * sizeof(float));

@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 /* Per-thread so that an OpenMP worker's error cannot overwrite another's. */
 static _Thread_local char last_message[1024];
@@ -9,10 +10,13 @@ static dl_error_handler current_handler = NULL;
 
 int dl_error(int status, const char *fmt, ...)
 {
+    /* through a copy: callers often wrap the last message in a new one */
+    char text[sizeof last_message];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_message, sizeof last_message, fmt, ap);
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    memcpy(last_message, text, sizeof text);
     if (current_handler)
         current_handler(status, last_message);
     return status;

@@ -73,6 +73,17 @@ static void im2col(float *cols, const float *inp, const nn_conv2d_shape *s, int 
                     memset(dst, 0, sizeof(float) * s->OW);
                     continue;
                 }
+                if (s->stride == 1) { /* a contiguous run of the input row, zeros beside */
+                    const int shift = kw - s->pad, lo = shift < 0 ? -shift : 0,
+                              hi = s->W - shift < s->OW ? s->W - shift : s->OW;
+                    for (int ow = 0; ow < lo; ow++)
+                        dst[ow] = 0.0f;
+                    if (hi > lo)
+                        memcpy(dst + lo, plane + ih * s->W + lo + shift, sizeof(float) * (hi - lo));
+                    for (int ow = hi > lo ? hi : lo; ow < s->OW; ow++)
+                        dst[ow] = 0.0f;
+                    continue;
+                }
                 for (int ow = 0; ow < s->OW; ow++) {
                     int iw = ow * s->stride - s->pad + kw;
                     dst[ow] = iw >= 0 && iw < s->W ? plane[ih * s->W + iw] : 0.0f;
@@ -99,6 +110,14 @@ static void col2im_add(float *dinp, const float *dcols, const nn_conv2d_shape *s
                         if (ih < 0 || ih >= s->H)
                             continue;
                         const float *src = row + (size_t)b * P + (size_t)oh * s->OW;
+                        if (s->stride == 1) {
+                            const int shift = kw - s->pad, lo = shift < 0 ? -shift : 0,
+                                      hi = s->W - shift < s->OW ? s->W - shift : s->OW;
+                            float *dst = plane + ih * s->W;
+                            for (int ow = lo; ow < hi; ow++)
+                                dst[ow + shift] += src[ow];
+                            continue;
+                        }
                         for (int ow = 0; ow < s->OW; ow++) {
                             int iw = ow * s->stride - s->pad + kw;
                             if (iw >= 0 && iw < s->W)

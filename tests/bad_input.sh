@@ -93,7 +93,7 @@ case "$command:$case_name" in
   train:batch_zero)       args=(--gen-per-class 0 --out "$out") ;;
   train:generator_unknown) args=(--generator unet --out "$out") ;;
   train:width_not_multiple) args=(--generator conv --width 12 --out "$out") ;;
-  train:encoder_needed)   args=(--features pixels,enc2 --out "$out") ;;
+  train:encoder_needed)   args=(--features pixels,enc2 --encoder "" --out "$out") ;;
   train:encoder_missing)  args=(--features enc2 --encoder "$work/none.ckpt" --steps 1 --out "$out") ;;
   train:feature_twice)    args=(--features pixels,pixels --out "$out") ;;
   train:field_unknown)    args=(--field wasserstein --out "$out") ;;
@@ -101,7 +101,7 @@ case "$command:$case_name" in
   train:cfg_alpha_below_one) args=(--cfg-alpha-max 0.5 --out "$out") ;;
   train:cfg_alpha_nan)    args=(--cfg-alpha-max nan --out "$out") ;;
   train:cfg_unconditional) args=(--cfg-alpha-max 2 --unconditional --out "$out") ;;
-  train:alpha_untrained)  args=(--alpha 2 --out "$out") ;;
+  train:alpha_untrained)  args=(--alpha 2 --cfg-alpha-max 1 --out "$out") ;;
   train:cfg_uncond_zero)  args=(--cfg-alpha-max 2 --cfg-uncond 0 --out "$out") ;;
   toytrain:toy_unknown)   args=(--toy spiral --out "$out") ;;
   toytrain:batch_one)     args=(--batch 1 --out "$out") ;;
