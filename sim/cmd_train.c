@@ -52,6 +52,7 @@ typedef struct {
     double lr, time_budget_min;
     double cfg_alpha_max, alpha; /* guidance: training range of alpha (> 1: on); scale to sample at */
     int cfg_uncond;              /* unconditional real negatives per class per step */
+    int cosine;                  /* lr: cosine decay to 0 at --steps */
     unsigned long seed;
     int n_features;
     feature_slot features[MAX_FEATURES];
@@ -105,6 +106,7 @@ static void usage(FILE *fp)
             "  --alpha A             guidance scale of the evaluations and sample grids (default\n"
             "                        1: none; needs --cfg-alpha-max >= A)\n"
             "  --lr X                AdamW (0.9, 0.95) peak rate (default 2e-3, warmup 100)\n"
+            "  --cosine              decay the learning rate to 0 at --steps (cosine; default: constant)\n"
             "  --steps N             (default 100000; --time-budget usually ends it first)\n"
             "  --time-budget MIN     stop after MIN minutes of training\n"
             "  --eval-every N        steps between evaluations (default 500)\n"
@@ -171,6 +173,10 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
         }
         if (!strcmp(a, "--unconditional")) {
             o->unconditional = 1;
+            continue;
+        }
+        if (!strcmp(a, "--cosine")) {
+            o->cosine = 1;
             continue;
         }
         if (!strcmp(a, "--no-stop-gradient")) {
@@ -472,7 +478,7 @@ int cmd_train(int argc, char **argv)
     dl_generator_init(g, rng);
     dl_adamw_config cfg = {.lr = (float)o.lr, .beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f,
                            .weight_decay = 0.0f, .warmup_steps = 100, .clip_norm = 2.0f,
-                           .ema_decay = 0.999f};
+                           .ema_decay = 0.999f, .total_steps = o.cosine ? o.steps : 0};
     if ((st = dl_adamw_create(&opt, g->n_params, &cfg, g->params)))
         goto done;
     char arch_s[128];
