@@ -67,8 +67,24 @@ static void fresh(dl_classifier **c, dl_adamw **opt, unsigned long seed)
     gsl_rng_free(rng);
 }
 
+/* The learning-rate schedule against its closed form: linear warmup to the
+ * peak, then lr (1 + cos(pi f)) / 2 over the rest, 0 from total_steps on. */
+static void check_schedule(void)
+{
+    dl_adamw_config c = {.lr = 2e-3f, .warmup_steps = 100, .total_steps = 1100};
+    CHECK_CLOSE(dl_adamw_lr(&c, 0), 2e-3 / 100, 1e-9, "first warmup step");
+    CHECK_CLOSE(dl_adamw_lr(&c, 99), 2e-3, 1e-9, "end of warmup");
+    CHECK_CLOSE(dl_adamw_lr(&c, 100), 2e-3, 1e-9, "start of the cosine");
+    CHECK_CLOSE(dl_adamw_lr(&c, 600), 1e-3, 1e-9, "cosine midpoint");
+    CHECK_CLOSE(dl_adamw_lr(&c, 850), 1e-3 * (1 + cos(M_PI * 0.75)), 1e-9, "cosine at 3/4");
+    CHECK(dl_adamw_lr(&c, 1100) == 0.0f && dl_adamw_lr(&c, 5000) == 0.0f, "0 from total_steps on");
+    c.total_steps = 0;
+    CHECK_CLOSE(dl_adamw_lr(&c, 5000), 2e-3, 1e-9, "constant without total_steps");
+}
+
 int main(void)
 {
+    check_schedule();
     const char *data = getenv("DRIFTLAB_DATA") ? getenv("DRIFTLAB_DATA") : "/usr/share/datasets/fashion-mnist";
     dl_image_set train = {0}, test = {0};
     if (dl_idx_read_split(data, "train", &train) || dl_idx_read_split(data, "t10k", &test)) {
