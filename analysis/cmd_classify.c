@@ -138,9 +138,7 @@ static int train(const classify_options *o, int argc, char **argv)
         goto done;
     rng = dl_rng_create(o->seed);
     dl_classifier_init(c, rng);
-    dl_adamw_config cfg = {.lr = (float)o->lr, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
-                           .weight_decay = 1e-4f, .warmup_steps = 200, .total_steps = total,
-                           .clip_norm = 5.0f, .ema_decay = 0.999f};
+    dl_adamw_config cfg = dl_classifier_adamw_config((float)o->lr, total);
     if ((st = dl_adamw_create(&opt, c->n_params, &cfg, c->params)))
         goto done;
     char arch[128];

@@ -80,7 +80,7 @@ static void usage(FILE *fp)
             "  --encoder CKPT|fit    the frozen encoder of the enc* maps: a classifier checkpoint,\n"
             "                        best not the evaluation one (a loss in the metric's own\n"
             "                        features trains toward it), or fit (default): train a small one\n"
-            "                        first (widths 8,16,32,64, 2 epochs, about 30 s, inside the time\n"
+            "                        first (widths 8,16,32,64, 2 epochs, 20-30 s, inside the time\n"
             "                        budget) into OUT/encoder.ckpt, which --resume reuses\n"
             "  --kernel K            laplacian (default) | gaussian\n"
             "  --norm N              two-sided (default) | rows | none\n"
@@ -155,7 +155,7 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
     int cfg_explicit = 0;
     /* The defaults are what measured best in a fixed time (README, issue 5):
      * pixels alone, guidance, lr 2e-3.  Per step the encoder's maps do
-     * better, but a step with them costs 5x as much. */
+     * better, but a step with them costs about 4.4x as much. */
     o->encoder = FIT_ENCODER;
     o->lr = 2e-3;
     o->cfg_alpha_max = 3;
@@ -279,7 +279,6 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
     return st;
 }
 
-
 /* --encoder fit: a second, small classifier trained before the generator
  * (not the evaluation classifier: a loss in the metric's own features would
  * train toward the metric), 2 epochs, the classify command's optimiser. */
@@ -295,9 +294,7 @@ static int fit_encoder(const dl_image_set *train, unsigned long seed, const char
     int st = dl_classifier_create(&c, &arch, B);
     if (!st) {
         dl_classifier_init(c, rng);
-        dl_adamw_config cfg = {.lr = 2e-3f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
-                               .weight_decay = 1e-4f, .warmup_steps = 200, .total_steps = total,
-                               .clip_norm = 5.0f, .ema_decay = 0.999f};
+        dl_adamw_config cfg = dl_classifier_adamw_config(2e-3f, total);
         st = dl_adamw_create(&opt, c->n_params, &cfg, c->params);
     }
     long step = 0;

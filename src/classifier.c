@@ -231,6 +231,14 @@ int dl_classifier_run(dl_classifier *c, const unsigned char *pixels, size_t coun
 }
 
 
+dl_adamw_config dl_classifier_adamw_config(float lr, long total_steps)
+{
+    dl_adamw_config cfg = {.lr = lr, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
+                           .weight_decay = 1e-4f, .warmup_steps = 200, .total_steps = total_steps,
+                           .clip_norm = 5.0f, .ema_decay = 0.999f};
+    return cfg;
+}
+
 int dl_classifier_fit(dl_classifier *c, dl_adamw *opt, const unsigned char *pixels,
                       const unsigned char *labels, size_t n_train, unsigned long seed, long total,
                       long *step, dl_classifier_progress progress, void *ctx)

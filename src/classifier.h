@@ -61,6 +61,10 @@ float dl_classifier_backward(dl_classifier *c, const float *images, const unsign
  * flips, all drawn from (seed, step) alone: a resumed run sees the same data.
  * After every step, progress(ctx, step done, total, smoothed loss) is called
  * if given; a nonzero return stops early.  *step is the steps done. */
+/* The optimiser every classifier is trained with (classify train, train's
+ * fitted encoder): AdamW (0.9, 0.999), weight decay 1e-4, 200 warmup steps,
+ * cosine decay to 0 at total_steps, clip 5, EMA 0.999. */
+dl_adamw_config dl_classifier_adamw_config(float lr, long total_steps);
 typedef int (*dl_classifier_progress)(void *ctx, long step, long total, double loss);
 int dl_classifier_fit(dl_classifier *c, dl_adamw *opt, const unsigned char *pixels,
                       const unsigned char *labels, size_t n_train, unsigned long seed, long total,
