@@ -106,7 +106,7 @@ int cmd_toytrain(int argc, char **argv)
     if ((st = dl_dist_kind_parse(o.toy, &target.kind)) || (st = dl_dist_validate(&target, &dom, 1)))
         return cli_fail("toytrain");
     const int B = (int)o.batch;
-    dl_generator_arch arch = {DL_GENERATOR_MLP, (int)o.zdim, (int)o.hidden, 0, 2, 0};
+    dl_generator_arch arch = {DL_GENERATOR_MLP, (int)o.zdim, (int)o.hidden, 0, 2, 0, 0};
     dl_generator *g = NULL;
     dl_adamw *opt = NULL;
     gsl_rng *rng = dl_rng_create(o.seed);

@@ -53,6 +53,8 @@ typedef struct {
     double cfg_alpha_max, alpha; /* guidance: training range of alpha (> 1: on); scale to sample at */
     int cfg_uncond;              /* unconditional real negatives per class per step */
     int cosine;                  /* lr: cosine decay to 0 at --steps */
+    int linear_output;           /* the generator's pixels unsquashed (no tanh) */
+    double weight_decay, ema;    /* AdamW's decoupled decay; the sampled weights' EMA */
     unsigned long seed;
     int n_features;
     feature_slot features[MAX_FEATURES];
@@ -107,6 +109,10 @@ static void usage(FILE *fp)
             "                        1: none; needs --cfg-alpha-max >= A)\n"
             "  --lr X                AdamW (0.9, 0.95) peak rate (default 2e-3, warmup 100)\n"
             "  --cosine              decay the learning rate to 0 at --steps (cosine; default: constant)\n"
+            "  --weight-decay X      AdamW's decoupled weight decay (default 0)\n"
+            "  --ema X               decay of the weights' moving average that samples (default 0.999)\n"
+            "  --output O            tanh (default) | linear: the generator's last layer unsquashed,\n"
+            "                        its images clamped to [-1, 1] where written\n"
             "  --steps N             (default 100000; --time-budget usually ends it first)\n"
             "  --time-budget MIN     stop after MIN minutes of training\n"
             "  --eval-every N        steps between evaluations (default 500)\n"
@@ -149,6 +155,7 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
     o->noise_channels = 4, o->width = 16;
     o->steps = 100000, o->eval_every = 500, o->checkpoint_every = 1000, o->eval_n = 2000;
     o->alpha = 1, o->cfg_uncond = 32;
+    o->ema = 0.999;
     o->seed = 1;
     o->field = dl_field_default();
     *help = 0;
@@ -237,6 +244,18 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
         } else if (!strcmp(a, "--lr")) {
             if (!(st = cli_parse_double("lr", v, &o->lr)) && !(o->lr > 0))
                 st = dl_error(DL_EINVAL, "--lr must be positive");
+        } else if (!strcmp(a, "--weight-decay")) {
+            if (!(st = cli_parse_double("weight-decay", v, &o->weight_decay)) &&
+                !(o->weight_decay >= 0 && o->weight_decay < 1))
+                st = dl_error(DL_EINVAL, "--weight-decay must lie in [0, 1), got %s", v);
+        } else if (!strcmp(a, "--ema")) {
+            if (!(st = cli_parse_double("ema", v, &o->ema)) && !(o->ema >= 0 && o->ema < 1))
+                st = dl_error(DL_EINVAL, "--ema must lie in [0, 1), got %s", v);
+        } else if (!strcmp(a, "--output")) {
+            if (!strcmp(v, "tanh") || !strcmp(v, "linear"))
+                o->linear_output = !strcmp(v, "linear");
+            else
+                st = dl_error(DL_EINVAL, "unknown --output '%s' (tanh, linear)", v);
         } else if (!strcmp(a, "--cfg-alpha-max")) {
             cfg_explicit = 1;
             if (!(st = cli_parse_double("cfg-alpha-max", v, &o->cfg_alpha_max)) &&
@@ -466,7 +485,8 @@ int cmd_train(int argc, char **argv)
     const int classes = o.unconditional ? 0 : DL_CLASSES, groups = o.unconditional ? 1 : DL_CLASSES;
     const int Bg = o.gen_per_class, Bp = o.pos_per_class, B = Bg * groups;
     const int guided = o.cfg_alpha_max > 1, Nu = guided ? o.cfg_uncond : 0;
-    dl_generator_arch arch = {o.generator, o.zdim, o.hidden, classes, 0, guided};
+    dl_generator_arch arch = {.kind = o.generator, .zdim = o.zdim, .hidden = o.hidden,
+                              .classes = classes, .linear = o.linear_output, .guided = guided};
     if (o.generator == DL_GENERATOR_CONV)
         arch.zdim = o.noise_channels * 49, arch.hidden = o.width;
     if ((st = dl_generator_create(&g, &arch, B)))
@@ -474,8 +494,8 @@ int cmd_train(int argc, char **argv)
     rng = dl_rng_create(o.seed);
     dl_generator_init(g, rng);
     dl_adamw_config cfg = {.lr = (float)o.lr, .beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f,
-                           .weight_decay = 0.0f, .warmup_steps = 100, .clip_norm = 2.0f,
-                           .ema_decay = 0.999f, .total_steps = o.cosine ? o.steps : 0};
+                           .weight_decay = (float)o.weight_decay, .warmup_steps = 100,
+                           .clip_norm = 2.0f, .ema_decay = (float)o.ema, .total_steps = o.cosine ? o.steps : 0};
     if ((st = dl_adamw_create(&opt, g->n_params, &cfg, g->params)))
         goto done;
     char arch_s[128];
@@ -534,10 +554,14 @@ int cmd_train(int argc, char **argv)
             goto done;
         }
     }
+    int enc_depth = 0; /* the deepest encoder map of the loss: forward and backward stop there */
+    for (int f = 0; f < o.n_features; f++)
+        if (o.features[f].encoder_layer > enc_depth)
+            enc_depth = o.features[f].encoder_layer;
     for (size_t at = 0; enc && at < train.count; at += (size_t)P) {
         int nb = (int)(train.count - at < (size_t)P ? train.count - at : (size_t)P);
         to_unit(pos, train.pixels + at * 784, (size_t)nb * 784);
-        dl_encoder_forward(enc, pos, nb);
+        dl_encoder_forward(enc, pos, nb, enc_depth);
         for (int f = 0; f < o.n_features; f++)
             if (o.features[f].encoder_layer)
                 dl_encoder_layer(enc, o.features[f].encoder_layer, nb, enc_cache[f] + at * dim[f]);
@@ -634,7 +658,7 @@ int cmd_train(int argc, char **argv)
             ox += (size_t)B * dim[f], oy += (size_t)PU * dim[f];
         }
         if (enc) {
-            dl_encoder_forward(enc, g->out, B);
+            dl_encoder_forward(enc, g->out, B, enc_depth);
             for (int f = 0; f < o.n_features; f++)
                 if (o.features[f].encoder_layer) {
                     dl_encoder_layer(enc, o.features[f].encoder_layer, B, fxs[f]);

@@ -124,21 +124,34 @@ void dl_classifier_prepare(float *out, const unsigned char *pixels, int B, const
             }
 }
 
-void dl_classifier_forward(dl_classifier *c, const float *x, int B)
+void dl_classifier_forward_to(dl_classifier *c, const float *x, int B, int depth)
 {
     const dl_classifier_arch *a = &c->arch;
     const size_t n1 = (size_t)a->c1 * B * 784, n2 = (size_t)a->c2 * B * 196,
                  n3 = (size_t)a->c3 * B * 49;
     nn_conv2d_forward(c->a1, c->scratch, x, c->w1, c->b1, &c->s1, B);
     nn_relu_forward(c->r1, c->a1, n1);
+    if (depth < 2)
+        return;
     nn_conv2d_forward(c->a2, c->scratch, c->r1, c->w2, c->b2, &c->s2, B);
     nn_relu_forward(c->r2, c->a2, n2);
+    if (depth < 3)
+        return;
     nn_conv2d_forward(c->a3, c->scratch, c->r2, c->w3, c->b3, &c->s3, B);
     nn_relu_forward(c->r3, c->a3, n3);
+    if (depth < 4)
+        return;
     nn_cbp_to_bcp(c->flat, c->r3, a->c3, B, 49);
     nn_linear_forward(c->h, c->flat, c->wf1, c->bf1, B, a->c3 * 49, a->fc);
     nn_relu_forward(c->features, c->h, (size_t)B * a->fc);
+    if (depth < 5)
+        return;
     nn_linear_forward(c->logits, c->features, c->wf2, c->bf2, B, a->fc, DL_CLASSES);
+}
+
+void dl_classifier_forward(dl_classifier *c, const float *x, int B)
+{
+    dl_classifier_forward_to(c, x, B, DL_CLASSIFIER_DEPTH);
 }
 
 float dl_classifier_backward(dl_classifier *c, const float *x, const unsigned char *labels, int B)

@@ -51,6 +51,10 @@ void dl_classifier_init(dl_classifier *c, gsl_rng *rng);
 void dl_classifier_prepare(float *out, const unsigned char *pixels, int B, const unsigned char *flip);
 /* images (B,784) prepared; fills features (B,fc), logits and probs (B,10) */
 void dl_classifier_forward(dl_classifier *c, const float *images, int B);
+/* the forward through layer `depth` only: 1..3 the convs' r1..r3, 4 the
+ * features, 5 (DL_CLASSIFIER_DEPTH) the logits too */
+#define DL_CLASSIFIER_DEPTH 5
+void dl_classifier_forward_to(dl_classifier *c, const float *images, int B, int depth);
 /* after forward: zeroes grads, backpropagates the mean cross-entropy, returns it */
 float dl_classifier_backward(dl_classifier *c, const float *images, const unsigned char *labels,
                              int B);

@@ -53,12 +53,13 @@ void dl_encoder_destroy(dl_encoder *e)
     free(e);
 }
 
-void dl_encoder_forward(dl_encoder *e, const float *img, int B)
+void dl_encoder_forward(dl_encoder *e, const float *img, int B, int depth)
 {
     const float a = 0.5f / ENC_STD, b = (0.5f - ENC_MEAN) / ENC_STD;
     for (size_t i = 0; i < (size_t)B * 784; i++)
         e->x[i] = a * img[i] + b;
-    dl_classifier_forward(e->net, e->x, B);
+    /* layer 4 (the features) is classifier depth 4: the logits are never needed */
+    dl_classifier_forward_to(e->net, e->x, B, depth < 1 ? 1 : depth > 4 ? 4 : depth);
 }
 
 void dl_encoder_layer(dl_encoder *e, int layer, int B, float *f)
@@ -82,37 +83,66 @@ void dl_encoder_layer(dl_encoder *e, int layer, int B, float *f)
     }
 }
 
-void dl_encoder_backward(dl_encoder *e, float *const d[DL_ENCODER_LAYERS], int B, float *dimg)
+/* enc1 the deepest map: the pooling's and ReLU's backward in one pass that
+ * writes the first conv's output gradient, instead of the general path's
+ * zeroing, scattering and masking of (c1,B,28,28) planes (64 MB of traffic
+ * at B = 640, c1 = 8, which set its time). */
+static void backward_layer1(dl_encoder *e, const float *d0, int B)
+{
+    dl_classifier *c = e->net;
+    const int c1 = c->arch.c1, D = e->dim[0];
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int o = 0; o < c1; o++)
+        for (int b = 0; b < B; b++) {
+            const size_t plane = ((size_t)o * B + b) * 784;
+            const float *a = c->a1 + plane, *g = d0 + (size_t)b * D + o * 49;
+            float *da = c->da1 + plane;
+            for (int y = 0; y < 28; y++) {
+                float row[28]; /* the 4x4 average's gradient, spread over its pixels */
+                for (int x = 0; x < 28; x++)
+                    row[x] = g[(y / 4) * 7 + x / 4] * (1.0f / 16);
+                for (int x = 0; x < 28; x++)
+                    da[y * 28 + x] = a[y * 28 + x] > 0 ? row[x] : 0.0f;
+            }
+        }
+    nn_conv2d_backward(e->dx, NULL, NULL, c->scratch, c->da1, e->x, c->w1, &c->s1, B);
+}
+
+static void backward_layers(dl_encoder *e, float *const d[DL_ENCODER_LAYERS], int B, int deepest)
 {
     dl_classifier *c = e->net;
     const dl_classifier_arch *a = &c->arch;
     const size_t n1 = (size_t)a->c1 * B * 784, n2 = (size_t)a->c2 * B * 196,
                  n3 = (size_t)a->c3 * B * 49;
-    memset(c->dr3, 0, n3 * sizeof(float));
-    memset(c->dr2, 0, n2 * sizeof(float));
     memset(c->dr1, 0, n1 * sizeof(float));
-    memset(e->dx, 0, (size_t)B * 784 * sizeof(float));
-    if (d[3]) {
-        memset(c->dh, 0, (size_t)B * a->fc * sizeof(float));
-        memset(c->dflat, 0, n3 * sizeof(float));
-        nn_relu_backward(c->dh, d[3], c->h, (size_t)B * a->fc);
-        nn_linear_backward(c->dflat, NULL, NULL, c->dh, c->flat, c->wf1, B, a->c3 * 49, a->fc);
-        nn_bcp_to_cbp(c->dr3, c->dflat, a->c3, B, 49);
+    if (deepest >= 3) {
+        memset(c->dr3, 0, n3 * sizeof(float));
+        if (d[3]) {
+            memset(c->dh, 0, (size_t)B * a->fc * sizeof(float));
+            memset(c->dflat, 0, n3 * sizeof(float));
+            nn_relu_backward(c->dh, d[3], c->h, (size_t)B * a->fc);
+            nn_linear_backward(c->dflat, NULL, NULL, c->dh, c->flat, c->wf1, B, a->c3 * 49, a->fc);
+            nn_bcp_to_cbp(c->dr3, c->dflat, a->c3, B, 49);
+        }
+        if (d[2]) {
+            nn_bcp_to_cbp(c->da3, d[2], a->c3, B, 49); /* da3 as scratch */
+            nn_add_forward(c->dr3, c->dr3, c->da3, n3);
+        }
+        memset(c->da3, 0, n3 * sizeof(float));
+        nn_relu_backward(c->da3, c->dr3, c->a3, n3);
     }
-    if (d[2]) {
-        nn_bcp_to_cbp(c->da3, d[2], a->c3, B, 49); /* da3 as scratch */
-        nn_add_forward(c->dr3, c->dr3, c->da3, n3);
+    if (deepest >= 2) {
+        memset(c->dr2, 0, n2 * sizeof(float));
+        if (deepest >= 3)
+            nn_conv2d_backward(c->dr2, NULL, NULL, c->scratch, c->da3, c->r2, c->w3, &c->s3, B);
+        if (d[1]) {
+            nn_bcp_to_cbp(e->pooled, d[1], a->c2, B, 49);
+            nn_avgpool_backward(c->dr2, e->pooled, a->c2 * B, 14, 14, 2);
+        }
+        memset(c->da2, 0, n2 * sizeof(float));
+        nn_relu_backward(c->da2, c->dr2, c->a2, n2);
+        nn_conv2d_backward(c->dr1, NULL, NULL, c->scratch, c->da2, c->r1, c->w2, &c->s2, B);
     }
-    memset(c->da3, 0, n3 * sizeof(float));
-    nn_relu_backward(c->da3, c->dr3, c->a3, n3);
-    nn_conv2d_backward(c->dr2, NULL, NULL, c->scratch, c->da3, c->r2, c->w3, &c->s3, B);
-    if (d[1]) {
-        nn_bcp_to_cbp(e->pooled, d[1], a->c2, B, 49);
-        nn_avgpool_backward(c->dr2, e->pooled, a->c2 * B, 14, 14, 2);
-    }
-    memset(c->da2, 0, n2 * sizeof(float));
-    nn_relu_backward(c->da2, c->dr2, c->a2, n2);
-    nn_conv2d_backward(c->dr1, NULL, NULL, c->scratch, c->da2, c->r1, c->w2, &c->s2, B);
     if (d[0]) {
         nn_bcp_to_cbp(e->pooled, d[0], a->c1, B, 49);
         nn_avgpool_backward(c->dr1, e->pooled, a->c1 * B, 28, 28, 4);
@@ -120,6 +150,21 @@ void dl_encoder_backward(dl_encoder *e, float *const d[DL_ENCODER_LAYERS], int B
     memset(c->da1, 0, n1 * sizeof(float));
     nn_relu_backward(c->da1, c->dr1, c->a1, n1);
     nn_conv2d_backward(e->dx, NULL, NULL, c->scratch, c->da1, e->x, c->w1, &c->s1, B);
+}
+
+void dl_encoder_backward(dl_encoder *e, float *const d[DL_ENCODER_LAYERS], int B, float *dimg)
+{
+    int deepest = 0;
+    for (int l = 0; l < DL_ENCODER_LAYERS; l++)
+        if (d[l])
+            deepest = l + 1;
+    if (!deepest)
+        return;
+    memset(e->dx, 0, (size_t)B * 784 * sizeof(float));
+    if (deepest == 1)
+        backward_layer1(e, d[0], B);
+    else
+        backward_layers(e, d, B, deepest);
     const float scale = 0.5f / ENC_STD;
     for (size_t i = 0; i < (size_t)B * 784; i++)
         dimg[i] += scale * e->dx[i];

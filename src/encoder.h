@@ -29,11 +29,14 @@ int dl_encoder_load(dl_encoder **out, const char *path, int max_batch);
 /* wraps a network, which the encoder then owns (and frees, even on failure) */
 int dl_encoder_create(dl_encoder **out, dl_classifier *net);
 void dl_encoder_destroy(dl_encoder *e);
-/* img (B,784) in [-1,1]; keeps the activations for backward */
-void dl_encoder_forward(dl_encoder *e, const float *img, int B);
+/* img (B,784) in [-1,1], through layer `depth` (1..4: the deepest map that
+ * will be read); keeps the activations for backward */
+void dl_encoder_forward(dl_encoder *e, const float *img, int B, int depth);
 /* after forward: layer (1..4) map -> f (B, dim[layer-1]) */
 void dl_encoder_layer(dl_encoder *e, int layer, int B, float *f);
-/* after forward: d[l] (B, dim[l]) or NULL for each layer; ADDS d loss/d img into dimg (B,784) */
+/* after forward: d[l] (B, dim[l]) or NULL for each layer, none deeper than the
+ * forward's depth; ADDS d loss/d img into dimg (B,784).  Only the layers up to
+ * the deepest non-NULL d are backpropagated. */
 void dl_encoder_backward(dl_encoder *e, float *const d[DL_ENCODER_LAYERS], int B, float *dimg);
 
 #endif

@@ -250,7 +250,11 @@ static void cg_forward(dl_generator *g, const float *z, const unsigned char *lab
     nn_groupnorm_forward(cg->n3, cg->m3, cg->r3, cg->h2, cg->g_o, cg->be_o, C / 2, B, 784, CG_GROUPS);
     nn_silu_forward(cg->a3, cg->n3, (size_t)(C / 2) * B * 784);
     nn_conv2d_forward(cg->o, cg->scratch, cg->a3, cg->w_o2, cg->b_o2, &cg->s_o2, B);
-    nn_tanh_forward(g->out, cg->o, (size_t)B * 784); /* (1,B,28,28) is (B,784) */
+    /* (1,B,28,28) is (B,784) */
+    if (g->arch.linear)
+        memcpy(g->out, cg->o, (size_t)B * 784 * sizeof(float));
+    else
+        nn_tanh_forward(g->out, cg->o, (size_t)B * 784);
 }
 
 static void cg_backward(dl_generator *g, const float *dout, int B)
@@ -263,7 +267,10 @@ static void cg_backward(dl_generator *g, const float *dout, int B)
     float *ta = d0 + n28, *tb = d1 + n28; /* second halves: block scratch */
     memset(g->grads, 0, g->n_params * sizeof(float));
     memset(d0, 0, (size_t)B * 784 * sizeof(float));
-    nn_tanh_backward(d0, dout, g->out, (size_t)B * 784); /* d o */
+    if (g->arch.linear) /* d o */
+        memcpy(d0, dout, (size_t)B * 784 * sizeof(float));
+    else
+        nn_tanh_backward(d0, dout, g->out, (size_t)B * 784);
     memset(d1, 0, half * sizeof(float));
     nn_conv2d_backward(d1, cg->gw_o2, cg->gb_o2, cg->scratch, d0, cg->a3, cg->w_o2, &cg->s_o2, B);
     memset(d0, 0, half * sizeof(float));
@@ -307,15 +314,16 @@ int dl_generator_kind_parse(const char *name, dl_generator_kind *kind)
 
 void dl_generator_arch_string(const dl_generator_arch *a, char *buf, size_t len)
 {
-    const char *guided = a->guided ? " guided" : "";
+    const char *guided = a->guided ? " guided" : "", *linear = a->linear ? " linear" : "";
     if (a->kind == DL_GENERATOR_CONV)
-        snprintf(buf, len, "convgen-v1 zc=%d ch=%d classes=%d%s", a->zdim / 49, a->hidden,
-                 a->classes, guided);
+        snprintf(buf, len, "convgen-v1 zc=%d ch=%d classes=%d%s%s", a->zdim / 49, a->hidden,
+                 a->classes, linear, guided);
     else if (a->out && a->out != PIXELS)
         snprintf(buf, len, "mlpgen-v1 z=%d h=%d classes=%d out=%d%s", a->zdim, a->hidden,
                  a->classes, a->out, guided);
     else
-        snprintf(buf, len, "mlpgen-v1 z=%d h=%d classes=%d%s", a->zdim, a->hidden, a->classes, guided);
+        snprintf(buf, len, "mlpgen-v1 z=%d h=%d classes=%d%s%s", a->zdim, a->hidden, a->classes,
+                 linear, guided);
 }
 
 static int out_dim(const dl_generator_arch *a)
@@ -326,7 +334,8 @@ static int out_dim(const dl_generator_arch *a)
 static int arch_valid(const dl_generator_arch *a)
 {
     if (a->zdim < 1 || a->hidden < 1 || a->classes < 0 || a->classes > 255 || a->out < 0 ||
-        (a->kind == DL_GENERATOR_CONV && a->out && a->out != PIXELS) || (a->guided && !a->classes))
+        (a->kind == DL_GENERATOR_CONV && a->out && a->out != PIXELS) || (a->guided && !a->classes) ||
+        (a->linear && out_dim(a) != PIXELS))
         return 0;
     return a->kind == DL_GENERATOR_MLP || (a->zdim % 49 == 0 && a->hidden % 8 == 0);
 }
@@ -337,6 +346,9 @@ int dl_generator_arch_parse(const char *text, dl_generator_arch *a)
     a->out = 0;
     const size_t n = strlen(text), tag = strlen(" guided");
     a->guided = n > tag && !strcmp(text + n - tag, " guided");
+    /* the tokens come in this order: " linear" then " guided" */
+    const char *lin = strstr(text, " linear");
+    a->linear = lin && (lin[7] == '\0' || !strcmp(lin + 7, " guided"));
     if (sscanf(text, "mlpgen-v1 z=%d h=%d classes=%d out=%d", &a->zdim, &a->hidden, &a->classes,
                &a->out) >= 3)
         a->kind = DL_GENERATOR_MLP;
@@ -450,9 +462,9 @@ void dl_generator_forward(dl_generator *g, const float *z, const unsigned char *
     nn_silu_forward(g->s2, g->h2, (size_t)B * H);
     const int P = out_dim(&g->arch);
     nn_linear_forward(g->o, g->s2, g->w3, g->b3, B, H, P);
-    if (P == PIXELS)
+    if (P == PIXELS && !g->arch.linear)
         nn_tanh_forward(g->out, g->o, (size_t)B * P);
-    else /* points, not pixels: no squashing */
+    else /* points, or unsquashed pixels */
         memcpy(g->out, g->o, (size_t)B * P * sizeof(float));
 }
 
@@ -469,7 +481,7 @@ void dl_generator_backward(dl_generator *g, const float *dout, int B)
     memset(g->dh2, 0, (size_t)B * H * sizeof(float));
     memset(g->ds1, 0, (size_t)B * H * sizeof(float));
     memset(g->dh1, 0, (size_t)B * H * sizeof(float));
-    if (P == PIXELS)
+    if (P == PIXELS && !g->arch.linear)
         nn_tanh_backward(g->dout_pre, dout, g->out, (size_t)B * P);
     else
         memcpy(g->dout_pre, dout, (size_t)B * P * sizeof(float));

@@ -4,6 +4,9 @@
  *   [z (B, zdim) | onehot(class) (B, classes)] -linear h, SiLU-> -linear h, SiLU->
  *   -linear 784, tanh-> image (B, 784) in [-1, 1]
  *
+ * With arch.linear either generator ends in its last linear layer or conv
+ * instead of tanh (architecture string token " linear").
+ *
  * Either takes, with arch.guided, the guidance scale alpha as one more input
  * (the architecture string then ends in " guided").
  *
@@ -34,6 +37,8 @@ typedef struct {
     int guided;  /* 1: also conditioned on the guidance scale alpha (classifier-free
                     guidance), as one more input (alpha - 1): a column of the MLP's
                     input, a constant channel of the conv generator's 7x7 input */
+    int linear;  /* images: 1 leaves the output unsquashed (the writers clamp to [-1, 1]);
+                    tanh's vanishing slope traps pixels that overshoot to +-1 */
 } dl_generator_arch;
 
 typedef struct dl_convgen dl_convgen;

@@ -128,9 +128,97 @@ static void col2im_add(float *dinp, const float *dcols, const nn_conv2d_shape *s
             }
 }
 
+/* One input channel at stride 1 (the first layer on images): im2col would
+ * write a K*K-fold copy of the batch for an sgemm whose inner dimension is
+ * only K*K, so the copy, not the arithmetic, would set the time.  Instead an
+ * image is zero-padded once into a plane of row stride Wp, and each tap adds
+ * a shifted copy of that plane in one flat loop over all output rows (the
+ * Wp - OW extra columns per row are computed and dropped): long loops that
+ * vectorise, no bounds inside. */
+#define DIRECT_PLANE 4096 /* floats of a padded plane on the stack */
+
+static int is_direct(const nn_conv2d_shape *s)
+{
+    /* the forward's padded input and the backward's padded gradient */
+    const int hp = s->H + 2 * s->pad, wp = s->W + 2 * s->pad, hq = s->H + s->K - 1,
+              wq = s->W + s->K - 1;
+    return s->C == 1 && s->stride == 1 && s->K > 1 && s->pad <= s->K - 1 &&
+           hp * wp + s->K <= DIRECT_PLANE && hq * wq + s->K <= DIRECT_PLANE;
+}
+
+/* src (H,W) into dst with `top` zero rows and `left` zero columns before it,
+ * row stride ws, rows hs, plus `tail` zeros after the last row */
+static void pad_plane(float *dst, const float *src, int H, int W, int top, int left, int ws, int hs,
+                      int tail)
+{
+    memset(dst, 0, ((size_t)hs * ws + tail) * sizeof(float));
+    for (int y = 0; y < H; y++)
+        memcpy(dst + (size_t)(y + top) * ws + left, src + (size_t)y * W, W * sizeof(float));
+}
+
+static void direct_forward(float *out, const float *inp, const float *weight, const float *bias,
+                           const nn_conv2d_shape *s, int B)
+{
+    const int H = s->H, W = s->W, OH = s->OH, OW = s->OW, K = s->K, pad = s->pad;
+    const int Wp = W + 2 * pad, Hp = H + 2 * pad, n = OH * Wp;
+#pragma omp parallel for schedule(static)
+    for (int b = 0; b < B; b++) {
+        float xp[DIRECT_PLANE], acc[DIRECT_PLANE];
+        pad_plane(xp, inp + (size_t)b * H * W, H, W, pad, pad, Wp, Hp, K);
+        for (int o = 0; o < s->OC; o++) {
+            const float b0 = bias ? bias[o] : 0.0f;
+            for (int q = 0; q < n; q++)
+                acc[q] = b0;
+            for (int ky = 0; ky < K; ky++)
+                for (int kx = 0; kx < K; kx++) {
+                    const float wk = weight[(size_t)o * K * K + ky * K + kx];
+                    const float *src = xp + ky * Wp + kx;
+                    for (int q = 0; q < n; q++)
+                        acc[q] += wk * src[q];
+                }
+            float *y = out + ((size_t)o * B + b) * OH * OW;
+            for (int oy = 0; oy < OH; oy++)
+                memcpy(y + (size_t)oy * OW, acc + (size_t)oy * Wp, OW * sizeof(float));
+        }
+    }
+}
+
+/* adds into dinp (1,B,H,W): dinp[iy][ix] += sum w[ky][kx] dout[iy+pad-ky][ix+pad-kx],
+ * dout zero-padded by K-1-pad on each side; one image per thread */
+static void direct_backward_input(float *dinp, const float *dout, const float *weight,
+                                  const nn_conv2d_shape *s, int B)
+{
+    const int H = s->H, W = s->W, OH = s->OH, OW = s->OW, K = s->K, m = K - 1 - s->pad;
+    const int Wq = OW + 2 * m, Hq = OH + 2 * m, n = H * Wq;
+#pragma omp parallel for schedule(static)
+    for (int b = 0; b < B; b++) {
+        float gp[DIRECT_PLANE], acc[DIRECT_PLANE];
+        for (int q = 0; q < n; q++)
+            acc[q] = 0.0f;
+        for (int o = 0; o < s->OC; o++) {
+            pad_plane(gp, dout + ((size_t)o * B + b) * OH * OW, OH, OW, m, m, Wq, Hq, K);
+            for (int ky = 0; ky < K; ky++)
+                for (int kx = 0; kx < K; kx++) {
+                    const float wk = weight[(size_t)o * K * K + ky * K + kx];
+                    const float *src = gp + (K - 1 - ky) * Wq + (K - 1 - kx);
+                    for (int q = 0; q < n; q++)
+                        acc[q] += wk * src[q];
+                }
+        }
+        float *dx = dinp + (size_t)b * H * W;
+        for (int iy = 0; iy < H; iy++)
+            for (int ix = 0; ix < W; ix++)
+                dx[(size_t)iy * W + ix] += acc[(size_t)iy * Wq + ix];
+    }
+}
+
 void nn_conv2d_forward(float *out, float *scratch, const float *inp, const float *weight,
                        const float *bias, const nn_conv2d_shape *s, int B)
 {
+    if (is_direct(s)) {
+        direct_forward(out, inp, weight, bias, s, B);
+        return;
+    }
     const int CKK = s->C * s->K * s->K;
     const int BP = B * s->OH * s->OW;
     const float *cols = inp;
@@ -172,6 +260,10 @@ void nn_conv2d_backward(float *dinp, float *dweight, float *dbias, float *scratc
         }
     if (!dinp)
         return;
+    if (is_direct(s)) {
+        direct_backward_input(dinp, dout, weight, s, B);
+        return;
+    }
     if (is_pointwise(s)) {
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, CKK, BP, s->OC, 1.0f, weight, CKK,
                     dout, BP, 1.0f, dinp, BP);

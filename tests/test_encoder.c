@@ -19,9 +19,14 @@
 
 #define B 3
 
+/* the forward stops at the deepest map with a weight, as train's does */
 static double loss(dl_encoder *e, const float *img, float *const R[DL_ENCODER_LAYERS], float *buf)
 {
-    dl_encoder_forward(e, img, B);
+    int depth = 0;
+    for (int l = 0; l < DL_ENCODER_LAYERS; l++)
+        if (R[l])
+            depth = l + 1;
+    dl_encoder_forward(e, img, B, depth);
     double L = 0;
     for (int l = 0; l < DL_ENCODER_LAYERS; l++) {
         if (!R[l])
@@ -89,6 +94,18 @@ int main(void)
         one[l] = R[l];
         check_maps(e, img, one, rng, names[l]);
     }
+    /* a shallow forward gives the same maps as the full one */
+    float *full = malloc((size_t)B * 4096 * sizeof(float)), *part = malloc((size_t)B * 4096 * sizeof(float));
+    for (int l = 1; l <= DL_ENCODER_LAYERS; l++) {
+        dl_encoder_forward(e, img, B, DL_ENCODER_LAYERS);
+        dl_encoder_layer(e, l, B, full);
+        memset(e->net->r1, 0, (size_t)B * 784 * e->net->arch.c1 * sizeof(float)); /* not stale */
+        dl_encoder_forward(e, img, B, l);
+        dl_encoder_layer(e, l, B, part);
+        CHECK(!memcmp(full, part, (size_t)B * e->dim[l - 1] * sizeof(float)),
+              "layer %d: the forward to depth %d differs from the full forward", l, l);
+    }
+    free(full), free(part);
     for (int l = 0; l < DL_ENCODER_LAYERS; l++)
         free(R[l]);
     dl_encoder_destroy(e);

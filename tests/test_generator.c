@@ -5,6 +5,7 @@
  * check is the relative L2 error over 200 sampled parameters, <= 1e-2.  A wrong
  * backward (a dropped residual branch, a mis-indexed class embedding) is off
  * by O(1). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,18 +87,55 @@ static void check(const dl_generator_arch *arch, const char *what)
     gsl_rng_free(rng);
 }
 
+/* The same weights with and without the tanh: tanh(linear output) = tanh output. */
+static void check_linear_is_unsquashed(const dl_generator_arch *squashed,
+                                       const dl_generator_arch *linear, const char *what)
+{
+    dl_generator *gs, *gl;
+    CHECK_OK(dl_generator_create(&gs, squashed, B));
+    CHECK_OK(dl_generator_create(&gl, linear, B));
+    gsl_rng *rng = dl_rng_create(9);
+    dl_generator_init(gs, rng);
+    CHECK(gs->n_params == gl->n_params, "%s: the linear output changes the parameter count", what);
+    for (size_t i = 0; i < gs->n_params; i++) /* large enough to leave tanh's linear range */
+        gs->params[i] = gl->params[i] = gs->params[i] * 4 + (float)gsl_ran_gaussian(rng, 0.3);
+    float z[B * 2 * 49];
+    unsigned char lab[B] = {1, 2, 0};
+    for (int i = 0; i < B * squashed->zdim; i++)
+        z[i] = (float)gsl_ran_gaussian(rng, 1.0);
+    dl_generator_forward(gs, z, lab, alpha, B);
+    dl_generator_forward(gl, z, lab, alpha, B);
+    double worst = 0, beyond = 0;
+    for (int i = 0; i < B * 784; i++) {
+        worst = fmax(worst, fabs(tanh((double)gl->out[i]) - gs->out[i]));
+        beyond = fmax(beyond, fabs(gl->out[i]));
+    }
+    CHECK(worst < 1e-5, "%s: tanh(linear output) differs from the tanh output by %.3g", what, worst);
+    CHECK(beyond > 1, "%s: the linear output never leaves [-1, 1] (max |x| %.3g)", what, beyond);
+    dl_generator_destroy(gs);
+    dl_generator_destroy(gl);
+    gsl_rng_free(rng);
+}
+
 int main(void)
 {
-    dl_generator_arch mlp = {DL_GENERATOR_MLP, 6, 10, 3, 0, 0};
-    dl_generator_arch toy = {DL_GENERATOR_MLP, 4, 12, 0, 2, 0};
-    dl_generator_arch conv = {DL_GENERATOR_CONV, 2 * 49, 8, 3, 0, 0};
-    dl_generator_arch mlp_guided = {DL_GENERATOR_MLP, 6, 10, 3, 0, 1};
-    dl_generator_arch conv_guided = {DL_GENERATOR_CONV, 2 * 49, 8, 3, 0, 1};
+    /* kind, zdim, hidden, classes, out, guided, linear */
+    dl_generator_arch mlp = {DL_GENERATOR_MLP, 6, 10, 3, 0, 0, 0};
+    dl_generator_arch toy = {DL_GENERATOR_MLP, 4, 12, 0, 2, 0, 0};
+    dl_generator_arch conv = {DL_GENERATOR_CONV, 2 * 49, 8, 3, 0, 0, 0};
+    dl_generator_arch mlp_guided = {DL_GENERATOR_MLP, 6, 10, 3, 0, 1, 0};
+    dl_generator_arch conv_guided = {DL_GENERATOR_CONV, 2 * 49, 8, 3, 0, 1, 0};
+    dl_generator_arch mlp_linear = {DL_GENERATOR_MLP, 6, 10, 3, 0, 1, 1};
+    dl_generator_arch conv_linear = {DL_GENERATOR_CONV, 2 * 49, 8, 3, 0, 0, 1};
     check(&mlp, "mlp");
     check(&conv, "conv");
     check(&mlp_guided, "mlp, guided");
     check(&conv_guided, "conv, guided");
+    check(&mlp_linear, "mlp, guided, linear output");
+    check(&conv_linear, "conv, linear output");
     check(&toy, "mlp, 2-D output");
+    check_linear_is_unsquashed(&mlp_guided, &mlp_linear, "mlp");
+    check_linear_is_unsquashed(&conv, &conv_linear, "conv");
     /* architecture strings round-trip */
     char s[128];
     dl_generator_arch back;
@@ -110,7 +148,17 @@ int main(void)
     CHECK(back.kind == DL_GENERATOR_MLP && back.guided == 1 && back.classes == 3, "round trip of '%s'", s);
     dl_generator_arch_string(&mlp, s, sizeof s);
     CHECK_OK(dl_generator_arch_parse(s, &back));
-    CHECK(back.guided == 0, "round trip of '%s'", s);
+    CHECK(back.guided == 0 && back.linear == 0, "round trip of '%s'", s);
+    dl_generator_arch_string(&mlp_linear, s, sizeof s);
+    CHECK_OK(dl_generator_arch_parse(s, &back));
+    CHECK(back.guided == 1 && back.linear == 1, "round trip of '%s'", s);
+    dl_generator_arch_string(&conv_linear, s, sizeof s);
+    CHECK_OK(dl_generator_arch_parse(s, &back));
+    CHECK(back.kind == DL_GENERATOR_CONV && back.guided == 0 && back.linear == 1,
+          "round trip of '%s'", s);
+    /* a linear output would be ignored on a toy's points: refused, not dropped */
+    CHECK(dl_generator_arch_parse("mlpgen-v1 z=4 h=12 classes=0 out=2 linear", &back) != 0,
+          "a linear token on a non-image generator is refused");
     CHECK(dl_generator_arch_parse("mlpgen-v1 z=6 h=10 classes=0 guided", &back) != 0,
           "guidance without classes is refused");
     CHECK(dl_generator_arch_parse("convgen-v1 zc=2 ch=12 classes=3", &back) != 0,

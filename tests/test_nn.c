@@ -212,10 +212,44 @@ static void check_xent(gsl_rng *rng)
     printf("%-28s %4d entries checked, %d off\n", "softmax cross-entropy", B * K, bad);
 }
 
+/* the forward against the convolution's definition, summed in double */
+static void check_conv_reference(const layer_case *c, gsl_rng *rng)
+{
+    const nn_conv2d_shape *s = &c->conv;
+    size_t nw = (size_t)c->OC * c->C * c->K * c->K;
+    float *in = malloc(c->n_in * sizeof(float)), *p = malloc(c->n_param * sizeof(float)),
+          *out = malloc(c->n_out * sizeof(float));
+    for (size_t i = 0; i < c->n_in; i++)
+        in[i] = (float)gsl_ran_gaussian(rng, 1.0);
+    for (size_t i = 0; i < c->n_param; i++)
+        p[i] = (float)gsl_ran_gaussian(rng, 1.0);
+    nn_conv2d_forward(out, scratch, in, p, p + nw, s, c->B);
+    double worst = 0;
+    for (int o = 0; o < c->OC; o++)
+        for (int b = 0; b < c->B; b++)
+            for (int oy = 0; oy < s->OH; oy++)
+                for (int ox = 0; ox < s->OW; ox++) {
+                    double sum = p[nw + o];
+                    for (int ch = 0; ch < c->C; ch++)
+                        for (int ky = 0; ky < c->K; ky++)
+                            for (int kx = 0; kx < c->K; kx++) {
+                                int iy = oy * c->stride + ky - c->pad, ix = ox * c->stride + kx - c->pad;
+                                if (iy >= 0 && iy < c->H && ix >= 0 && ix < c->W)
+                                    sum += (double)p[((size_t)o * c->C + ch) * c->K * c->K + ky * c->K + kx] *
+                                           in[(((size_t)ch * c->B + b) * c->H + iy) * c->W + ix];
+                            }
+                    float got = out[(((size_t)o * c->B + b) * s->OH + oy) * s->OW + ox];
+                    worst = fmax(worst, fabs(got - sum));
+                }
+    CHECK(worst < 1e-5 * c->C * c->K * c->K, "%s: forward differs from the definition by %.3g",
+          c->name, worst);
+    free(in), free(p), free(out);
+}
+
 int main(void)
 {
     gsl_rng *rng = dl_rng_create(5);
-    layer_case cases[16];
+    layer_case cases[20];
     int n = 0;
     cases[n++] = (layer_case){.name = "linear", .B = 3, .C = 7, .OC = 5, .n_in = 21,
                               .n_param = 40, .n_out = 15, .forward = linear_f, .backward = linear_b};
@@ -224,8 +258,12 @@ int main(void)
         {"conv2d 3x3 stride 2 pad 1", 3, 7, 7, 5, 3, 2, 1},
         {"conv2d 1x1", 4, 5, 5, 3, 1, 1, 0},
         {"conv2d 3x3 stride 1 pad 0", 2, 5, 6, 3, 3, 1, 0},
+        /* one input channel at stride 1: the direct path, not im2col */
+        {"conv2d 1 channel 3x3 pad 1", 1, 6, 5, 3, 3, 1, 1},
+        {"conv2d 1 channel 5x5 pad 1", 1, 7, 6, 2, 5, 1, 1},
+        {"conv2d 1 channel 3x3 stride 2", 1, 7, 7, 2, 3, 2, 1},
     };
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 7; i++) {
         layer_case c = {.name = convs[i].name, .B = 2, .C = convs[i].C, .H = convs[i].H,
                         .W = convs[i].W, .OC = convs[i].OC, .K = convs[i].K,
                         .stride = convs[i].stride, .pad = convs[i].pad, .forward = conv_f,
@@ -235,6 +273,7 @@ int main(void)
         c.n_param = (size_t)c.OC * c.C * c.K * c.K + c.OC;
         c.n_out = (size_t)c.OC * c.B * c.conv.OH * c.conv.OW;
         cases[n++] = c;
+        check_conv_reference(&c, rng);
     }
     cases[n++] = (layer_case){.name = "upsample 2x", .C = 2, .B = 2, .H = 3, .W = 4, .n_in = 48,
                               .n_out = 192, .forward = up_f, .backward = up_b};
