@@ -108,6 +108,7 @@ static void backward_layer1(dl_encoder *e, const float *d0, int B)
     nn_conv2d_backward(e->dx, NULL, NULL, c->scratch, c->da1, e->x, c->w1, &c->s1, B);
 }
 
+/* the general path: from the deepest map with a gradient down to the image */
 static void backward_layers(dl_encoder *e, float *const d[DL_ENCODER_LAYERS], int B, int deepest)
 {
     dl_classifier *c = e->net;
