@@ -414,19 +414,19 @@ typedef struct {
     double fd, kid, precision, recall, label_acc;
 } gen_eval;
 
-static int evaluate(dl_generator *g, const float *weights, dl_classifier *cls, const dl_image_set *test,
+/* ft (n, fc): the classifier's features of the first n test images, the
+ * same at every evaluation, so computed once by the caller */
+static int evaluate(dl_generator *g, const float *weights, dl_classifier *cls, const float *ft,
                     size_t n, int classes, float alpha, unsigned long seed, gen_eval *e)
 {
     unsigned char *pix = malloc(n * 784), *lab = malloc(n), *pred = malloc(n);
-    float *fg = malloc(n * cls->arch.fc * sizeof(float)), *ft = malloc(n * cls->arch.fc * sizeof(float));
-    int st = !pix || !lab || !pred || !fg || !ft ? dl_error(DL_ENOMEM, "out of memory") : DL_OK;
+    float *fg = malloc(n * cls->arch.fc * sizeof(float));
+    int st = !pix || !lab || !pred || !fg ? dl_error(DL_ENOMEM, "out of memory") : DL_OK;
     gsl_rng *rng = dl_rng_create(seed);
     if (!st)
         st = generate(g, weights, n, classes, -1, alpha, rng, pix, lab);
     if (!st)
         st = dl_classifier_run(cls, pix, n, classes ? lab : NULL, &e->label_acc, fg, pred);
-    if (!st)
-        st = dl_classifier_run(cls, test->pixels, n, NULL, NULL, ft, NULL);
     double se;
     if (!st)
         st = dl_frechet_distance(fg, n, ft, n, cls->arch.fc, &e->fd);
@@ -435,7 +435,7 @@ static int evaluate(dl_generator *g, const float *weights, dl_classifier *cls, c
     if (!st)
         st = dl_precision_recall(ft, n, fg, n, cls->arch.fc, 3, &e->precision, &e->recall);
     gsl_rng_free(rng);
-    free(pix), free(lab), free(pred), free(fg), free(ft);
+    free(pix), free(lab), free(pred), free(fg);
     return st;
 }
 
@@ -467,6 +467,7 @@ int cmd_train(int argc, char **argv)
     gsl_rng *rng = NULL;
     dl_encoder *enc = NULL;
     float *z = NULL, *dout = NULL, *pos = NULL, *alphas = NULL, *fx = NULL, *fy = NULL, *V = NULL, *dfx = NULL;
+    float *test_features = NULL; /* the evaluation classifier's, of the first --eval-n test images */
     int dim[MAX_FEATURES], maxD = 0;
     float *enc_cache[MAX_FEATURES] = {NULL};
     size_t *pos_index = NULL;
@@ -480,9 +481,22 @@ int cmd_train(int argc, char **argv)
     }
     if ((st = dl_idx_read_split(o.data, "train", &train)) || (st = index_classes(&train, &ci)))
         goto done;
-    if (o.classifier && ((st = dl_idx_read_split(o.data, "t10k", &test)) ||
-                         (st = dl_classifier_load(o.classifier, &cls, 500))))
+    if (o.classifier && (st = dl_idx_read_split(o.data, "t10k", &test)))
         goto done;
+    if (o.classifier && (size_t)o.eval_n > test.count) {
+        st = dl_error(DL_EINVAL, "--eval-n %ld exceeds the test split's %zu images", o.eval_n, test.count);
+        goto done;
+    }
+    if (o.classifier && (st = dl_classifier_load(o.classifier, &cls, 500)))
+        goto done;
+    if (cls) {
+        if (!(test_features = malloc((size_t)o.eval_n * cls->arch.fc * sizeof(float)))) {
+            st = dl_error(DL_ENOMEM, "out of memory for the test split's features");
+            goto done;
+        }
+        if ((st = dl_classifier_run(cls, test.pixels, (size_t)o.eval_n, NULL, NULL, test_features, NULL)))
+            goto done;
+    }
     const int classes = o.unconditional ? 0 : DL_CLASSES, groups = o.unconditional ? 1 : DL_CLASSES;
     const int Bg = o.gen_per_class, Bp = o.pos_per_class, B = Bg * groups;
     const int guided = o.cfg_alpha_max > 1, Nu = guided ? o.cfg_uncond : 0;
@@ -601,7 +615,7 @@ int cmd_train(int argc, char **argv)
         if (cls && (stop || step == step0 || step % o.eval_every == 0)) {
             mark = cli_wall_seconds();
             gen_eval e;
-            if ((st = evaluate(g, opt->ema, cls, &test, (size_t)o.eval_n, classes, (float)o.alpha,
+            if ((st = evaluate(g, opt->ema, cls, test_features, (size_t)o.eval_n, classes, (float)o.alpha,
                                o.seed + 17, &e)))
                 goto done;
             double el = cli_wall_seconds() - t0;
@@ -784,7 +798,7 @@ done:
     if (rng)
         gsl_rng_free(rng);
     free(z), free(dout), free(pos), free(alphas), free(fx), free(fy), free(V), free(dfx), free(labels);
-    free(pos_index);
+    free(pos_index), free(test_features);
     for (int f = 0; f < MAX_FEATURES; f++)
         free(enc_cache[f]);
     return st ? cli_fail("train") : 0;

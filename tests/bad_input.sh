@@ -103,6 +103,7 @@ case "$command:$case_name" in
   train:cfg_unconditional) args=(--cfg-alpha-max 2 --unconditional --out "$out") ;;
   train:alpha_untrained)  args=(--alpha 2 --cfg-alpha-max 1 --out "$out") ;;
   train:cfg_uncond_zero)  args=(--cfg-alpha-max 2 --cfg-uncond 0 --out "$out") ;;
+  train:eval_n_beyond_test) args=(--classifier "$work/none.ckpt" --eval-n 20000 --out "$out") ;;
   train:output_unknown)   args=(--output sigmoid --out "$out") ;;
   train:ema_one)          args=(--ema 1 --out "$out") ;;
   train:weight_decay_negative) args=(--weight-decay -0.1 --out "$out") ;;
