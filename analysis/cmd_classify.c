@@ -201,6 +201,11 @@ int cmd_classify(int argc, char **argv)
         usage(argc < 2 ? stderr : stdout);
         return argc < 2;
     }
+    for (int i = 2; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        }
     classify_options o;
     int st = parse_args(argc, argv, &o);
     if (!st) {

@@ -52,7 +52,7 @@ typedef struct {
     double lr, time_budget_min;
     double cfg_alpha_max, alpha; /* guidance: training range of alpha (> 1: on); scale to sample at */
     int cfg_uncond;              /* unconditional real negatives per class per step */
-    int cosine;                  /* lr: cosine decay to 0 at --steps */
+    double lr_decay;             /* the run's last fraction: lr decays to 0 over it (cosine) */
     int linear_output;           /* the generator's pixels unsquashed (no tanh) */
     double weight_decay, ema;    /* AdamW's decoupled decay; the sampled weights' EMA */
     unsigned long seed;
@@ -107,8 +107,11 @@ static void usage(FILE *fp)
             "  --cfg-uncond N        unconditional negatives per class per step (default 32)\n"
             "  --alpha A             guidance scale of the evaluations and sample grids (default\n"
             "                        1: none; needs --cfg-alpha-max >= A)\n"
-            "  --lr X                AdamW (0.9, 0.95) peak rate (default 2e-3, warmup 100)\n"
-            "  --cosine              decay the learning rate to 0 at --steps (cosine; default: constant)\n"
+            "  --lr X                AdamW (0.9, 0.95) peak rate (default 3e-3, warmup 100)\n"
+            "  --lr-decay F          the rate falls to 0 over the run's last fraction F (cosine;\n"
+            "                        default 1; 0: constant): of --steps, or with --time-budget of\n"
+            "                        the budget, ending where the step rate so far says the budget\n"
+            "                        will (after at least 200 steps); train.dat records both steps\n"
             "  --weight-decay X      AdamW's decoupled weight decay (default 0)\n"
             "  --ema X               decay of the weights' moving average that samples (default 0.999)\n"
             "  --output O            tanh (default) | linear: the generator's last layer unsquashed,\n"
@@ -161,11 +164,12 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
     *help = 0;
     int cfg_explicit = 0;
     /* The defaults are what measured best in a fixed time (README, issue 5):
-     * pixels and the fitted encoder's first layer, guidance, lr 2e-3.  enc1
-     * sees the per-sample grain that the pixel field cannot pull back, for
-     * 1.35x the step; the deeper maps cost more per step than they give. */
+     * pixels and the fitted encoder's first layer, guidance, lr 3e-3 falling
+     * to 0 (cosine) by the end of the run.  enc1 sees the per-sample grain
+     * that the pixel field cannot pull back, for 1.35x the step; the deeper
+     * maps cost more per step than they give. */
     o->encoder = FIT_ENCODER;
-    o->lr = 2e-3;
+    o->lr = 3e-3, o->lr_decay = 1;
     o->cfg_alpha_max = 3;
     int st = parse_features(DEFAULT_FEATURES, o);
     for (int i = 1; i < argc && !st; i++) {
@@ -181,10 +185,6 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
         }
         if (!strcmp(a, "--unconditional")) {
             o->unconditional = 1;
-            continue;
-        }
-        if (!strcmp(a, "--cosine")) {
-            o->cosine = 1;
             continue;
         }
         if (!strcmp(a, "--no-stop-gradient")) {
@@ -265,6 +265,10 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
         } else if (!strcmp(a, "--alpha")) {
             if (!(st = cli_parse_double("alpha", v, &o->alpha)) && !(o->alpha >= 1 && o->alpha <= 100))
                 st = dl_error(DL_EINVAL, "--alpha (the guidance scale) must lie in [1, 100], got %s", v);
+        } else if (!strcmp(a, "--lr-decay")) {
+            if (!(st = cli_parse_double("lr-decay", v, &o->lr_decay)) &&
+                !(o->lr_decay >= 0 && o->lr_decay <= 1))
+                st = dl_error(DL_EINVAL, "--lr-decay (a fraction of the run) must lie in [0, 1], got %s", v);
         } else if (!strcmp(a, "--time-budget")) {
             if (!(st = cli_parse_double("time-budget", v, &o->time_budget_min)) &&
                 !(o->time_budget_min > 0))
@@ -455,6 +459,41 @@ static int write_grid(dl_generator *g, const float *weights, int classes, float 
     return dl_imagegrid_write_png(path, classes ? rows : pix, 100, 28, 28, 10, 2);
 }
 
+/* The late decay of --lr-decay F, fixed once.  Without a time budget it is
+ * the last fraction F of --steps, counted from step 0, so that a resumed run
+ * follows the schedule of the uninterrupted one.  With a budget it begins
+ * where 1 - F of this run's budget (or of its steps) has passed, and its end
+ * comes from the rate so far: steps per second of stepping (at least 200
+ * steps of it), with the evaluations still to come at their measured cost,
+ * 2% short so that the rate reaches 0 inside the budget.  Returns 1 once it
+ * has set cfg's decay_start and total_steps. */
+static int plan_lr_decay(const train_options *o, long step, long step0, double t0, double t_loop,
+                         double t_eval, int n_evals, dl_adamw_config *cfg)
+{
+    if (!(o->time_budget_min > 0)) {
+        cfg->decay_start = (long)ceil((double)o->steps * (1 - o->lr_decay)), cfg->total_steps = o->steps;
+        return 1;
+    }
+    const long by_steps = step0 + (long)ceil((double)(o->steps - step0) * (1 - o->lr_decay));
+    const long rate_steps = 200; /* to measure the rate on, where the budget may bind */
+    const double now = cli_wall_seconds(), budget = 60 * o->time_budget_min;
+    long end = o->steps;
+    if (step < by_steps && now - t0 < (1 - o->lr_decay) * budget)
+        return 0;
+    if (o->steps - step0 > rate_steps) {
+        if (step - step0 < rate_steps)
+            return 0;
+        const double stepping = now - t_loop - t_eval, left = budget - (now - t0);
+        const double rate = (step - step0) / stepping, per_eval = n_evals ? t_eval / n_evals : 0;
+        /* n steps take n / rate + (n / eval_every + 1) per_eval seconds */
+        const double n = 0.98 * (left - per_eval) / (1 / rate + per_eval / o->eval_every);
+        if (stepping > 0 && n < (double)(end - step))
+            end = step + (n > 1 ? (long)n : 1);
+    }
+    cfg->decay_start = step, cfg->total_steps = end;
+    return 1;
+}
+
 int cmd_train(int argc, char **argv)
 {
     train_options o;
@@ -510,7 +549,7 @@ int cmd_train(int argc, char **argv)
     dl_generator_init(g, rng);
     dl_adamw_config cfg = {.lr = (float)o.lr, .beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f,
                            .weight_decay = (float)o.weight_decay, .warmup_steps = 100,
-                           .clip_norm = 2.0f, .ema_decay = (float)o.ema, .total_steps = o.cosine ? o.steps : 0};
+                           .clip_norm = 2.0f, .ema_decay = (float)o.ema};
     if ((st = dl_adamw_create(&opt, g->n_params, &cfg, g->params)))
         goto done;
     char arch_s[128];
@@ -609,9 +648,23 @@ int cmd_train(int argc, char **argv)
     /* where a step's time goes */
     double t_gen_fwd = 0, t_features = 0, t_field = 0, t_gen_bwd = 0, t_eval = 0, mark;
     long step0 = step;
+    int n_evals = 0, decay_planned = !(o.lr_decay > 0);
+    const double t_loop = cli_wall_seconds();
     for (;; step++) {
         int stop = step >= o.steps ||
                    (o.time_budget_min > 0 && cli_wall_seconds() - t0 > 60 * o.time_budget_min);
+        if (!decay_planned && !stop &&
+            plan_lr_decay(&o, step, step0, t0, t_loop, t_eval, n_evals, &opt->cfg)) {
+            decay_planned = 1;
+            o.steps = opt->cfg.total_steps; /* nothing to learn at rate 0 */
+            fprintf(log.fp, "# lr decay: cosine from %g at step %ld to 0 at step %ld (minute %.2f%s)\n",
+                    o.lr, opt->cfg.decay_start, opt->cfg.total_steps, (cli_wall_seconds() - t0) / 60,
+                    o.time_budget_min > 0 ? ", the end fitted to the time budget" : "");
+            fflush(log.fp);
+            if (!o.quiet)
+                fprintf(stderr, "\nlr decay: cosine from step %ld to 0 at step %ld\n",
+                        opt->cfg.decay_start, opt->cfg.total_steps);
+        }
         if (cls && (stop || step == step0 || step % o.eval_every == 0)) {
             mark = cli_wall_seconds();
             gen_eval e;
@@ -628,6 +681,7 @@ int cmd_train(int argc, char **argv)
             if ((st = write_grid(g, opt->ema, classes, (float)o.alpha, path, o.seed + 29)))
                 goto done;
             t_eval += cli_wall_seconds() - mark;
+            n_evals++;
         }
         if (step > step0 && (stop || step % o.checkpoint_every == 0)) {
             snprintf(path, sizeof path, "%s/generator.ckpt", o.out);

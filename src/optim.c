@@ -44,8 +44,11 @@ float dl_adamw_lr(const dl_adamw_config *cfg, long step)
 {
     if (cfg->warmup_steps > 0 && step < cfg->warmup_steps)
         return cfg->lr * (float)(step + 1) / (float)cfg->warmup_steps;
-    if (cfg->total_steps > cfg->warmup_steps) {
-        double f = (double)(step - cfg->warmup_steps) / (double)(cfg->total_steps - cfg->warmup_steps);
+    const long start = cfg->decay_start > cfg->warmup_steps ? cfg->decay_start : cfg->warmup_steps;
+    if (cfg->total_steps > start) {
+        if (step < start)
+            return cfg->lr;
+        double f = (double)(step - start) / (double)(cfg->total_steps - start);
         return f >= 1 ? 0.0f : (float)(cfg->lr * 0.5 * (1 + cos(M_PI * f)));
     }
     return cfg->lr;

@@ -11,7 +11,8 @@ typedef struct {
     float eps;
     float weight_decay; /* decoupled, applied to every parameter */
     long warmup_steps;  /* lr rises linearly from lr/warmup to lr */
-    long total_steps;   /* > 0: cosine decay from lr to 0 at this step */
+    long total_steps;   /* > 0: cosine decay to 0 at this step, from lr at */
+    long decay_start;   /* max(decay_start, warmup_steps): a constant stretch before it */
     float clip_norm;    /* global gradient norm cap; <= 0: no clip */
     float ema_decay;    /* 0: no EMA; the decay used is min(ema_decay, (1+t)/(10+t)) */
 } dl_adamw_config;

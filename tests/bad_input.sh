@@ -108,6 +108,8 @@ case "$command:$case_name" in
   train:ema_one)          args=(--ema 1 --out "$out") ;;
   train:weight_decay_negative) args=(--weight-decay -0.1 --out "$out") ;;
   train:weight_decay_nan) args=(--weight-decay nan --out "$out") ;;
+  train:lr_decay_above_one) args=(--lr-decay 1.5 --out "$out") ;;
+  train:lr_decay_nan)     args=(--lr-decay nan --out "$out") ;;
   toytrain:toy_unknown)   args=(--toy spiral --out "$out") ;;
   toytrain:batch_one)     args=(--batch 1 --out "$out") ;;
   toytrain:lr_negative)   args=(--lr -1 --out "$out") ;;

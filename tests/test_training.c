@@ -80,6 +80,16 @@ static void check_schedule(void)
     CHECK(dl_adamw_lr(&c, 1100) == 0.0f && dl_adamw_lr(&c, 5000) == 0.0f, "0 from total_steps on");
     c.total_steps = 0;
     CHECK_CLOSE(dl_adamw_lr(&c, 5000), 2e-3, 1e-9, "constant without total_steps");
+    /* a late decay: constant to decay_start, the same cosine over [decay_start, total_steps] */
+    c.total_steps = 3000, c.decay_start = 2000;
+    CHECK_CLOSE(dl_adamw_lr(&c, 1999), 2e-3, 1e-9, "constant before decay_start");
+    CHECK_CLOSE(dl_adamw_lr(&c, 2000), 2e-3, 1e-9, "start of the late cosine");
+    CHECK_CLOSE(dl_adamw_lr(&c, 2500), 1e-3, 1e-9, "late cosine midpoint");
+    CHECK_CLOSE(dl_adamw_lr(&c, 2750), 1e-3 * (1 + cos(M_PI * 0.75)), 1e-9, "late cosine at 3/4");
+    CHECK(dl_adamw_lr(&c, 3000) == 0.0f, "0 at total_steps after a late decay");
+    c.decay_start = 50; /* inside the warmup: the cosine still starts after it */
+    CHECK_CLOSE(dl_adamw_lr(&c, 99), 2e-3, 1e-9, "warmup ends before an early decay_start");
+    CHECK_CLOSE(dl_adamw_lr(&c, 1550), 1e-3, 1e-9, "cosine from the warmup's end");
 }
 
 int main(void)
