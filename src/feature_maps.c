@@ -6,7 +6,7 @@
 #include "dl_error.h"
 #include "nn.h"
 
-static const char *const names[] = {"pixels", "pool14", "pool7", "meanstd", "patchstd", "grad"};
+static const char *const names[] = {"pixels", "pool14", "pool7", "meanstd", "patchstd", "grad", "edges"};
 
 int dl_feature_parse(const char *name, dl_feature_kind *kind)
 {
@@ -16,14 +16,14 @@ int dl_feature_parse(const char *name, dl_feature_kind *kind)
             return DL_OK;
         }
     return dl_error(DL_EINVAL, "unknown feature map '%s' (known: pixels, pool14, pool7, meanstd, "
-                    "patchstd, grad)", name);
+                    "patchstd, grad, edges)", name);
 }
 
 const char *dl_feature_name(dl_feature_kind kind) { return names[kind]; }
 
 int dl_feature_dim(dl_feature_kind kind)
 {
-    static const int dims[] = {784, 196, 49, 2, 32, 49};
+    static const int dims[] = {784, 196, 49, 2, 32, 49, 392};
     return dims[kind];
 }
 
@@ -65,6 +65,47 @@ static void grad_backward(const float *x, const float *df, float *dx)
                 }
             }
     }
+}
+
+/* Channel 2k + s of the edges map, k over the neighbours (dr, dc) below, is
+ * the mean over a 4x4 patch of max(0, +-(x[r+dr][c+dc] - x[r][c])), + for
+ * s = 0; a neighbour outside the image gives no difference. */
+static const int edge_dr[4] = {0, 1, 1, 1}, edge_dc[4] = {1, 0, 1, -1};
+
+static void edges_forward(const float *x, float *f)
+{
+    for (int k = 0; k < 4; k++)
+        for (int p = 0; p < 49; p++) {
+            const int r0 = (p / 7) * 4, c0 = (p % 7) * 4;
+            float up = 0, down = 0;
+            for (int r = r0; r < r0 + 4; r++)
+                for (int c = c0; c < c0 + 4; c++) {
+                    const int rn = r + edge_dr[k], cn = c + edge_dc[k];
+                    if (rn > 27 || cn < 0 || cn > 27)
+                        continue;
+                    const float d = x[rn * 28 + cn] - x[r * 28 + c];
+                    up += d > 0 ? d : 0, down += d < 0 ? -d : 0;
+                }
+            f[(2 * k) * 49 + p] = up / 16, f[(2 * k + 1) * 49 + p] = down / 16;
+        }
+}
+
+static void edges_backward(const float *x, const float *df, float *dx)
+{
+    for (int k = 0; k < 4; k++)
+        for (int p = 0; p < 49; p++) {
+            const int r0 = (p / 7) * 4, c0 = (p % 7) * 4;
+            const float gu = df[(2 * k) * 49 + p] / 16, gd = df[(2 * k + 1) * 49 + p] / 16;
+            for (int r = r0; r < r0 + 4; r++)
+                for (int c = c0; c < c0 + 4; c++) {
+                    const int rn = r + edge_dr[k], cn = c + edge_dc[k];
+                    if (rn > 27 || cn < 0 || cn > 27)
+                        continue;
+                    const float d = x[rn * 28 + cn] - x[r * 28 + c];
+                    const float g = d > 0 ? gu : d < 0 ? -gd : 0; /* d max(0, -d)/dd = -1 */
+                    dx[rn * 28 + cn] += g, dx[r * 28 + c] -= g;
+                }
+        }
 }
 
 /* Mean and standard deviation (floored at 1e-6) of a side x side patch of a
@@ -120,6 +161,10 @@ void dl_feature_forward(dl_feature_kind kind, const float *img, int n, float *f)
         for (int b = 0; b < n; b++)
             grad_forward(img + (size_t)b * 784, f + (size_t)b * 49);
         break;
+    case DL_FEATURE_EDGES:
+        for (int b = 0; b < n; b++)
+            edges_forward(img + (size_t)b * 784, f + (size_t)b * 392);
+        break;
     case DL_FEATURE_COUNT:
         break;
     }
@@ -151,6 +196,10 @@ void dl_feature_backward(dl_feature_kind kind, const float *img, int n, const fl
     case DL_FEATURE_GRAD:
         for (int b = 0; b < n; b++)
             grad_backward(img + (size_t)b * 784, df + (size_t)b * 49, dimg + (size_t)b * 784);
+        break;
+    case DL_FEATURE_EDGES:
+        for (int b = 0; b < n; b++)
+            edges_backward(img + (size_t)b * 784, df + (size_t)b * 392, dimg + (size_t)b * 784);
         break;
     case DL_FEATURE_COUNT:
         break;

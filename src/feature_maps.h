@@ -13,6 +13,10 @@ typedef enum {
     DL_FEATURE_GRAD,     /* 49: RMS of the image gradient (forward differences) over each
                             4x4 patch: the one map that sees pixel noise, which the pixel
                             field does not pull back (its weights sum to zero) */
+    DL_FEATURE_EDGES,    /* 392: rectified differences to 4 neighbours (right, down and the two
+                            diagonals), each sign its own channel, averaged over 4x4 patches:
+                            a fixed, rectified map like a conv layer's, so it sees grain
+                            without a fitted encoder */
     DL_FEATURE_COUNT
 } dl_feature_kind;
 
