@@ -470,38 +470,60 @@ static void scale_channels(float *x, int B, int D, int block, const float *scale
             x[(size_t)b * D + i] *= scale[i / block];
 }
 
-/* The late decay of --lr-decay F, fixed once.  Without a time budget it is
- * the last fraction F of --steps, counted from step 0, so that a resumed run
- * follows the schedule of the uninterrupted one.  With a budget it begins
- * where 1 - F of this run's budget (or of its steps) has passed, and its end
- * comes from the rate so far: steps per second of stepping (at least 200
- * steps of it), with the evaluations still to come at their measured cost,
- * 2% short so that the rate reaches 0 inside the budget.  Returns 1 once it
- * has set cfg's decay_start and total_steps. */
+/* The step at which this run's time budget will run out, from its rate so far:
+ * steps per second of stepping, with the evaluations still to come at their
+ * measured cost, 2% short so that the rate reaches 0 inside the budget; at
+ * most --steps.  -1 before 200 steps (too few to measure the rate on). */
+static long budget_end_step(const train_options *o, long step, long step0, double t0, double t_loop,
+                            double t_eval, int n_evals)
+{
+    if (step - step0 < 200)
+        return o->steps - step0 > 200 ? -1 : o->steps;
+    const double now = cli_wall_seconds(), stepping = now - t_loop - t_eval;
+    const double left = 60 * o->time_budget_min - (now - t0);
+    const double rate = (step - step0) / stepping, per_eval = n_evals ? t_eval / n_evals : 0;
+    /* n steps take n / rate + (n / eval_every + 1) per_eval seconds */
+    const double n = 0.98 * (left - per_eval) / (1 / rate + per_eval / o->eval_every);
+    if (!(stepping > 0) || n >= (double)(o->steps - step))
+        return o->steps;
+    return step + (n > 1 ? (long)n : 1);
+}
+
+/* The late decay of --lr-decay F.  Without a time budget it is the last
+ * fraction F of --steps, counted from step 0, so that a resumed run follows
+ * the schedule of the uninterrupted one.  With a budget it begins where 1 - F
+ * of this run's budget (or of its steps) has passed, and its end is fitted to
+ * the budget then and again at every evaluation step: a refit keeps the
+ * fraction of the decay already done, so the rate stays continuous and only
+ * its slope changes (the first 200 steps alone misjudged the rate by 10%).
+ * Returns 1 when it has set cfg's decay_start and total_steps. */
 static int plan_lr_decay(const train_options *o, long step, long step0, double t0, double t_loop,
-                         double t_eval, int n_evals, dl_adamw_config *cfg)
+                         double t_eval, int n_evals, int planned, dl_adamw_config *cfg)
 {
     if (!(o->time_budget_min > 0)) {
+        if (planned)
+            return 0;
         cfg->decay_start = (long)ceil((double)o->steps * (1 - o->lr_decay)), cfg->total_steps = o->steps;
         return 1;
     }
-    const long by_steps = step0 + (long)ceil((double)(o->steps - step0) * (1 - o->lr_decay));
-    const long rate_steps = 200; /* to measure the rate on, where the budget may bind */
-    const double now = cli_wall_seconds(), budget = 60 * o->time_budget_min;
-    long end = o->steps;
-    if (step < by_steps && now - t0 < (1 - o->lr_decay) * budget)
-        return 0;
-    if (o->steps - step0 > rate_steps) {
-        if (step - step0 < rate_steps)
+    if (!planned) {
+        const long by_steps = step0 + (long)ceil((double)(o->steps - step0) * (1 - o->lr_decay));
+        if (step < by_steps && cli_wall_seconds() - t0 < (1 - o->lr_decay) * 60 * o->time_budget_min)
             return 0;
-        const double stepping = now - t_loop - t_eval, left = budget - (now - t0);
-        const double rate = (step - step0) / stepping, per_eval = n_evals ? t_eval / n_evals : 0;
-        /* n steps take n / rate + (n / eval_every + 1) per_eval seconds */
-        const double n = 0.98 * (left - per_eval) / (1 / rate + per_eval / o->eval_every);
-        if (stepping > 0 && n < (double)(end - step))
-            end = step + (n > 1 ? (long)n : 1);
+        const long end = budget_end_step(o, step, step0, t0, t_loop, t_eval, n_evals);
+        if (end < 0)
+            return 0;
+        cfg->decay_start = step, cfg->total_steps = end;
+        return 1;
     }
-    cfg->decay_start = step, cfg->total_steps = end;
+    if (step % o->eval_every || step <= cfg->decay_start || step >= cfg->total_steps)
+        return 0;
+    const long end = budget_end_step(o, step, step0, t0, t_loop, t_eval, n_evals);
+    if (end == cfg->total_steps)
+        return 0;
+    const double done = (double)(step - cfg->decay_start) / (double)(cfg->total_steps - cfg->decay_start);
+    cfg->decay_start = lround((double)end - (double)(end - step) / (1 - done));
+    cfg->total_steps = end;
     return 1;
 }
 
@@ -687,23 +709,11 @@ int cmd_train(int argc, char **argv)
     /* where a step's time goes */
     double t_gen_fwd = 0, t_features = 0, t_field = 0, t_gen_bwd = 0, t_eval = 0, mark;
     long step0 = step;
-    int n_evals = 0, decay_planned = !(o.lr_decay > 0);
+    int n_evals = 0, decay_planned = 0;
     const double t_loop = cli_wall_seconds();
     for (;; step++) {
-        int stop = step >= o.steps ||
+        int stop = step >= o.steps || (decay_planned && step >= opt->cfg.total_steps) ||
                    (o.time_budget_min > 0 && cli_wall_seconds() - t0 > 60 * o.time_budget_min);
-        if (!decay_planned && !stop &&
-            plan_lr_decay(&o, step, step0, t0, t_loop, t_eval, n_evals, &opt->cfg)) {
-            decay_planned = 1;
-            o.steps = opt->cfg.total_steps; /* nothing to learn at rate 0 */
-            fprintf(log.fp, "# lr decay: cosine from %g at step %ld to 0 at step %ld (minute %.2f%s)\n",
-                    o.lr, opt->cfg.decay_start, opt->cfg.total_steps, (cli_wall_seconds() - t0) / 60,
-                    o.time_budget_min > 0 ? ", the end fitted to the time budget" : "");
-            fflush(log.fp);
-            if (!o.quiet)
-                fprintf(stderr, "\nlr decay: cosine from step %ld to 0 at step %ld\n",
-                        opt->cfg.decay_start, opt->cfg.total_steps);
-        }
         if (cls && (stop || step == step0 || step % o.eval_every == 0)) {
             mark = cli_wall_seconds();
             gen_eval e;
@@ -729,6 +739,18 @@ int cmd_train(int argc, char **argv)
         }
         if (stop)
             break;
+        if (o.lr_decay > 0 &&
+            plan_lr_decay(&o, step, step0, t0, t_loop, t_eval, n_evals, decay_planned, &opt->cfg)) {
+            fprintf(log.fp, "# lr decay: cosine from %g at step %ld to 0 at step %ld (%s at step %ld, "
+                    "minute %.2f)\n", o.lr, opt->cfg.decay_start, opt->cfg.total_steps,
+                    decay_planned ? "refitted to the time budget" : o.time_budget_min > 0 ?
+                    "fitted to the time budget" : "planned", step, (cli_wall_seconds() - t0) / 60);
+            fflush(log.fp);
+            if (!o.quiet && !decay_planned)
+                fprintf(stderr, "\nlr decay: cosine from step %ld to 0 at step %ld\n",
+                        opt->cfg.decay_start, opt->cfg.total_steps);
+            decay_planned = 1;
+        }
         /* noise and positives depend only on (seed, step): a resumed run sees the same */
         gsl_rng *sr = dl_rng_create(o.seed * 1000003ul + (unsigned long)step + 1);
         for (size_t i = 0; i < (size_t)B * arch.zdim; i++)
@@ -859,7 +881,7 @@ int cmd_train(int argc, char **argv)
         char detail[128];
         snprintf(detail, sizeof detail, "step %ld  %.0f img/s  FD %.4g", step + 1,
                  (step + 1 - step0) * (double)B / (el > 0 ? el : 1), last_fd);
-        long total = o.steps;
+        long total = decay_planned && opt->cfg.total_steps < o.steps ? opt->cfg.total_steps : o.steps;
         if (o.time_budget_min > 0 && el > 1) {
             long by_time = step0 + (long)((step + 1 - step0) * 60 * o.time_budget_min / el);
             total = by_time < total ? by_time : total;
