@@ -53,6 +53,7 @@ typedef struct {
     double cfg_alpha_max, alpha; /* guidance: training range of alpha (> 1: on); scale to sample at */
     int cfg_uncond;              /* unconditional real negatives per class per step */
     double lr_decay;             /* the run's last fraction: lr decays to 0 over it (cosine) */
+    int no_channel_scale;        /* encoder maps as they come, not per channel to unit RMS */
     int linear_output;           /* the generator's pixels unsquashed (no tanh) */
     double weight_decay, ema;    /* AdamW's decoupled decay; the sampled weights' EMA */
     unsigned long seed;
@@ -84,6 +85,8 @@ static void usage(FILE *fp)
             "                        features trains toward it), or fit (default): train a small one\n"
             "                        first (widths 8,16,32,64, 2 epochs, 20-30 s, inside the time\n"
             "                        budget) into OUT/encoder.ckpt, which --resume reuses\n"
+            "  --no-channel-scale    the encoder maps as they come (default: each channel scaled\n"
+            "                        to unit RMS over the training split)\n"
             "  --kernel K            laplacian (default) | gaussian\n"
             "  --norm N              two-sided (default) | rows | none\n"
             "  --field F             practical (default: Deng et al., three temperatures, two-sided,\n"
@@ -181,6 +184,10 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
         }
         if (!strcmp(a, "--quiet")) {
             o->quiet = 1;
+            continue;
+        }
+        if (!strcmp(a, "--no-channel-scale")) {
+            o->no_channel_scale = 1;
             continue;
         }
         if (!strcmp(a, "--unconditional")) {
@@ -658,8 +665,10 @@ int cmd_train(int argc, char **argv)
      * split, so that a few strong channels do not set the map's distances:
      * without it the fitted encoder's seed decided between a useful enc1 and
      * one no better than pixels alone (FD 10.7-11.9 against 15.5-16.5 at 1000
-     * steps, five encoder seeds; with it 10.9-12.0). */
-    for (int f = 0; enc && f < o.n_features; f++) {
+     * steps, five encoder seeds; with it 10.9-12.0).  At 20 minutes two seeds
+     * moved opposite ways (3.46 -> 2.88 and 2.34 -> 3.07): --no-channel-scale
+     * keeps the unscaled map. */
+    for (int f = 0; enc && !o.no_channel_scale && f < o.n_features; f++) {
         if (!o.features[f].encoder_layer)
             continue;
         const int block = chan_block[f] = o.features[f].encoder_layer < 4 ? 49 : 1, nch = dim[f] / block;
