@@ -23,7 +23,7 @@ core=$("$build/driftlab" version | sed -n 's/^ *OpenBLAS kernels: \([A-Za-z0-9]*
 echo "peer: torch $("$py" -c 'import torch; print(torch.__version__)')"
 d=() t=()
 for r in $(seq 1 "$reps"); do
-  OMP_NUM_THREADS=2 "$build/driftlab" train --data "$data" --steps "$steps" --out "$tmp/run" --features pixels,pool14,pool7 --cfg-alpha-max 1 --lr 1e-3 "${@:4}" >"$tmp/d.txt" 2>/dev/null
+  OMP_NUM_THREADS=2 "$build/driftlab" train --data "$data" --steps "$steps" --out "$tmp/run" --features pixels,pool14,pool7 --cfg-alpha-max 1 --lr 1e-3 --lr-decay 0 "${@:4}" >"$tmp/d.txt" 2>/dev/null
   d+=("$(awk '/^trained/ {printf "%.3f", $2 / $5}' "$tmp/d.txt")")
   "$py" "$here/peers/train_torch.py" "$data" "$steps" 2 >"$tmp/t.txt"
   t+=("$(awk '/steps\/s/ {print $3}' "$tmp/t.txt")")
