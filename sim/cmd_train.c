@@ -41,6 +41,7 @@
 typedef struct {
     dl_feature_kind fixed;
     int encoder_layer; /* 0: the fixed map */
+    double weight;     /* of its loss in the sum (name:W; default 1) */
 } feature_slot;
 
 typedef struct {
@@ -78,7 +79,8 @@ static void usage(FILE *fp)
             "  --classifier CKPT     evaluation classifier (driftlab classify train)\n"
             "  --features LIST       of pixels, pool14, pool7, meanstd, patchstd, grad, edges and the\n"
             "                        encoder's enc1..enc3 (conv layers pooled to 7x7) and encfc\n"
-            "                        (penultimate features); each map its own field and loss\n"
+            "                        (penultimate features); each map its own field and loss,\n"
+            "                        NAME:W weighs that loss by W (default 1)\n"
             "                        (default " DEFAULT_FEATURES ")\n"
             "  --encoder CKPT|fit    the frozen encoder of the enc* maps: a classifier checkpoint,\n"
             "                        best not the evaluation one (a loss in the metric's own\n"
@@ -140,6 +142,16 @@ static int parse_features(const char *text, train_options *o)
         feature_slot *f = &o->features[o->n_features++];
         static const char *const enc_names[] = {"enc1", "enc2", "enc3", "encfc"};
         f->encoder_layer = 0;
+        f->weight = 1;
+        char *colon = strchr(tok, ':');
+        if (colon) {
+            char *end;
+            *colon = '\0';
+            f->weight = strtod(colon + 1, &end);
+            if (end == colon + 1 || *end || !(f->weight > 0) || isinf(f->weight))
+                return dl_error(DL_EINVAL, "--features: the weight of map '%s' must be a finite "
+                                "number > 0 (got '%s')", tok, colon + 1);
+        }
         for (int l = 0; l < DL_ENCODER_LAYERS; l++)
             if (!strcmp(tok, enc_names[l]))
                 f->encoder_layer = l + 1;
@@ -845,7 +857,8 @@ int cmd_train(int argc, char **argv)
                 }
                 /* stop-gradient: d/dx ||x/s - sg(x/s + V)||^2 / numel = -2 V / (numel s);
                  * the ablation: d/dx ||V(x/s)||^2 / numel = 2 (dE/dx') / (numel s) */
-                const double k2 = (o.no_stop_gradient ? 2.0 : -2.0) / ((double)Bg * D * scale);
+                const double k2 = (o.no_stop_gradient ? 2.0 : -2.0) * o.features[f].weight /
+                                  ((double)Bg * D * scale);
                 for (size_t i = 0; i < (size_t)Bg * D; i++) {
                     d[i] = (float)(k2 * (o.no_stop_gradient ? d[i] : Vc[i]));
                     sq_c[c] += (double)Vc[i] * Vc[i];

@@ -96,6 +96,9 @@ case "$command:$case_name" in
   train:encoder_needed)   args=(--features pixels,enc2 --encoder "" --out "$out") ;;
   train:encoder_missing)  args=(--features enc2 --encoder "$work/none.ckpt" --steps 1 --out "$out") ;;
   train:feature_twice)    args=(--features pixels,pixels --out "$out") ;;
+  train:feature_weight_zero) args=(--features pixels,pool7:0 --out "$out") ;;
+  train:feature_weight_nan) args=(--features pixels:nan,pool7 --out "$out") ;;
+  train:feature_twice_weighted) args=(--features pixels,pixels:2 --out "$out") ;;
   train:field_unknown)    args=(--field wasserstein --out "$out") ;;
   train:no_stop_gradient_practical) args=(--no-stop-gradient --out "$out") ;;
   train:cfg_alpha_below_one) args=(--cfg-alpha-max 0.5 --out "$out") ;;
