@@ -30,7 +30,7 @@ do for [side=1:2] {
   f = side == 1 ? ARG1 : ARG2
   K = side == 1 ? K1 : K2
   set title side == 1 ? left : right
-  plot for [i=1:words(ks)] f every K::(int(word(ks, i)) - 1) using 1:4 with points pt 6 ps 0.7 lc rgb C[i] title 'k = '.word(ks, i), \
+  plot for [i=1:words(ks)] f every K::(int(word(ks, i)) - 1) using 1:4 with points pt 6 ps 0.7 lc rgb colour(i) title 'k = '.word(ks, i), \
        for [i=1:words(ks)] f every K::(int(word(ks, i)) - 1) using 1:5 with lines dt 2 lw 1.2 lc rgb 'black' title (i == 1 ? 'linear theory' : '')
 }
 unset multiplot

@@ -6,6 +6,9 @@ set key box opaque
 set border lw 1
 # one colour per mode / curve, reused across panels
 array C[8] = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2']
+# curve i's colour and point; past the palette's end the colours start over with open points
+colour(i) = C[(i - 1) % |C| + 1]
+point(i) = (i - 1) / |C| % 2 ? 6 : 7
 # Linear decay rates of THEORY.md section 3 (s = sigma |k|), for theory curves.
 gamma_gaussian(s) = s**2 * exp(-s**2 / 2)
 gamma_laplacian1(s) = 2 * s**2 / (1 + s**2)**2

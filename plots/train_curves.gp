@@ -15,10 +15,10 @@ set logscale y
 set key top right
 set ylabel 'FD-FMNIST'
 set title 'Frechet distance in the classifier features'
-plot for [i=1:words(files)] word(files, i) using ($2 / 60):5 with linespoints pt 7 ps 0.6 lc rgb C[i] title title_of(i), \
+plot for [i=1:words(files)] word(files, i) using ($2 / 60):5 with linespoints pt point(i) ps 0.6 lc rgb colour(i) title title_of(i), \
      (floor > 0 ? floor : 1/0) with lines dt 2 lc rgb 'black' title 'real-data floor', \
      (floor > 0 ? 3 * floor : 1/0) with lines dt 3 lc rgb 'grey' title '3 x floor'
 set ylabel 'KID'
 set title 'kernel distance (cubic polynomial kernel)'
-plot for [i=1:words(files)] word(files, i) using ($2 / 60):($6 > 0 ? $6 : 1/0) with linespoints pt 7 ps 0.6 lc rgb C[i] title title_of(i)
+plot for [i=1:words(files)] word(files, i) using ($2 / 60):($6 > 0 ? $6 : 1/0) with linespoints pt point(i) ps 0.6 lc rgb colour(i) title title_of(i)
 unset multiplot
