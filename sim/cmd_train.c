@@ -949,11 +949,13 @@ int cmd_sample(int argc, char **argv)
     const char *ckpt = NULL, *out = NULL;
     long n = 100, cls_only = -1, seed = 1;
     double alpha = 1;
-    int st = DL_OK;
+    int st = DL_OK, quiet = 0;
+    static const char *const with_value[] = {"--out", "--n", "--class", "--seed", "--alpha"};
     for (int i = 1; i < argc && !st; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             printf("usage: driftlab sample CKPT --out PREFIX [--n N] [--class C] [--seed S] [--alpha A]\n"
+                   "                       [--quiet]\n"
                    "Writes PREFIX.png (a grid) and PREFIX-images.idx.gz, PREFIX-labels.idx.gz\n"
                    "(the format `driftlab eval` reads), drawn with the EMA weights; classes\n"
                    "cycle 0..9 unless --class C.  --alpha: the guidance scale of a generator\n"
@@ -963,6 +965,17 @@ int cmd_sample(int argc, char **argv)
         if (a[0] != '-') {
             ckpt = a;
             continue;
+        }
+        if (!strcmp(a, "--quiet")) {
+            quiet = 1;
+            continue;
+        }
+        int takes_value = 0;
+        for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++)
+            takes_value |= !strcmp(a, with_value[k]);
+        if (!takes_value) {
+            st = dl_error(DL_EINVAL, "unknown option '%s' (see driftlab sample --help)", a);
+            break;
         }
         if (!v) {
             st = dl_error(DL_EINVAL, "option '%s' needs a value", a);
@@ -980,8 +993,7 @@ int cmd_sample(int argc, char **argv)
         } else if (!strcmp(a, "--alpha")) {
             if (!(st = cli_parse_double("alpha", v, &alpha)) && !(alpha >= 1 && alpha <= 100))
                 st = dl_error(DL_EINVAL, "--alpha (the guidance scale) must lie in [1, 100], got %s", v);
-        } else
-            st = dl_error(DL_EINVAL, "unknown option '%s' (see driftlab sample --help)", a);
+        }
     }
     if (!st && (!ckpt || !out))
         st = dl_error(DL_EINVAL, "sample needs a checkpoint and --out PREFIX");
@@ -1025,7 +1037,7 @@ int cmd_sample(int argc, char **argv)
         st = dl_imagegrid_write_png(p1, set.pixels, (size_t)(n < 100 ? n : 100), 28, 28, 10, 2);
         if (!st)
             st = dl_idx_write(p2, p3, &set);
-        if (!st)
+        if (!st && !quiet)
             printf("wrote %ld samples: %s, %s, %s\n", n, p1, p2, p3);
     }
     dl_image_set_free(&set);

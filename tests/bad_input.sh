@@ -13,6 +13,7 @@ torus=(--domain torus --dim 1 --target uniform --m 64 --init modes --modes 1,2 -
        --quiet-start --n 64 --t-end 0.5 --every 2 --quiet)
 rd=(--target 8gaussians --init normal --n 64 --m 64 --t-end 0.2 --quiet)
 must_not_exist=("$out")
+expect="" # where set, the error line must contain it
 
 # A valid run to damage.
 make_run() {
@@ -122,6 +123,7 @@ case "$command:$case_name" in
   bench:reps_zero)        args=(--reps 0 --out "$out") ;;
   sample:checkpoint_missing) args=("$work/none.ckpt" --out "$out/s") ;;
   sample:alpha_below_one) args=("$work/none.ckpt" --alpha 0.9 --out "$out/s") ;;
+  sample:option_unknown_last) args=("$work/none.ckpt" --out "$out/s" --frobnicate); expect="unknown option '--frobnicate'" ;;
   sample:checkpoint_wrong_kind) printf 'DLCKPT\r\n\x01\x00\x00\x00\x05\x00\x00\x00hello' > "$work/k.ckpt"; args=("$work/k.ckpt" --out "$out/s") ;;
   *) echo "unknown case $command:$case_name"; exit 2 ;;
 esac
@@ -141,6 +143,7 @@ fail=0
 [ "$rc" -ne 0 ] || { echo "FAIL: exit status 0"; fail=1; }
 [ "$lines" -eq 1 ] || { echo "FAIL: $lines lines on stderr (want 1)"; fail=1; }
 grep -q 'error: ' "$work/stderr" || { echo "FAIL: no 'error:' on stderr"; fail=1; }
+[ -z "$expect" ] || grep -qF -- "$expect" "$work/stderr" || { echo "FAIL: the error does not say \"$expect\""; fail=1; }
 for p in "${must_not_exist[@]}"; do
   [ ! -e "$p" ] || { echo "FAIL: $p was written"; fail=1; }
 done
