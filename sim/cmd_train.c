@@ -145,12 +145,15 @@ static int parse_features(const char *text, train_options *o)
         f->weight = 1;
         char *colon = strchr(tok, ':');
         if (colon) {
-            char *end;
             *colon = '\0';
-            f->weight = strtod(colon + 1, &end);
-            if (end == colon + 1 || *end || !(f->weight > 0) || isinf(f->weight))
-                return dl_error(DL_EINVAL, "--features: the weight of map '%s' must be a finite "
-                                "number > 0 (got '%s')", tok, colon + 1);
+            char option[64];
+            snprintf(option, sizeof option, "features (the weight of map '%s')", tok);
+            int st = cli_parse_double(option, colon + 1, &f->weight);
+            if (st)
+                return st;
+            if (!(f->weight > 0))
+                return dl_error(DL_EINVAL, "--features: the weight of map '%s' must be > 0 (got %s)",
+                                tok, colon + 1);
         }
         for (int l = 0; l < DL_ENCODER_LAYERS; l++)
             if (!strcmp(tok, enc_names[l]))
