@@ -24,6 +24,7 @@
 
 typedef struct {
     const char *model, *images, *labels, *data, *out, *make;
+    int reference_train; /* --reference train: a held-out half of the training split */
     long n;
     unsigned long seed;
     int quiet;
@@ -50,6 +51,9 @@ static void usage(FILE *fp)
             "  --n N        images per side (default 5000)\n"
             "  --out DIR    where eval.dat and samples.png go (default eval)\n"
             "  --seed N     for the real subsets and KID subsets (default 1)\n"
+            "  --reference test|train  what the images are compared with: the test split\n"
+            "               (default), or training images 30000.. with the floor's from\n"
+            "               0..29999, to choose settings without looking at the test split\n"
             "  --quiet      no table on stdout\n");
 }
 
@@ -98,6 +102,10 @@ static int parse_args(int argc, char **argv, eval_options *o, int *help)
         } else if (!strcmp(a, "--seed")) {
             st = cli_parse_long_in("seed", v, 0, 2147483647L, &lv);
             o->seed = (unsigned long)lv;
+        } else if (!strcmp(a, "--reference")) {
+            if (strcmp(v, "test") && strcmp(v, "train"))
+                st = dl_error(DL_EINVAL, "--reference: '%s' is not test or train", v);
+            o->reference_train = !strcmp(v, "train");
         } else
             st = dl_error(DL_EINVAL, "unknown option '%s' (see driftlab eval --help)", a);
         if (st)
@@ -231,6 +239,21 @@ int cmd_eval(int argc, char **argv)
     if ((st = dl_idx_read_split(o.data, "train", &train)) ||
         (st = dl_idx_read_split(o.data, "t10k", &test)) || (st = dl_classifier_load(o.model, &cls, 500)))
         goto done;
+    /* the floor draws from the real images below `half`, the reference set from the rest */
+    dl_image_set floor_set = train;
+    if (o.reference_train) {
+        const size_t half = train.count / 2;
+        floor_set.count = half;
+        free(test.pixels), free(test.labels);
+        test.count = train.count - half;
+        test.pixels = malloc(test.count * DL_IMAGE_PIXELS), test.labels = malloc(test.count);
+        if (!test.pixels || !test.labels) {
+            st = dl_error(DL_ENOMEM, "out of memory");
+            goto done;
+        }
+        memcpy(test.pixels, train.pixels + half * DL_IMAGE_PIXELS, test.count * DL_IMAGE_PIXELS);
+        memcpy(test.labels, train.labels + half, test.count);
+    }
     size_t n = (size_t)o.n;
     if (n > gen.count)
         n = gen.count;
@@ -251,7 +274,7 @@ int cmd_eval(int argc, char **argv)
     }
     /* generated: the first n; real: random test and train subsets */
     unsigned char *predt = malloc(n);
-    if (!predt || (st = pick(&test, n, rng, tpix, tlab)) || (st = pick(&train, n, rng, rpix, rlab)) ||
+    if (!predt || (st = pick(&test, n, rng, tpix, tlab)) || (st = pick(&floor_set, n, rng, rpix, rlab)) ||
         (st = dl_classifier_run(cls, gen.pixels, n, NULL, NULL, fg, predg)) ||
         (st = dl_classifier_run(cls, tpix, n, NULL, NULL, ft, predt)) ||
         (st = dl_classifier_run(cls, rpix, n, NULL, NULL, fr, predr))) {
@@ -322,11 +345,12 @@ int cmd_eval(int argc, char **argv)
     }
     free(predt);
 
-    /* memorisation: pixel distance to the nearest training image */
+    /* memorisation: pixel distance to the nearest training image (with
+     * --reference train, of the floor's half: the reference images are the others) */
     size_t nm = n < 1000 ? n : 1000;
     pg = malloc(nm * DL_IMAGE_PIXELS * sizeof(float));
     pt = malloc(nm * DL_IMAGE_PIXELS * sizeof(float));
-    ptrain = malloc(train.count * DL_IMAGE_PIXELS * sizeof(float));
+    ptrain = malloc(floor_set.count * DL_IMAGE_PIXELS * sizeof(float));
     nn_gen = malloc(nm * sizeof(double)), nn_test = malloc(nm * sizeof(double));
     if (!pg || !pt || !ptrain || !nn_gen || !nn_test) {
         st = dl_error(DL_ENOMEM, "out of memory");
@@ -336,10 +360,10 @@ int cmd_eval(int argc, char **argv)
         pg[i] = gen.pixels[i] / 255.0f;
         pt[i] = tpix[i] / 255.0f;
     }
-    for (size_t i = 0; i < train.count * DL_IMAGE_PIXELS; i++)
-        ptrain[i] = train.pixels[i] / 255.0f;
-    if ((st = dl_nearest_distances(pg, nm, ptrain, train.count, DL_IMAGE_PIXELS, nn_gen)) ||
-        (st = dl_nearest_distances(pt, nm, ptrain, train.count, DL_IMAGE_PIXELS, nn_test)))
+    for (size_t i = 0; i < floor_set.count * DL_IMAGE_PIXELS; i++)
+        ptrain[i] = floor_set.pixels[i] / 255.0f;
+    if ((st = dl_nearest_distances(pg, nm, ptrain, floor_set.count, DL_IMAGE_PIXELS, nn_gen)) ||
+        (st = dl_nearest_distances(pt, nm, ptrain, floor_set.count, DL_IMAGE_PIXELS, nn_test)))
         goto done;
     double mem_g = 0, mem_t = 0, min_g = INFINITY;
     size_t copies = 0;
@@ -360,9 +384,10 @@ int cmd_eval(int argc, char **argv)
         goto done;
     dl_provenance prov = {cli_command_line(argc + 1, argv - 1), o.seed};
     char line[256];
-    snprintf(line, sizeof line, "%zu generated images from %s against %zu test images; floor: %zu "
-             "training images; classifier %s",
-             n, o.images, n, n, o.model);
+    const char *reference = o.reference_train ? "held-out training (30000..)" : "test";
+    snprintf(line, sizeof line, "%zu generated images from %s against %zu %s images; floor: %zu "
+             "training images%s; classifier %s",
+             n, o.images, n, reference, n, o.reference_train ? " (0..29999)" : "", o.model);
     const char *extra[] = {line, NULL};
     dl_atomic_file f;
     snprintf(path, sizeof path, "%s/eval.dat", o.out);
@@ -386,7 +411,8 @@ int cmd_eval(int argc, char **argv)
     if ((st = dl_atomic_commit(&f)))
         goto done;
     if (!o.quiet) {
-        printf("%-36s %12s %12s\n", "metric (generated vs test)", "generated", "real floor");
+        printf("metric (generated vs %-15s %12s %12s\n", o.reference_train ? "training 30000..)" : "test)",
+               "generated", "real floor");
         for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
             printf("%-36s %12.5g %12.5g\n", rows[i].name, rows[i].g, rows[i].r);
         if (gen.labels && worst_class >= 0)

@@ -75,6 +75,33 @@ int cli_parse_bool(const char *option, const char *text, int *out)
     return DL_OK;
 }
 
+int cli_parse_positive_list(const char *option, const char *text, int max, double *out, int *n)
+{
+    char item[64];
+    int count = 0;
+    for (const char *p = text;; p++) {
+        size_t len = strcspn(p, ",");
+        if (len == 0 || len >= sizeof item)
+            return dl_error(DL_EINVAL, "--%s: '%s' is not a comma-separated list of numbers", option,
+                            text);
+        if (count == max)
+            return dl_error(DL_EINVAL, "--%s: at most %d values, got '%s'", option, max, text);
+        memcpy(item, p, len);
+        item[len] = '\0';
+        int st = cli_parse_double(option, item, &out[count]);
+        if (st)
+            return st;
+        if (!(out[count] > 0))
+            return dl_error(DL_EINVAL, "--%s: every value must be > 0, got %s", option, item);
+        count++;
+        p += len;
+        if (!*p)
+            break;
+    }
+    *n = count;
+    return DL_OK;
+}
+
 double cli_wall_seconds(void)
 {
     struct timespec ts;

@@ -18,6 +18,8 @@ int cli_parse_long(const char *option, const char *text, long *out);
 /* An integer in [lo, hi], with a message that names the option and the range. */
 int cli_parse_long_in(const char *option, const char *text, long lo, long hi, long *out);
 int cli_parse_bool(const char *option, const char *text, int *out);
+/* A comma-separated list of 1..max finite numbers, each > 0 (no empty items). */
+int cli_parse_positive_list(const char *option, const char *text, int max, double *out, int *n);
 
 /* A rate-and-ETA line on stderr, redrawn in place; silent unless stderr is a
  * terminal and quiet is 0. */

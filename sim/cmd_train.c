@@ -41,6 +41,7 @@
 typedef struct {
     dl_feature_kind fixed;
     int encoder_layer; /* 0: the fixed map */
+    int per_location;  /* encN-loc: one field per 7x7 location over the channels */
     double weight;     /* of its loss in the sum (name:W; default 1) */
 } feature_slot;
 
@@ -80,7 +81,9 @@ static void usage(FILE *fp)
             "  --features LIST       of pixels, pool14, pool7, meanstd, patchstd, grad, edges and the\n"
             "                        encoder's enc1..enc3 (conv layers pooled to 7x7) and encfc\n"
             "                        (penultimate features); each map its own field and loss,\n"
-            "                        NAME:W weighs that loss by W (default 1)\n"
+            "                        NAME:W weighs that loss by W (default 1); encN-loc: that\n"
+            "                        layer as one field per 7x7 location over its channels (49\n"
+            "                        small fields, Deng et al.), each 1/49 of the map's loss\n"
             "                        (default " DEFAULT_FEATURES ")\n"
             "  --encoder CKPT|fit    the frozen encoder of the enc* maps: a classifier checkpoint,\n"
             "                        best not the evaluation one (a loss in the metric's own\n"
@@ -91,6 +94,9 @@ static void usage(FILE *fp)
             "                        to unit RMS over the training split)\n"
             "  --kernel K            laplacian (default) | gaussian\n"
             "  --norm N              two-sided (default) | rows | none\n"
+            "  --tau LIST            the practical field's temperatures, in units of the batch's\n"
+            "                        mean distance; each one's force is RMS-normalised, then\n"
+            "                        summed (default 0.02,0.05,0.2; at most 8)\n"
             "  --field F             practical (default: Deng et al., three temperatures, two-sided,\n"
             "                        RMS-normalised) | meanshift (V+ - V-, rows, tau 0.2, no RMS)\n"
             "                        | sinkhorn (T_qp - T_qq, eps 0.05 in units of the mean distance)\n"
@@ -155,12 +161,20 @@ static int parse_features(const char *text, train_options *o)
                 return dl_error(DL_EINVAL, "--features: the weight of map '%s' must be > 0 (got %s)",
                                 tok, colon + 1);
         }
+        f->per_location = 0;
+        size_t len = strlen(tok);
+        if (len > 4 && !strcmp(tok + len - 4, "-loc"))
+            tok[len - 4] = '\0', f->per_location = 1;
         for (int l = 0; l < DL_ENCODER_LAYERS; l++)
             if (!strcmp(tok, enc_names[l]))
                 f->encoder_layer = l + 1;
+        if (f->per_location && !(f->encoder_layer >= 1 && f->encoder_layer <= 3))
+            return dl_error(DL_EINVAL, "--features: '%s-loc': per-location fields are for the "
+                            "convolutional maps enc1, enc2, enc3", tok);
         if (!f->encoder_layer && dl_feature_parse(tok, &f->fixed))
             return dl_error(DL_EINVAL, "--features: unknown feature map '%s' (known: pixels, pool14, "
-                            "pool7, meanstd, patchstd, grad, edges, enc1, enc2, enc3, encfc)", tok);
+                            "pool7, meanstd, patchstd, grad, edges, enc1, enc2, enc3, encfc, "
+                            "enc1-loc, enc2-loc, enc3-loc)", tok);
     }
     if (!o->n_features)
         return dl_error(DL_EINVAL, "--features: empty list");
@@ -180,7 +194,7 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
     o->seed = 1;
     o->field = dl_field_default();
     *help = 0;
-    int cfg_explicit = 0;
+    int cfg_explicit = 0, tau_explicit = 0;
     /* The defaults are what measured best in a fixed time (README, issue 5):
      * pixels and the fitted encoder's first layer, guidance, lr 3e-3 falling
      * to 0 (cosine) by the end of the run.  enc1 sees the per-sample grain
@@ -250,6 +264,9 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
                 st = dl_error(DL_EINVAL, "unknown --field '%s' (practical, meanshift, sinkhorn)", v);
         } else if (!strcmp(a, "--norm"))
             st = dl_field_norm_parse(v, &o->field.norm);
+        else if (!strcmp(a, "--tau") && ++tau_explicit)
+            st = cli_parse_positive_list("tau", v, (int)(sizeof o->field.tau / sizeof o->field.tau[0]),
+                                         o->field.tau, &o->field.n_tau);
         INT_OPT("gen-per-class", gen_per_class, 2, 4096)
         INT_OPT("pos-per-class", pos_per_class, 1, 4096)
         INT_OPT("zdim", zdim, 1, 4096)
@@ -303,6 +320,12 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
         st = dl_error(DL_EINVAL, "--no-stop-gradient differentiates through V exactly, which is "
                       "implemented for --field meanshift (the practical field's two-sided and RMS "
                       "normalisations are not)");
+    if (!st && tau_explicit && (o->meanshift || o->sinkhorn))
+        st = dl_error(DL_EINVAL, "--tau sets the practical field's temperatures (--field meanshift "
+                      "uses tau 0.2, sinkhorn its own eps)");
+    for (int f = 0; !st && f < o->n_features; f++)
+        if (o->features[f].per_location && (o->meanshift || o->sinkhorn))
+            st = dl_error(DL_EINVAL, "--features: per-location maps (-loc) are for the practical field");
     if (!cfg_explicit && (o->unconditional || o->meanshift || o->sinkhorn))
         o->cfg_alpha_max = 1; /* the default guidance is the practical field's, with classes */
     if (!st && o->cfg_alpha_max > 1 && o->unconditional)
@@ -319,7 +342,9 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
             st = dl_error(DL_EINVAL, "--features: enc* maps need --encoder CKPT|fit");
         for (int e = 0; !st && e < f; e++)
             if (o->features[e].encoder_layer == o->features[f].encoder_layer &&
-                (o->features[f].encoder_layer || o->features[e].fixed == o->features[f].fixed))
+                (o->features[f].encoder_layer
+                     ? o->features[e].per_location == o->features[f].per_location
+                     : o->features[e].fixed == o->features[f].fixed))
                 st = dl_error(DL_EINVAL, "--features: a map is listed twice");
     }
     return st;
@@ -404,7 +429,7 @@ static void to_bytes(unsigned char *dst, const float *src, size_t n)
  * classes cycle 0..9 (only_class < 0) or are all only_class; labels are the
  * classes asked for. */
 static int generate(dl_generator *g, const float *weights, size_t n_total, int classes,
-                    int only_class, float alpha, gsl_rng *rng, unsigned char *pixels,
+                    int only_class, float alpha, double noise_scale, gsl_rng *rng, unsigned char *pixels,
                     unsigned char *labels)
 {
     const int B = g->max_batch;
@@ -424,7 +449,7 @@ static int generate(dl_generator *g, const float *weights, size_t n_total, int c
         for (int b = 0; b < nb; b++) {
             lab[b] = (unsigned char)(!classes ? 0 : only_class >= 0 ? only_class : (int)((at + b) % DL_CLASSES));
             for (int k = 0; k < g->arch.zdim; k++)
-                z[(size_t)b * g->arch.zdim + k] = (float)gsl_ran_gaussian(rng, 1.0);
+                z[(size_t)b * g->arch.zdim + k] = (float)gsl_ran_gaussian(rng, noise_scale);
         }
         dl_generator_forward(g, z, classes ? lab : NULL, al, nb);
         to_bytes(pixels + at * 784, g->out, (size_t)nb * 784);
@@ -450,7 +475,7 @@ static int evaluate(dl_generator *g, const float *weights, dl_classifier *cls, c
     int st = !pix || !lab || !pred || !fg ? dl_error(DL_ENOMEM, "out of memory") : DL_OK;
     gsl_rng *rng = dl_rng_create(seed);
     if (!st)
-        st = generate(g, weights, n, classes, -1, alpha, rng, pix, lab);
+        st = generate(g, weights, n, classes, -1, alpha, 1.0, rng, pix, lab);
     if (!st)
         st = dl_classifier_run(cls, pix, n, classes ? lab : NULL, &e->label_acc, fg, pred);
     double se;
@@ -470,7 +495,7 @@ static int write_grid(dl_generator *g, const float *weights, int classes, float 
 {
     unsigned char pix[100 * 784], lab[100], rows[100 * 784];
     gsl_rng *rng = dl_rng_create(seed);
-    int st = generate(g, weights, 100, classes, -1, alpha, rng, pix, lab);
+    int st = generate(g, weights, 100, classes, -1, alpha, 1.0, rng, pix, lab);
     gsl_rng_free(rng);
     if (st)
         return st;
@@ -490,6 +515,29 @@ static void scale_channels(float *x, int B, int D, int block, const float *scale
     for (int b = 0; b < B; b++)
         for (int i = 0; i < D; i++)
             x[(size_t)b * D + i] *= scale[i / block];
+}
+
+/* encN-loc: one field per location (dl_field_compute_per_location); each
+ * location's gradient carries its own scale and 1 / block of the map's
+ * weight, so that the map weighs in the sum as one flattened field would.
+ * Adds sum V^2 to *sq. */
+static int field_per_location(const dl_field_config *cfg, const float *x, int Bg, const float *y,
+                              int Bp, const float *u, int Nu, double guide_weight, int D, int block,
+                              double map_weight, float *V, float *grad, double *sq)
+{
+    double scales[64];
+    if (block > 64)
+        return dl_error(DL_EINVAL, "per-location field: at most 64 locations, got %d", block);
+    int st = dl_field_compute_per_location(cfg, x, (size_t)Bg, y, (size_t)Bp, u, (size_t)Nu,
+                                           guide_weight, D, block, V, scales);
+    for (size_t i = 0; !st && i < (size_t)Bg; i++)
+        for (int c = 0; c < D; c++) {
+            const double v = V[i * D + c];
+            grad[i * D + c] = (float)(-2.0 * map_weight * v /
+                                      ((double)Bg * (D / block) * scales[c % block] * block));
+            *sq += v * v;
+        }
+    return st;
 }
 
 /* The step at which this run's time budget will run out, from its rate so far:
@@ -709,18 +757,21 @@ int cmd_train(int argc, char **argv)
         labels[b] = (unsigned char)(classes ? b / Bg : 0);
     if ((st = dl_mkdir_p(o.out)))
         goto done;
-    char path[4200], cfg_line[640], guidance[160] = "";
+    char path[4200], cfg_line[800], guidance[160] = "", taus[160] = "";
+    for (int t = 0, used = 0; t < o.field.n_tau && !o.meanshift && !o.sinkhorn; t++)
+        used += snprintf(taus + used, sizeof taus - (size_t)used, "%s%g", t ? "," : " tau ",
+                         o.field.tau[t]);
     if (guided)
         snprintf(guidance, sizeof guidance,
                  "; guidance: alpha ~ alpha^-3 on [1, %g], %d unconditional negatives per class, "
                  "evaluated at alpha %g", o.cfg_alpha_max, Nu, o.alpha);
     snprintf(cfg_line, sizeof cfg_line,
-             "generator %s; features %d%s; field %s%s kernel %s norm %s; %d generated + %d positive "
+             "generator %s; features %d%s; field %s%s kernel %s norm %s%s; %d generated + %d positive "
              "per class; lr %g%s",
              arch_s, o.n_features, enc ? " (with encoder)" : "", o.meanshift ? "meanshift" : o.sinkhorn ? "sinkhorn" : "practical",
              o.no_stop_gradient ? " WITHOUT stop-gradient" : "", o.field.kernel == DL_FIELD_GAUSSIAN ? "gaussian" : "laplacian",
              o.field.norm == DL_FIELD_TWO_SIDED ? "two-sided" : o.field.norm == DL_FIELD_ROWS ? "rows" : "none",
-             Bg, Bp, o.lr, guidance);
+             taus, Bg, Bp, o.lr, guidance);
     const char *extra[] = {cfg_line, NULL};
     snprintf(path, sizeof path, "%s/train.dat", o.out);
     if ((st = dl_dat_open(&log, path, &prov, extra,
@@ -844,6 +895,18 @@ int cmd_train(int argc, char **argv)
                 const float *xc = fxs[f] + (size_t)c * Bg * D, *yc = fys[f] + (size_t)c * Bp * D;
                 float *d = dfxs[f] + (size_t)c * Bg * D, *Vc = V + (size_t)c * Bg * maxD;
                 int sf;
+                if (o.features[f].per_location) {
+                    sf = field_per_location(&o.field, xc, Bg, yc, Bp,
+                                            fys[f] + ((size_t)P + (size_t)c * Nu) * D, Nu, weight[c],
+                                            D, chan_block[f], o.features[f].weight, Vc, d,
+                                            &sq_c[c]);
+                    if (sf) {
+                        st_c[c] = sf;
+                        snprintf(msg_c[c], sizeof msg_c[c], "%s", dl_error_message());
+                        break;
+                    }
+                    continue;
+                }
                 if (o.meanshift)
                     sf = dl_field_meanshift(&o.field, MEANSHIFT_TAU, xc, Bg, yc, Bp, D, Vc,
                                             o.no_stop_gradient ? d : NULL, &scale);
@@ -884,7 +947,12 @@ int cmd_train(int argc, char **argv)
         for (int f = 0; f < o.n_features; f++) {
             if (o.features[f].encoder_layer) {
                 scale_channels(dfxs[f], B, dim[f], chan_block[f], chan_scale[f]); /* d(f s)/df = s */
-                denc[o.features[f].encoder_layer - 1] = dfxs[f];
+                float **to = &denc[o.features[f].encoder_layer - 1];
+                if (*to) /* encN and encN-loc: one layer, two losses */
+                    for (size_t i = 0; i < (size_t)B * dim[f]; i++)
+                        (*to)[i] += dfxs[f][i];
+                else
+                    *to = dfxs[f];
             }
             else
                 dl_feature_backward(o.features[f].fixed, g->out, B, dfxs[f], dout);
@@ -951,18 +1019,21 @@ int cmd_sample(int argc, char **argv)
 {
     const char *ckpt = NULL, *out = NULL;
     long n = 100, cls_only = -1, seed = 1;
-    double alpha = 1;
+    double alpha = 1, noise_scale = 1;
     int st = DL_OK, quiet = 0;
-    static const char *const with_value[] = {"--out", "--n", "--class", "--seed", "--alpha"};
+    static const char *const with_value[] = {"--out", "--n", "--class", "--seed", "--alpha",
+                                             "--noise-scale"};
     for (int i = 1; i < argc && !st; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             printf("usage: driftlab sample CKPT --out PREFIX [--n N] [--class C] [--seed S] [--alpha A]\n"
-                   "                       [--quiet]\n"
+                   "                       [--noise-scale S] [--quiet]\n"
                    "Writes PREFIX.png (a grid) and PREFIX-images.idx.gz, PREFIX-labels.idx.gz\n"
                    "(the format `driftlab eval` reads), drawn with the EMA weights; classes\n"
                    "cycle 0..9 unless --class C.  --alpha: the guidance scale of a generator\n"
-                   "trained with --cfg-alpha-max (default 1: none).\n");
+                   "trained with --cfg-alpha-max (default 1: none).  --noise-scale: the noise's\n"
+                   "standard deviation (default 1, as trained; below 1 trades coverage for\n"
+                   "fidelity, the truncation trick, above 1 the reverse).\n");
             return 0;
         }
         if (a[0] != '-') {
@@ -996,6 +1067,10 @@ int cmd_sample(int argc, char **argv)
         } else if (!strcmp(a, "--alpha")) {
             if (!(st = cli_parse_double("alpha", v, &alpha)) && !(alpha >= 1 && alpha <= 100))
                 st = dl_error(DL_EINVAL, "--alpha (the guidance scale) must lie in [1, 100], got %s", v);
+        } else if (!strcmp(a, "--noise-scale")) {
+            if (!(st = cli_parse_double("noise-scale", v, &noise_scale)) &&
+                !(noise_scale > 0 && noise_scale <= 10))
+                st = dl_error(DL_EINVAL, "--noise-scale must lie in (0, 10], got %s", v);
         }
     }
     if (!st && (!ckpt || !out))
@@ -1028,7 +1103,7 @@ int cmd_sample(int argc, char **argv)
     }
     if (!st) {
         gsl_rng *rng = dl_rng_create((unsigned long)seed);
-        st = generate(g, opt->ema, (size_t)n, arch.classes, (int)cls_only, (float)alpha, rng,
+        st = generate(g, opt->ema, (size_t)n, arch.classes, (int)cls_only, (float)alpha, noise_scale, rng,
                       set.pixels, set.labels);
         gsl_rng_free(rng);
     }

@@ -50,7 +50,9 @@ int dl_field_norm_parse(const char *name, dl_field_norm *n)
  *                 also makes centring harmless);
  *   the field     V = (sum_tau w~_tau / rms_tau) O / scale: ONE sgemm (N x C x D)
  * for all temperatures.  The O(D) work is the dsyrk and that sgemm, against a
- * distance dgemm plus one force dgemm per temperature before. */
+ * distance dgemm plus one force dgemm per temperature before.  Rows shorter
+ * than C (the per-location fields) take |F_i|^2 from F = w~ O directly
+ * (N x C x D per temperature, not N x C x C). */
 int dl_field_compute(const dl_field_config *cfg, const float *X, size_t N, const float *Y, size_t M,
                      int D, float *V, double *scale_out)
 {
@@ -215,11 +217,18 @@ int dl_field_compute_guided(const dl_field_config *cfg, const float *X, size_t N
             for (size_t j = 0; j < C; j++)
                 wabs += fabs(A[i * C + j]) * sqrt(G[j * C + j]);
         }
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N, (int)C, (int)C, 1.0, A,
-                    (int)C, G, (int)C, 0.0, T, (int)C);
         double sq = 0;
-        for (size_t k = 0; k < N * C; k++)
-            sq += A[k] * T[k];
+        if ((size_t)D < C) { /* low-dimensional rows: F = w~ O itself is the cheaper product */
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N, D, (int)C, 1.0, A,
+                        (int)C, Od, D, 0.0, T, D);
+            for (size_t k = 0; k < N * (size_t)D; k++)
+                sq += T[k] * T[k];
+        } else {
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N, (int)C, (int)C, 1.0, A,
+                        (int)C, G, (int)C, 0.0, T, (int)C);
+            for (size_t k = 0; k < N * C; k++)
+                sq += A[k] * T[k];
+        }
         /* 4. RMS-normalise; a force at rounding level (the anti-symmetric case:
          * |F| within 1e-12 of the terms it cancels) stays zero, not amplified */
         if (!(sq > 1e-24 * wabs * wabs))

@@ -86,6 +86,7 @@ case "$command:$case_name" in
   eval:images_wrong_magic) printf 'not an idx file at all' > "$work/w.idx"; args=(--model "$work/none.ckpt" --images "$work/w.idx" --out "$out") ;;
   eval:unknown_option)    args=(--model m --images i --frobnicate 1 --out "$out") ;;
   eval:make_unknown)      args=(--make blur --images "$out/x.idx") ;;
+  eval:reference_unknown) args=(--model m --images i --reference validation --out "$out") ;;
   train:data_missing)     args=(--data "$work/nodata" --steps 1 --out "$out") ;;
   train:resume_corrupt)   printf 'DLCKPT\r\nnot a checkpoint' > "$work/g.ckpt"; args=(--resume "$work/g.ckpt" --steps 1 --out "$out") ;;
   train:feature_unknown)  args=(--features pixels,wavelets --out "$out") ;;
@@ -114,6 +115,13 @@ case "$command:$case_name" in
   train:weight_decay_nan) args=(--weight-decay nan --out "$out") ;;
   train:lr_decay_above_one) args=(--lr-decay 1.5 --out "$out") ;;
   train:lr_decay_nan)     args=(--lr-decay nan --out "$out") ;;
+  train:tau_negative)     args=(--tau 0.05,-0.2 --out "$out") ;;
+  train:tau_empty_item)   args=(--tau 0.05,,0.2 --out "$out") ;;
+  train:tau_too_many)     args=(--tau 1,2,3,4,5,6,7,8,9 --out "$out") ;;
+  train:tau_meanshift)    args=(--field meanshift --tau 0.1 --out "$out") ;;
+  train:loc_fixed_map)    args=(--features pixels,pool7-loc --out "$out") ;;
+  train:loc_twice)        args=(--features pixels,enc1-loc,enc1-loc:2 --out "$out") ;;
+  train:loc_meanshift)    args=(--features pixels,enc1-loc --field meanshift --out "$out") ;;
   toytrain:toy_unknown)   args=(--toy spiral --out "$out") ;;
   toytrain:batch_one)     args=(--batch 1 --out "$out") ;;
   toytrain:lr_negative)   args=(--lr -1 --out "$out") ;;
@@ -123,6 +131,8 @@ case "$command:$case_name" in
   bench:reps_zero)        args=(--reps 0 --out "$out") ;;
   sample:checkpoint_missing) args=("$work/none.ckpt" --out "$out/s") ;;
   sample:alpha_below_one) args=("$work/none.ckpt" --alpha 0.9 --out "$out/s") ;;
+  sample:noise_scale_zero) args=("$work/none.ckpt" --noise-scale 0 --out "$out/s"); expect="--noise-scale" ;;
+  sample:noise_scale_nan) args=("$work/none.ckpt" --noise-scale nan --out "$out/s"); expect="--noise-scale" ;;
   sample:option_unknown_last) args=("$work/none.ckpt" --out "$out/s" --frobnicate); expect="unknown option '--frobnicate'" ;;
   sample:checkpoint_wrong_kind) printf 'DLCKPT\r\n\x01\x00\x00\x00\x05\x00\x00\x00hello' > "$work/k.ckpt"; args=("$work/k.ckpt" --out "$out/s") ;;
   *) echo "unknown case $command:$case_name"; exit 2 ;;

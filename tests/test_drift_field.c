@@ -123,6 +123,22 @@ int main(void)
                       n, worst);
                 CHECK(moved > 1e-2, "guided, kernel %d norm %d: the negatives move V by only %.3g", k,
                       n, moved);
+                /* the float path for short rows against the same slow field:
+                 * V is O(1) (RMS 1 per temperature), float keeps ~1e-6 of it */
+                CHECK_OK(dl_field_compute_lowdim(&cfg, X, N, Y, M, U, Mu, w, D, V, &scale));
+                slow_field(&cfg, X, N, Y, M, U, Mu, w, D, W);
+                worst = 0;
+                for (int i = 0; i < N * D; i++)
+                    worst = fmax(worst, fabs(V[i] - W[i]));
+                CHECK(worst < 1e-4, "lowdim, kernel %d norm %d trial %d: |V - slow| = %.3g", k, n,
+                      trial, worst);
+                CHECK_OK(dl_field_compute_lowdim(&cfg, X, N, Y, M, U, Mu, 0.0, D, V, &scale));
+                slow_field(&cfg, X, N, Y, M, NULL, 0, 0, D, W);
+                worst = 0;
+                for (int i = 0; i < N * D; i++)
+                    worst = fmax(worst, fabs(V[i] - W[i]));
+                CHECK(worst < 1e-4, "lowdim at weight 0, kernel %d norm %d: |V - slow| = %.3g", k,
+                      n, worst);
             }
     }
     /* anti-symmetry: the generated set is the positive set */
@@ -133,6 +149,11 @@ int main(void)
     for (int i = 0; i < N * D; i++)
         worst = fmax(worst, fabs(V[i]));
     CHECK(worst == 0.0, "V_{p,p} = %.3g, not 0", worst);
+    CHECK_OK(dl_field_compute_lowdim(&cfg, X, N, X, N, NULL, 0, 0.0, D, V, &scale));
+    worst = 0;
+    for (int i = 0; i < N * D; i++)
+        worst = fmax(worst, fabs(V[i]));
+    CHECK(worst == 0.0, "lowdim: V_{p,p} = %.3g, not 0", worst);
     /* with a positive set that differs, the field is O(1) (RMS 1 per temperature) */
     CHECK_OK(dl_field_compute(&cfg, X, N, Y, M, D, V, &scale));
     double rms = 0;
@@ -183,6 +204,71 @@ int main(void)
             }
             CHECK(bad == 0, "feature map %s: %d gradient entries off", dl_feature_name(kind), bad);
         }
+    }
+    /* per-location fields: rows of 4 channels x 3 locations, channel-major;
+     * location k's field is the slow field of the rows gathered at k */
+    {
+        enum { PC = 4, PB = 3, PD = PC * PB };
+        float px[N * PD], py[M * PD], pu[Mu * PD], pv[N * PD], gx[N * PC], gy[M * PC], gu[Mu * PC];
+        double pw[N * PC], scales[PB];
+        for (int i = 0; i < N * PD; i++)
+            px[i] = (float)gsl_ran_gaussian(rng, 1.0);
+        for (int i = 0; i < M * PD; i++)
+            py[i] = (float)(gsl_ran_gaussian(rng, 1.0) + 0.5);
+        for (int i = 0; i < Mu * PD; i++)
+            pu[i] = (float)(gsl_ran_gaussian(rng, 1.0) - 0.5);
+        dl_field_config pc = dl_field_default();
+        CHECK_OK(dl_field_compute_per_location(&pc, px, N, py, M, pu, Mu, 0.8, PD, PB, pv, scales));
+        for (int k = 0; k < PB; k++) {
+            for (int ch = 0; ch < PC; ch++) {
+                for (int i = 0; i < N; i++)
+                    gx[i * PC + ch] = px[i * PD + ch * PB + k];
+                for (int j = 0; j < M; j++)
+                    gy[j * PC + ch] = py[j * PD + ch * PB + k];
+                for (int j = 0; j < Mu; j++)
+                    gu[j * PC + ch] = pu[j * PD + ch * PB + k];
+            }
+            slow_field(&pc, gx, N, gy, M, gu, Mu, 0.8, PC, pw);
+            double worst_l = 0;
+            for (int i = 0; i < N; i++)
+                for (int ch = 0; ch < PC; ch++)
+                    worst_l = fmax(worst_l, fabs(pv[i * PD + ch * PB + k] - pw[i * PC + ch]));
+            CHECK(worst_l < 1e-4, "per-location, location %d: |V - slow| = %.3g", k, worst_l);
+        }
+        CHECK(dl_field_compute_per_location(&pc, px, N, py, M, pu, Mu, 0.8, PD, 5, pv, scales) ==
+                  DL_EINVAL, "12 values split into 5 locations accepted");
+    }
+    /* the training's per-location shape (64 generated, 64 positives, 32
+     * unconditional negatives, 8 channels): float path against double path */
+    {
+        enum { BN = 64, BM = 64, BU = 32, BD = 8 };
+        static float bx[BN * BD], by[BM * BD], bu[BU * BD], bv[BN * BD], bw[BN * BD];
+        for (int i = 0; i < BN * BD; i++)
+            bx[i] = (float)gsl_ran_gaussian(rng, 1.0);
+        for (int i = 0; i < BM * BD; i++)
+            by[i] = (float)(gsl_ran_gaussian(rng, 1.0) + 0.3);
+        for (int i = 0; i < BU * BD; i++)
+            bu[i] = (float)(gsl_ran_gaussian(rng, 1.0) - 0.5);
+        dl_field_config bc = dl_field_default();
+        double s1, s2, worst_b = 0, rms_b = 0;
+        CHECK_OK(dl_field_compute_lowdim(&bc, bx, BN, by, BM, bu, BU, 1.5, BD, bv, &s1));
+        CHECK_OK(dl_field_compute_guided(&bc, bx, BN, by, BM, bu, BU, 1.5, BD, bw, &s2));
+        for (int i = 0; i < BN * BD; i++)
+            worst_b = fmax(worst_b, fabs(bv[i] - bw[i])), rms_b += (double)bw[i] * bw[i] / (BN * BD);
+        CHECK(fabs(s1 - s2) < 1e-5 * s2, "lowdim scale %.9g, double %.9g", s1, s2);
+        CHECK(worst_b < 1e-4 * sqrt(rms_b), "lowdim at 64/64/32 x 8: |V - double| = %.3g (RMS %.3g)",
+              worst_b, sqrt(rms_b));
+        /* one far outlier spreads tau 0.02's logits over ~4000, where one
+         * shared shift would underflow float (exp(-88) = 0) */
+        for (int c = 0; c < BD; c++)
+            by[c] = 300.0f;
+        CHECK_OK(dl_field_compute_lowdim(&bc, bx, BN, by, BM, bu, BU, 1.5, BD, bv, &s1));
+        CHECK_OK(dl_field_compute_guided(&bc, bx, BN, by, BM, bu, BU, 1.5, BD, bw, &s2));
+        worst_b = 0, rms_b = 0;
+        for (int i = 0; i < BN * BD; i++)
+            worst_b = fmax(worst_b, fabs(bv[i] - bw[i])), rms_b += (double)bw[i] * bw[i] / (BN * BD);
+        CHECK(isfinite(worst_b) && worst_b < 1e-4 * sqrt(rms_b),
+              "lowdim with an outlier: |V - double| = %.3g (RMS %.3g)", worst_b, sqrt(rms_b));
     }
     dl_field_kernel fk;
     dl_field_norm fn;
