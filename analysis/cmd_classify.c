@@ -64,10 +64,12 @@ static int parse_args(int argc, char **argv, classify_options *o)
         }
         if (strncmp(a, "--", 2))
             return dl_error(DL_EINVAL, "unexpected argument '%s'", a);
-        if (!v)
-            return dl_error(DL_EINVAL, "option '%s' needs a value", a);
+        static const char *const with_value[] = {"data", "out", "model", "resume", "epochs", "batch",
+                                                 "limit", "seed", "lr", "time-budget", "width", NULL};
+        int st = cli_option_value("classify", a, v, with_value);
+        if (st)
+            return st;
         i++;
-        int st = DL_OK;
         if (!strcmp(a, "--data"))
             o->data = v;
         else if (!strcmp(a, "--out"))

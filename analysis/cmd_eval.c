@@ -78,10 +78,12 @@ static int parse_args(int argc, char **argv, eval_options *o, int *help)
         }
         if (strncmp(a, "--", 2))
             return dl_error(DL_EINVAL, "unexpected argument '%s'", a);
-        if (!v)
-            return dl_error(DL_EINVAL, "option '%s' needs a value", a);
+        static const char *const with_value[] = {"model", "images", "labels", "data", "out", "make",
+                                                 "n", "seed", "reference", NULL};
+        int st = cli_option_value("eval", a, v, with_value);
+        if (st)
+            return st;
         i++;
-        int st = DL_OK;
         if (!strcmp(a, "--model"))
             o->model = v;
         else if (!strcmp(a, "--images"))

@@ -102,8 +102,10 @@ static int parse_args(int argc, char **argv, spectrum_options *o, int *help)
             o->quiet = 1;
             continue;
         } else if (a[0] == '-' && a[1] == '-') {
-            if (!v)
-                return dl_error(DL_EINVAL, "option '%s' needs a value", a);
+            static const char *const with_value[] = {"grid", "density-grid", "kmax", "assign",
+                                                     "eps", "fit-window", NULL};
+            if ((st = cli_option_value("spectrum", a, v, with_value)))
+                return st;
             i++;
             if (!strcmp(a, "--grid"))
                 st = parse_int_option("grid", v, 8, 1 << 24, &o->grid);

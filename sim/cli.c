@@ -75,6 +75,19 @@ int cli_parse_bool(const char *option, const char *text, int *out)
     return DL_OK;
 }
 
+int cli_option_value(const char *command, const char *option, const char *value,
+                     const char *const *known)
+{
+    int found = 0;
+    for (const char *const *k = known; *k && !found; k++)
+        found = !strncmp(option, "--", 2) && !strcmp(option + 2, *k);
+    if (!found)
+        return dl_error(DL_EINVAL, "unknown option '%s' (see driftlab %s --help)", option, command);
+    if (!value)
+        return dl_error(DL_EINVAL, "option '%s' needs a value", option);
+    return DL_OK;
+}
+
 int cli_parse_positive_list(const char *option, const char *text, int max, double *out, int *n)
 {
     char item[64];

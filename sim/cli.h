@@ -18,6 +18,11 @@ int cli_parse_long(const char *option, const char *text, long *out);
 /* An integer in [lo, hi], with a message that names the option and the range. */
 int cli_parse_long_in(const char *option, const char *text, long lo, long hi, long *out);
 int cli_parse_bool(const char *option, const char *text, int *out);
+/* OPTION VALUE of a command whose value-taking options are `known` (without
+ * their "--", NULL-ended): an option outside the list is unknown wherever it
+ * stands, and a known one in last place has no value.  DL_OK when both hold. */
+int cli_option_value(const char *command, const char *option, const char *value,
+                     const char *const *known);
 /* A comma-separated list of 1..max finite numbers, each > 0 (no empty items). */
 int cli_parse_positive_list(const char *option, const char *text, int max, double *out, int *n);
 

@@ -50,8 +50,10 @@ static int parse(int argc, char **argv, toy_options *o, int *help)
             o->quiet = 1;
             continue;
         }
-        if (!v)
-            return dl_error(DL_EINVAL, "option '%s' needs a value (see driftlab toytrain --help)", a);
+        static const char *const with_value[] = {"toy", "out", "kernel", "norm", "steps", "batch",
+                                                 "every", "hidden", "zdim", "seed", "lr", NULL};
+        if ((st = cli_option_value("toytrain", a, v, with_value)))
+            return st;
         i++;
         if (!strcmp(a, "--toy"))
             o->toy = v;

@@ -229,8 +229,14 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
         }
         if (strncmp(a, "--", 2))
             return dl_error(DL_EINVAL, "unexpected argument '%s'", a);
-        if (!v)
-            return dl_error(DL_EINVAL, "option '%s' needs a value", a);
+        static const char *const with_value[] = {
+            "data", "out", "classifier", "encoder", "resume", "features", "generator", "kernel",
+            "field", "norm", "tau", "gen-per-class", "pos-per-class", "zdim", "hidden",
+            "noise-channels", "width", "steps", "eval-every", "eval-n", "checkpoint-every",
+            "cfg-uncond", "seed", "lr", "weight-decay", "ema", "output", "cfg-alpha-max", "alpha",
+            "lr-decay", "time-budget", NULL};
+        if ((st = cli_option_value("train", a, v, with_value)))
+            return st;
         i++;
 #define INT_OPT(name, field, lo, hi)                                                               \
     else if (!strcmp(a, "--" name))                                                                \
@@ -1021,8 +1027,8 @@ int cmd_sample(int argc, char **argv)
     long n = 100, cls_only = -1, seed = 1;
     double alpha = 1, noise_scale = 1;
     int st = DL_OK, quiet = 0;
-    static const char *const with_value[] = {"--out", "--n", "--class", "--seed", "--alpha",
-                                             "--noise-scale"};
+    static const char *const with_value[] = {"out", "n", "class", "seed", "alpha", "noise-scale",
+                                             NULL};
     for (int i = 1; i < argc && !st; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -1044,17 +1050,8 @@ int cmd_sample(int argc, char **argv)
             quiet = 1;
             continue;
         }
-        int takes_value = 0;
-        for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++)
-            takes_value |= !strcmp(a, with_value[k]);
-        if (!takes_value) {
-            st = dl_error(DL_EINVAL, "unknown option '%s' (see driftlab sample --help)", a);
+        if ((st = cli_option_value("sample", a, v, with_value)))
             break;
-        }
-        if (!v) {
-            st = dl_error(DL_EINVAL, "option '%s' needs a value", a);
-            break;
-        }
         i++;
         if (!strcmp(a, "--out"))
             out = v;

@@ -64,6 +64,7 @@ case "$command:$case_name" in
   spectrum:missing_run) run="$work/none" ;;
   spectrum:no_snapshots) make_run "${torus[@]}"; rm -rf "$work/r/snapshots"; run="$work/r" ;;
   spectrum:not_torus)   make_run "${rd[@]}"; run="$work/r" ;;
+  spectrum:option_unknown_last) make_run "${torus[@]}"; run="$work/r"; args=(--frobnicate); expect="unknown option '--frobnicate'" ;;
   spectrum:single_output)
     make_run "${torus[@]}"; ls "$work"/r/snapshots/*.dlsnap | tail -n +2 | xargs rm -f; run="$work/r" ;;
   spectrum:corrupt_snapshot)
@@ -73,6 +74,7 @@ case "$command:$case_name" in
   classify:data_missing)  args=(train --data "$work/nodata" --out "$out") ;;
   classify:bad_width)     args=(train --width 32,64 --out "$out") ;;
   classify:bad_epochs)    args=(train --epochs 0 --out "$out") ;;
+  classify:option_unknown_last) args=(train --out "$out" --frobnicate); expect="unknown option '--frobnicate'" ;;
   classify:unknown_action) args=(fit --out "$out") ;;
   classify:model_corrupt) printf 'DLCKPT\r\ngarbage' > "$work/m.ckpt"; args=(test --model "$work/m.ckpt") ;;
   eval:model_missing)
@@ -86,6 +88,7 @@ case "$command:$case_name" in
   eval:images_wrong_magic) printf 'not an idx file at all' > "$work/w.idx"; args=(--model "$work/none.ckpt" --images "$work/w.idx" --out "$out") ;;
   eval:unknown_option)    args=(--model m --images i --frobnicate 1 --out "$out") ;;
   eval:make_unknown)      args=(--make blur --images "$out/x.idx") ;;
+  eval:option_unknown_last) args=(--model m --images i --out "$out" --frobnicate); expect="unknown option '--frobnicate'" ;;
   eval:reference_unknown) args=(--model m --images i --reference validation --out "$out") ;;
   train:data_missing)     args=(--data "$work/nodata" --steps 1 --out "$out") ;;
   train:resume_corrupt)   printf 'DLCKPT\r\nnot a checkpoint' > "$work/g.ckpt"; args=(--resume "$work/g.ckpt" --steps 1 --out "$out") ;;
@@ -121,12 +124,14 @@ case "$command:$case_name" in
   train:tau_meanshift)    args=(--field meanshift --tau 0.1 --out "$out") ;;
   train:loc_fixed_map)    args=(--features pixels,pool7-loc --out "$out") ;;
   train:loc_twice)        args=(--features pixels,enc1-loc,enc1-loc:2 --out "$out") ;;
+  train:option_unknown_last) args=(--out "$out" --frobnicate); expect="unknown option '--frobnicate'" ;;
   train:loc_meanshift)    args=(--features pixels,enc1-loc --field meanshift --out "$out") ;;
   toytrain:toy_unknown)   args=(--toy spiral --out "$out") ;;
   toytrain:batch_one)     args=(--batch 1 --out "$out") ;;
   toytrain:lr_negative)   args=(--lr -1 --out "$out") ;;
   toytrain:kernel_unknown) args=(--kernel cosine --out "$out") ;;
   toytrain:steps_zero)    args=(--steps 0 --out "$out") ;;
+  toytrain:option_unknown_last) args=(--out "$out" --frobnicate); expect="unknown option '--frobnicate'" ;;
   bench:option_unknown)   args=(--frobnicate --out "$out") ;;
   bench:reps_zero)        args=(--reps 0 --out "$out") ;;
   sample:checkpoint_missing) args=("$work/none.ckpt" --out "$out/s") ;;
