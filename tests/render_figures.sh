@@ -36,5 +36,13 @@ render "$work/3.png" "$plots/heatmap.gp" "$work/g/heatmap.mat" "$work/a/heatmap.
 render "$work/4.png" "$plots/tconv.gp" "$work/g/tconv.dat" "$work/l/tconv.dat" "$work/a/tconv.dat" "$work/4.png"
 render "$work/5.png" "$plots/density2d.gp" "$work/c2" "$work/a2" "$work/5.png"
 render "$work/6.png" "$plots/particles2d.gp" "$work/toy" "$work/6.png"
-echo "$((6 - fail)) passed, $fail failed"
+# two training logs, as `driftlab train` writes them (header, then one row per evaluation)
+for r in t1 t2; do
+  printf '# driftlab test\n# step seconds images_per_s drift_rms fd_fmnist kid precision recall label_accuracy\n' > "$work/$r.dat"
+done
+printf '0 1 0 0 300 20 0.8 0 0.1\n2500 140 11000 2.5 6.1 0.18 0.91 0.53 0.91\n' >> "$work/t1.dat"
+printf '0 1 0 0 300 20 0.8 0 0.1\n2500 150 10000 2.4 7.4 0.30 0.88 0.60 0.86\n' >> "$work/t2.dat"
+render "$work/7.png" "$plots/precision_recall.gp" "$work/7.png" "$work/t1.dat $work/t2.dat" "a|b" 0.86 0.85
+render "$work/8.png" "$plots/train_curves.gp" "$work/8.png" "$work/t1.dat $work/t2.dat" "a|b" 0.81
+echo "$((8 - fail)) passed, $fail failed"
 exit $((fail > 0))
