@@ -524,9 +524,9 @@ static void scale_channels(float *x, int B, int D, int block, const float *scale
 }
 
 /* encN-loc: one field per location (dl_field_compute_per_location); each
- * location's gradient carries its own scale and 1 / block of the map's
- * weight, so that the map weighs in the sum as one flattened field would.
- * Adds sum V^2 to *sq. */
+ * location's gradient is the flattened field's, -2 w V / (numel scale), with
+ * that location's own scale, so that the map weighs in the sum as one
+ * flattened field would.  Adds sum V^2 to *sq. */
 static int field_per_location(const dl_field_config *cfg, const float *x, int Bg, const float *y,
                               int Bp, const float *u, int Nu, double guide_weight, int D, int block,
                               double map_weight, float *V, float *grad, double *sq)
@@ -539,8 +539,7 @@ static int field_per_location(const dl_field_config *cfg, const float *x, int Bg
     for (size_t i = 0; !st && i < (size_t)Bg; i++)
         for (int c = 0; c < D; c++) {
             const double v = V[i * D + c];
-            grad[i * D + c] = (float)(-2.0 * map_weight * v /
-                                      ((double)Bg * (D / block) * scales[c % block] * block));
+            grad[i * D + c] = (float)(-2.0 * map_weight * v / ((double)Bg * D * scales[c % block]));
             *sq += v * v;
         }
     return st;
@@ -900,33 +899,27 @@ int cmd_train(int argc, char **argv)
                 double scale;
                 const float *xc = fxs[f] + (size_t)c * Bg * D, *yc = fys[f] + (size_t)c * Bp * D;
                 float *d = dfxs[f] + (size_t)c * Bg * D, *Vc = V + (size_t)c * Bg * maxD;
+                const float *uc = fys[f] + ((size_t)P + (size_t)c * Nu) * D;
+                const int per_location = o.features[f].per_location;
                 int sf;
-                if (o.features[f].per_location) {
-                    sf = field_per_location(&o.field, xc, Bg, yc, Bp,
-                                            fys[f] + ((size_t)P + (size_t)c * Nu) * D, Nu, weight[c],
-                                            D, chan_block[f], o.features[f].weight, Vc, d,
-                                            &sq_c[c]);
-                    if (sf) {
-                        st_c[c] = sf;
-                        snprintf(msg_c[c], sizeof msg_c[c], "%s", dl_error_message());
-                        break;
-                    }
-                    continue;
-                }
-                if (o.meanshift)
+                if (per_location) /* writes its own gradient into d */
+                    sf = field_per_location(&o.field, xc, Bg, yc, Bp, uc, Nu, weight[c], D,
+                                            chan_block[f], o.features[f].weight, Vc, d, &sq_c[c]);
+                else if (o.meanshift)
                     sf = dl_field_meanshift(&o.field, MEANSHIFT_TAU, xc, Bg, yc, Bp, D, Vc,
                                             o.no_stop_gradient ? d : NULL, &scale);
                 else if (o.sinkhorn)
                     sf = dl_field_sinkhorn(&sinkhorn_cfg, xc, Bg, yc, Bp, D, Vc, &scale);
                 else
-                    sf = dl_field_compute_guided(&o.field, xc, Bg, yc, Bp,
-                                                 fys[f] + ((size_t)P + (size_t)c * Nu) * D, Nu,
-                                                 weight[c], D, Vc, &scale);
+                    sf = dl_field_compute_guided(&o.field, xc, Bg, yc, Bp, uc, Nu, weight[c], D, Vc,
+                                                 &scale);
                 if (sf) { /* the message is the thread's own: keep it for the caller */
                     st_c[c] = sf;
                     snprintf(msg_c[c], sizeof msg_c[c], "%s", dl_error_message());
                     break;
                 }
+                if (per_location)
+                    continue;
                 /* stop-gradient: d/dx ||x/s - sg(x/s + V)||^2 / numel = -2 V / (numel s);
                  * the ablation: d/dx ||V(x/s)||^2 / numel = 2 (dE/dx') / (numel s) */
                 const double k2 = (o.no_stop_gradient ? 2.0 : -2.0) * o.features[f].weight /

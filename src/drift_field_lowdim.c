@@ -49,13 +49,11 @@ int dl_field_compute_lowdim(const dl_field_config *cfg, const float *X, size_t N
     for (size_t j = 0; j < C; j++) {
         const float *o = j < M ? Y + j * nd : j < NG ? X + (j - M) * nd : U + (j - NG) * nd;
         for (size_t c = 0; c < nd; c++)
-            mean[c] += o[c];
+            OT[c * C + j] = o[c], mean[c] += o[c];
     }
-    for (size_t j = 0; j < C; j++) {
-        const float *o = j < M ? Y + j * nd : j < NG ? X + (j - M) * nd : U + (j - NG) * nd;
-        for (size_t c = 0; c < nd; c++)
-            OT[c * C + j] = (float)(o[c] - mean[c] / (double)C);
-    }
+    for (size_t c = 0; c < nd; c++) /* centred: F's terms cancel less */
+        for (size_t j = 0; j < C; j++)
+            OT[c * C + j] = (float)(OT[c * C + j] - mean[c] / (double)C);
     /* 1. distances and their mean over the positive and generated columns */
     double total = 0;
     size_t count = 0;

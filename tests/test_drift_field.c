@@ -76,6 +76,15 @@ static void slow_field(const dl_field_config *cfg, const float *X, int N, const 
     }
 }
 
+/* max_i |v_i - w_i|: a field against the slow reference */
+static double max_diff(const float *v, const double *w, int n)
+{
+    double worst = 0;
+    for (int i = 0; i < n; i++)
+        worst = fmax(worst, fabs(v[i] - w[i]));
+    return worst;
+}
+
 int main(void)
 {
     gsl_rng *rng = dl_rng_create(8);
@@ -98,9 +107,7 @@ int main(void)
                 cfg.tau[2] = trial == 2 ? 1.5 : 0.2; /* a soft temperature too */
                 CHECK_OK(dl_field_compute(&cfg, X, N, Y, M, D, V, &scale));
                 slow_field(&cfg, X, N, Y, M, NULL, 0, 0, D, W);
-                double worst = 0;
-                for (int i = 0; i < N * D; i++)
-                    worst = fmax(worst, fabs(V[i] - W[i]));
+                double worst = max_diff(V, W, N * D);
                 CHECK(worst < 1e-5, "kernel %d norm %d trial %d: |V - slow| = %.3g", k, n, trial, worst);
                 /* guided: unconditional negatives at w = (alpha - 1)(N - 1) / Mu, alpha = 2 */
                 for (int i = 0; i < Mu * D; i++)
@@ -108,17 +115,16 @@ int main(void)
                 const double w = (2.0 - 1.0) * (N - 1) / Mu;
                 CHECK_OK(dl_field_compute_guided(&cfg, X, N, Y, M, U, Mu, w, D, V, &scale));
                 slow_field(&cfg, X, N, Y, M, U, Mu, w, D, W);
-                double worst_g = 0, moved = 0;
-                for (int i = 0; i < N * D; i++)
-                    worst_g = fmax(worst_g, fabs(V[i] - W[i]));
+                double worst_g = max_diff(V, W, N * D);
                 CHECK(worst_g < 1e-5, "guided, kernel %d norm %d trial %d: |V - slow| = %.3g", k, n,
                       trial, worst_g);
                 /* weight 0 is the unguided field; the negatives do move it otherwise */
                 CHECK_OK(dl_field_compute_guided(&cfg, X, N, Y, M, U, Mu, 0.0, D, V0, &scale));
                 slow_field(&cfg, X, N, Y, M, NULL, 0, 0, D, W);
-                worst = 0;
+                worst = max_diff(V0, W, N * D);
+                double moved = 0;
                 for (int i = 0; i < N * D; i++)
-                    worst = fmax(worst, fabs(V0[i] - W[i])), moved = fmax(moved, fabs(V[i] - V0[i]));
+                    moved = fmax(moved, fabs(V[i] - V0[i]));
                 CHECK(worst < 1e-5, "guided at weight 0, kernel %d norm %d: |V - unguided| = %.3g", k,
                       n, worst);
                 CHECK(moved > 1e-2, "guided, kernel %d norm %d: the negatives move V by only %.3g", k,
@@ -127,16 +133,12 @@ int main(void)
                  * V is O(1) (RMS 1 per temperature), float keeps ~1e-6 of it */
                 CHECK_OK(dl_field_compute_lowdim(&cfg, X, N, Y, M, U, Mu, w, D, V, &scale));
                 slow_field(&cfg, X, N, Y, M, U, Mu, w, D, W);
-                worst = 0;
-                for (int i = 0; i < N * D; i++)
-                    worst = fmax(worst, fabs(V[i] - W[i]));
+                worst = max_diff(V, W, N * D);
                 CHECK(worst < 1e-4, "lowdim, kernel %d norm %d trial %d: |V - slow| = %.3g", k, n,
                       trial, worst);
                 CHECK_OK(dl_field_compute_lowdim(&cfg, X, N, Y, M, U, Mu, 0.0, D, V, &scale));
                 slow_field(&cfg, X, N, Y, M, NULL, 0, 0, D, W);
-                worst = 0;
-                for (int i = 0; i < N * D; i++)
-                    worst = fmax(worst, fabs(V[i] - W[i]));
+                worst = max_diff(V, W, N * D);
                 CHECK(worst < 1e-4, "lowdim at weight 0, kernel %d norm %d: |V - slow| = %.3g", k,
                       n, worst);
             }
