@@ -119,6 +119,7 @@ case "$command:$case_name" in
   train:lr_decay_above_one) args=(--lr-decay 1.5 --out "$out") ;;
   train:lr_decay_nan)     args=(--lr-decay nan --out "$out") ;;
   train:tau_negative)     args=(--tau 0.05,-0.2 --out "$out") ;;
+  train:tau_nan)          args=(--tau 0.05,nan --out "$out"); expect="--tau" ;;
   train:tau_empty_item)   args=(--tau 0.05,,0.2 --out "$out") ;;
   train:tau_too_many)     args=(--tau 1,2,3,4,5,6,7,8,9 --out "$out") ;;
   train:tau_meanshift)    args=(--field meanshift --tau 0.1 --out "$out") ;;
@@ -137,6 +138,7 @@ case "$command:$case_name" in
   sample:checkpoint_missing) args=("$work/none.ckpt" --out "$out/s") ;;
   sample:alpha_below_one) args=("$work/none.ckpt" --alpha 0.9 --out "$out/s") ;;
   sample:noise_scale_zero) args=("$work/none.ckpt" --noise-scale 0 --out "$out/s"); expect="--noise-scale" ;;
+  sample:noise_scale_above_range) args=("$work/none.ckpt" --noise-scale 11 --out "$out/s"); expect="--noise-scale" ;;
   sample:noise_scale_nan) args=("$work/none.ckpt" --noise-scale nan --out "$out/s"); expect="--noise-scale" ;;
   sample:option_unknown_last) args=("$work/none.ckpt" --out "$out/s" --frobnicate); expect="unknown option '--frobnicate'" ;;
   sample:checkpoint_wrong_kind) printf 'DLCKPT\r\n\x01\x00\x00\x00\x05\x00\x00\x00hello' > "$work/k.ckpt"; args=("$work/k.ckpt" --out "$out/s") ;;
