@@ -911,7 +911,7 @@ int cmd_train(int argc, char **argv)
                 else if (o.sinkhorn)
                     sf = dl_field_sinkhorn(&sinkhorn_cfg, xc, Bg, yc, Bp, D, Vc, &scale);
                 else
-                    sf = dl_field_compute_guided(&o.field, xc, Bg, yc, Bp, uc, Nu, weight[c], D, Vc,
+                    sf = dl_field_compute_float(&o.field, xc, Bg, yc, Bp, uc, Nu, weight[c], D, Vc,
                                                  &scale);
                 if (sf) { /* the message is the thread's own: keep it for the caller */
                     st_c[c] = sf;

@@ -52,17 +52,17 @@ int dl_field_compute_guided(const dl_field_config *cfg, const float *X, size_t N
                             size_t M, const float *U, size_t Mu, double weight, int D, float *V,
                             double *scale);
 
-/* The same field as dl_field_compute_guided for short rows (D well below
- * M + N + Mu: the per-location fields), in float with vectorised exp and
- * log-space softmaxes, so any spread of the logits is safe. */
-int dl_field_compute_lowdim(const dl_field_config *cfg, const float *X, size_t N, const float *Y,
-                            size_t M, const float *U, size_t Mu, double weight, int D, float *V,
-                            double *scale);
+/* The same field as dl_field_compute_guided in float, the training's path:
+ * vectorised exp, log-space softmaxes (so any spread of the logits is safe),
+ * loops for short rows and OpenBLAS for long ones (drift_field_float.c). */
+int dl_field_compute_float(const dl_field_config *cfg, const float *X, size_t N, const float *Y,
+                           size_t M, const float *U, size_t Mu, double weight, int D, float *V,
+                           double *scale);
 
 /* Rows that are maps of nch = D / block channels over block locations,
  * channel-major (value (ch, k) at ch * block + k, as the encoder lays them
  * out): one field per location k over the nch channels (Deng et al.'s
- * per-location features), each with dl_field_compute_lowdim and its own
+ * per-location features), each with dl_field_compute_float and its own
  * distance scale scales[k].  V has X's layout. */
 int dl_field_compute_per_location(const dl_field_config *cfg, const float *X, size_t N,
                                   const float *Y, size_t M, const float *U, size_t Mu,

@@ -58,8 +58,19 @@ void dl_encoder_forward(dl_encoder *e, const float *img, int B, int depth)
     const float a = 0.5f / ENC_STD, b = (0.5f - ENC_MEAN) / ENC_STD;
     for (size_t i = 0; i < (size_t)B * 784; i++)
         e->x[i] = a * img[i] + b;
+    dl_classifier *c = e->net;
+    /* enc1 the deepest map (the training's default): conv, ReLU and pooling
+     * per image in cache, straight into layer 1's map; its backward
+     * recomputes the conv.  The (c1,B,28,28) planes the general path writes
+     * and reads back were 16 MB apiece at B = 640, and their traffic set
+     * the time of the whole map. */
+    e->fused1 = depth <= 1 && nn_conv_relu_pool_fusable(&c->s1, 4);
+    if (e->fused1) {
+        nn_conv_relu_pool_forward(e->pooled, e->x, c->w1, c->b1, &c->s1, B, 4);
+        return;
+    }
     /* layer 4 (the features) is classifier depth 4: the logits are never needed */
-    dl_classifier_forward_to(e->net, e->x, B, depth < 1 ? 1 : depth > 4 ? 4 : depth);
+    dl_classifier_forward_to(c, e->x, B, depth < 1 ? 1 : depth > 4 ? 4 : depth);
 }
 
 void dl_encoder_layer(dl_encoder *e, int layer, int B, float *f)
@@ -68,6 +79,10 @@ void dl_encoder_layer(dl_encoder *e, int layer, int B, float *f)
     const dl_classifier_arch *a = &c->arch;
     switch (layer) {
     case 1:
+        if (e->fused1) {
+            memcpy(f, e->pooled, (size_t)B * e->dim[0] * sizeof(float));
+            break;
+        }
         nn_avgpool_forward(e->pooled, c->r1, a->c1 * B, 28, 28, 4);
         nn_cbp_to_bcp(f, e->pooled, a->c1, B, 49);
         break;
@@ -81,31 +96,6 @@ void dl_encoder_layer(dl_encoder *e, int layer, int B, float *f)
     default:
         memcpy(f, c->features, (size_t)B * a->fc * sizeof(float));
     }
-}
-
-/* enc1 the deepest map: the pooling's and ReLU's backward in one pass that
- * writes the first conv's output gradient, instead of the general path's
- * zeroing, scattering and masking of (c1,B,28,28) planes (64 MB of traffic
- * at B = 640, c1 = 8, which set its time). */
-static void backward_layer1(dl_encoder *e, const float *d0, int B)
-{
-    dl_classifier *c = e->net;
-    const int c1 = c->arch.c1, D = e->dim[0];
-#pragma omp parallel for collapse(2) schedule(static)
-    for (int o = 0; o < c1; o++)
-        for (int b = 0; b < B; b++) {
-            const size_t plane = ((size_t)o * B + b) * 784;
-            const float *a = c->a1 + plane, *g = d0 + (size_t)b * D + o * 49;
-            float *da = c->da1 + plane;
-            for (int y = 0; y < 28; y++) {
-                float row[28]; /* the 4x4 average's gradient, spread over its pixels */
-                for (int x = 0; x < 28; x++)
-                    row[x] = g[(y / 4) * 7 + x / 4] * (1.0f / 16);
-                for (int x = 0; x < 28; x++)
-                    da[y * 28 + x] = a[y * 28 + x] > 0 ? row[x] : 0.0f;
-            }
-        }
-    nn_conv2d_backward(e->dx, NULL, NULL, c->scratch, c->da1, e->x, c->w1, &c->s1, B);
 }
 
 /* the general path: from the deepest map with a gradient down to the image */
@@ -162,8 +152,9 @@ void dl_encoder_backward(dl_encoder *e, float *const d[DL_ENCODER_LAYERS], int B
     if (!deepest)
         return;
     memset(e->dx, 0, (size_t)B * 784 * sizeof(float));
-    if (deepest == 1)
-        backward_layer1(e, d[0], B);
+    dl_classifier *c = e->net;
+    if (e->fused1) /* forward stopped at enc1, so d[0] is the only gradient */
+        nn_conv_relu_pool_backward(e->dx, d[0], e->x, c->w1, c->b1, &c->s1, B, 4);
     else
         backward_layers(e, d, B, deepest);
     const float scale = 0.5f / ENC_STD;

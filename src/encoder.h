@@ -23,6 +23,8 @@ typedef struct {
     dl_classifier *net;
     int dim[DL_ENCODER_LAYERS];
     float *x, *pooled, *dx; /* (B,784), largest pooled map, (B,784) */
+    int fused1;             /* the last forward stopped at enc1 through the fused layer,
+                             * which left its map in pooled (B, dim[0]) */
 } dl_encoder;
 
 int dl_encoder_load(dl_encoder **out, const char *path, int max_batch);

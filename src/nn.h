@@ -40,6 +40,20 @@ void nn_conv2d_backward(float *dinp, float *dweight, float *dbias, float *scratc
                         const float *dout, const float *inp, const float *weight,
                         const nn_conv2d_shape *s, int B);
 
+/* A one-input-channel, stride-1 convolution, its ReLU and a k x k average,
+ * per image in cache, so that the (OC,B,OH,OW) activations never reach
+ * memory: inp (B,H,W) -> out (B, OC*(OH/k)*(OW/k)) batch-major, the same
+ * numbers as nn_conv2d_forward, nn_relu_forward, nn_avgpool_forward and
+ * nn_cbp_to_bcp in turn.  Only where nn_conv_relu_pool_fusable(s, k). */
+int nn_conv_relu_pool_fusable(const nn_conv2d_shape *s, int k);
+void nn_conv_relu_pool_forward(float *out, const float *inp, const float *weight,
+                               const float *bias, const nn_conv2d_shape *s, int B, int k);
+/* its backward to the input, recomputing the convolution for the ReLU's
+ * mask: dout (B, OC*(OH/k)*(OW/k)); ADDS into dinp (B,H,W) */
+void nn_conv_relu_pool_backward(float *dinp, const float *dout, const float *inp,
+                                const float *weight, const float *bias, const nn_conv2d_shape *s,
+                                int B, int k);
+
 /* ---- resampling, CBHW; N = C*B planes of H x W ---- */
 /* (N,H,W) -> (N,2H,2W), nearest neighbour */
 void nn_upsample2x_forward(float *out, const float *inp, int N, int H, int W);

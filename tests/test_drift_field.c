@@ -19,7 +19,7 @@ static void slow_field(const dl_field_config *cfg, const float *X, int N, const 
                        const float *U, int Mu, double w, int D, double *V)
 {
     int C = M + N + Mu;
-    double d[16][32], mean = 0;
+    double d[16][40], mean = 0;
     int cnt = 0;
     for (int i = 0; i < N; i++)
         for (int j = 0; j < C; j++) {
@@ -35,7 +35,7 @@ static void slow_field(const dl_field_config *cfg, const float *X, int N, const 
     for (int k = 0; k < N * D; k++)
         V[k] = 0;
     for (int t = 0; t < cfg->n_tau; t++) {
-        double e[16][32], row[16] = {0}, col[32] = {0}, A[16][32], F[16][8], ss = 0;
+        double e[16][40], row[16] = {0}, col[40] = {0}, A[16][40], F[16][40], ss = 0;
         for (int i = 0; i < N; i++)
             for (int j = 0; j < C; j++) {
                 double x = d[i][j] / mean;
@@ -129,17 +129,18 @@ int main(void)
                       n, worst);
                 CHECK(moved > 1e-2, "guided, kernel %d norm %d: the negatives move V by only %.3g", k,
                       n, moved);
-                /* the float path for short rows against the same slow field:
-                 * V is O(1) (RMS 1 per temperature), float keeps ~1e-6 of it */
-                CHECK_OK(dl_field_compute_lowdim(&cfg, X, N, Y, M, U, Mu, w, D, V, &scale));
+                /* the float path (short rows: its loops) against the same
+                 * slow field: V is O(1) (RMS 1 per temperature), float keeps
+                 * ~1e-6 of it */
+                CHECK_OK(dl_field_compute_float(&cfg, X, N, Y, M, U, Mu, w, D, V, &scale));
                 slow_field(&cfg, X, N, Y, M, U, Mu, w, D, W);
                 worst = max_diff(V, W, N * D);
-                CHECK(worst < 1e-4, "lowdim, kernel %d norm %d trial %d: |V - slow| = %.3g", k, n,
+                CHECK(worst < 1e-4, "float, kernel %d norm %d trial %d: |V - slow| = %.3g", k, n,
                       trial, worst);
-                CHECK_OK(dl_field_compute_lowdim(&cfg, X, N, Y, M, U, Mu, 0.0, D, V, &scale));
+                CHECK_OK(dl_field_compute_float(&cfg, X, N, Y, M, U, Mu, 0.0, D, V, &scale));
                 slow_field(&cfg, X, N, Y, M, NULL, 0, 0, D, W);
                 worst = max_diff(V, W, N * D);
-                CHECK(worst < 1e-4, "lowdim at weight 0, kernel %d norm %d: |V - slow| = %.3g", k,
+                CHECK(worst < 1e-4, "float at weight 0, kernel %d norm %d: |V - slow| = %.3g", k,
                       n, worst);
             }
     }
@@ -151,11 +152,11 @@ int main(void)
     for (int i = 0; i < N * D; i++)
         worst = fmax(worst, fabs(V[i]));
     CHECK(worst == 0.0, "V_{p,p} = %.3g, not 0", worst);
-    CHECK_OK(dl_field_compute_lowdim(&cfg, X, N, X, N, NULL, 0, 0.0, D, V, &scale));
+    CHECK_OK(dl_field_compute_float(&cfg, X, N, X, N, NULL, 0, 0.0, D, V, &scale));
     worst = 0;
     for (int i = 0; i < N * D; i++)
         worst = fmax(worst, fabs(V[i]));
-    CHECK(worst == 0.0, "lowdim: V_{p,p} = %.3g, not 0", worst);
+    CHECK(worst == 0.0, "float: V_{p,p} = %.3g, not 0", worst);
     /* with a positive set that differs, the field is O(1) (RMS 1 per temperature) */
     CHECK_OK(dl_field_compute(&cfg, X, N, Y, M, D, V, &scale));
     double rms = 0;
@@ -253,24 +254,83 @@ int main(void)
             bu[i] = (float)(gsl_ran_gaussian(rng, 1.0) - 0.5);
         dl_field_config bc = dl_field_default();
         double s1, s2, worst_b = 0, rms_b = 0;
-        CHECK_OK(dl_field_compute_lowdim(&bc, bx, BN, by, BM, bu, BU, 1.5, BD, bv, &s1));
+        CHECK_OK(dl_field_compute_float(&bc, bx, BN, by, BM, bu, BU, 1.5, BD, bv, &s1));
         CHECK_OK(dl_field_compute_guided(&bc, bx, BN, by, BM, bu, BU, 1.5, BD, bw, &s2));
         for (int i = 0; i < BN * BD; i++)
             worst_b = fmax(worst_b, fabs(bv[i] - bw[i])), rms_b += (double)bw[i] * bw[i] / (BN * BD);
-        CHECK(fabs(s1 - s2) < 1e-5 * s2, "lowdim scale %.9g, double %.9g", s1, s2);
-        CHECK(worst_b < 1e-4 * sqrt(rms_b), "lowdim at 64/64/32 x 8: |V - double| = %.3g (RMS %.3g)",
+        CHECK(fabs(s1 - s2) < 1e-5 * s2, "float scale %.9g, double %.9g", s1, s2);
+        CHECK(worst_b < 1e-4 * sqrt(rms_b), "float at 64/64/32 x 8: |V - double| = %.3g (RMS %.3g)",
               worst_b, sqrt(rms_b));
         /* one far outlier spreads tau 0.02's logits over ~4000, where one
          * shared shift would underflow float (exp(-88) = 0) */
         for (int c = 0; c < BD; c++)
             by[c] = 300.0f;
-        CHECK_OK(dl_field_compute_lowdim(&bc, bx, BN, by, BM, bu, BU, 1.5, BD, bv, &s1));
+        CHECK_OK(dl_field_compute_float(&bc, bx, BN, by, BM, bu, BU, 1.5, BD, bv, &s1));
         CHECK_OK(dl_field_compute_guided(&bc, bx, BN, by, BM, bu, BU, 1.5, BD, bw, &s2));
         worst_b = 0, rms_b = 0;
         for (int i = 0; i < BN * BD; i++)
             worst_b = fmax(worst_b, fabs(bv[i] - bw[i])), rms_b += (double)bw[i] * bw[i] / (BN * BD);
         CHECK(isfinite(worst_b) && worst_b < 1e-4 * sqrt(rms_b),
-              "lowdim with an outlier: |V - double| = %.3g (RMS %.3g)", worst_b, sqrt(rms_b));
+              "float with an outlier: |V - double| = %.3g (RMS %.3g)", worst_b, sqrt(rms_b));
+    }
+    /* the float path's OpenBLAS route (rows of 40 >= FLOAT_BLAS_MIN_D) against
+     * the slow field, every kernel and normalisation, guided; and V_{p,p} = 0 */
+    {
+        enum { LN = 6, LM = 5, LU = 4, LD = 40 };
+        static float lx[LN * LD], ly[LM * LD], lu[LU * LD], lv[LN * LD];
+        static double lw[LN * LD];
+        for (int i = 0; i < LN * LD; i++)
+            lx[i] = (float)gsl_ran_gaussian(rng, 1.0);
+        for (int i = 0; i < LM * LD; i++)
+            ly[i] = (float)(gsl_ran_gaussian(rng, 1.0) + 0.3);
+        for (int i = 0; i < LU * LD; i++)
+            lu[i] = (float)(gsl_ran_gaussian(rng, 1.0) - 0.3);
+        for (int k = 0; k < 2; k++)
+            for (int n = 0; n < 3; n++) {
+                dl_field_config lc = dl_field_default();
+                lc.kernel = kernels[k];
+                lc.norm = norms[n];
+                double ls;
+                CHECK_OK(dl_field_compute_float(&lc, lx, LN, ly, LM, lu, LU, 0.9, LD, lv, &ls));
+                slow_field(&lc, lx, LN, ly, LM, lu, LU, 0.9, LD, lw);
+                double worst_l = max_diff(lv, lw, LN * LD);
+                CHECK(worst_l < 1e-4, "float, rows of %d, kernel %d norm %d: |V - slow| = %.3g",
+                      LD, k, n, worst_l);
+            }
+        dl_field_config lc = dl_field_default();
+        lc.self_mask = 0;
+        double ls, worst_l = 0;
+        CHECK_OK(dl_field_compute_float(&lc, lx, LN, lx, LN, NULL, 0, 0.0, LD, lv, &ls));
+        for (int i = 0; i < LN * LD; i++)
+            worst_l = fmax(worst_l, fabs(lv[i]));
+        CHECK(worst_l == 0.0, "float, rows of %d: V_{p,p} = %.3g, not 0", LD, worst_l);
+    }
+    /* the training's shape for the flattened maps (64 generated, 64 positives,
+     * 32 unconditional negatives, 784 pixels): float against double, with
+     * the rows offset from 0 as images are (the centring's job) */
+    {
+        enum { BN = 64, BM = 64, BU = 32, BD = 784 };
+        static float bx[BN * BD], by[BM * BD], bu[BU * BD], bv[BN * BD], bw[BN * BD];
+        for (int i = 0; i < BN * BD; i++)
+            bx[i] = (float)(gsl_ran_gaussian(rng, 0.3) - 0.5);
+        for (int i = 0; i < BM * BD; i++)
+            by[i] = (float)(gsl_ran_gaussian(rng, 0.3) - 0.45);
+        for (int i = 0; i < BU * BD; i++)
+            bu[i] = (float)(gsl_ran_gaussian(rng, 0.3) - 0.6);
+        for (int k = 0; k < 2; k++) {
+            dl_field_config bc = dl_field_default();
+            bc.kernel = kernels[k];
+            double s1, s2, worst_b = 0, rms_b = 0;
+            CHECK_OK(dl_field_compute_float(&bc, bx, BN, by, BM, bu, BU, 1.5, BD, bv, &s1));
+            CHECK_OK(dl_field_compute_guided(&bc, bx, BN, by, BM, bu, BU, 1.5, BD, bw, &s2));
+            for (int i = 0; i < BN * BD; i++)
+                worst_b = fmax(worst_b, fabs(bv[i] - bw[i])),
+                rms_b += (double)bw[i] * bw[i] / (BN * BD);
+            CHECK(fabs(s1 - s2) < 1e-5 * s2, "float scale %.9g, double %.9g (784)", s1, s2);
+            CHECK(worst_b < 1e-4 * sqrt(rms_b),
+                  "float at 64/64/32 x 784, kernel %d: |V - double| = %.3g (RMS %.3g)", k, worst_b,
+                  sqrt(rms_b));
+        }
     }
     dl_field_kernel fk;
     dl_field_norm fn;

@@ -105,6 +105,23 @@ int main(void)
         CHECK(!memcmp(full, part, (size_t)B * e->dim[l - 1] * sizeof(float)),
               "layer %d: the forward to depth %d differs from the full forward", l, l);
     }
+    /* enc1 alone goes through the fused conv-ReLU-pool layer (nn.c), whose
+     * backward recomputes the conv: the same image gradient, bit for bit, as
+     * the general path after a full forward */
+    {
+        float *none[DL_ENCODER_LAYERS] = {R[0], NULL, NULL, NULL};
+        float *g_general = calloc((size_t)B * 784, sizeof(float)),
+              *g_fused = calloc((size_t)B * 784, sizeof(float));
+        dl_encoder_forward(e, img, B, DL_ENCODER_LAYERS);
+        CHECK(!e->fused1, "the full forward took the fused enc1 layer");
+        dl_encoder_backward(e, none, B, g_general);
+        dl_encoder_forward(e, img, B, 1);
+        CHECK(e->fused1, "the forward to enc1 did not take the fused layer");
+        dl_encoder_backward(e, none, B, g_fused);
+        CHECK(!memcmp(g_general, g_fused, (size_t)B * 784 * sizeof(float)),
+              "enc1: the fused backward's image gradient differs from the general path's");
+        free(g_general), free(g_fused);
+    }
     free(full), free(part);
     for (int l = 0; l < DL_ENCODER_LAYERS; l++)
         free(R[l]);
