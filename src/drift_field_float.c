@@ -117,12 +117,15 @@ int dl_field_compute_float(const dl_field_config *cfg, const float *X, size_t N,
     }
     for (size_t c = 0; c < nd; c++) /* centred: F's terms cancel less */
         mean[c] /= (double)C;
+    const size_t row_stride = blas ? nd : 1, col_stride = blas ? 1 : C;
     for (size_t j = 0; j < C; j++) {
         const float *o = ROW(j);
         double n1 = 0, n2 = 0;
+        /* (the reductions need the pragma to vectorise) */
+#pragma omp simd reduction(+ : n1, n2)
         for (size_t c = 0; c < nd; c++) {
             const double v = o[c] - mean[c];
-            O[blas ? j * nd + c : c * C + j] = (float)v;
+            O[j * row_stride + c * col_stride] = (float)v;
             n1 += fabs(v), n2 += v * v;
         }
         norm1[j] = (float)n1, norm2[j] = n2;
@@ -224,9 +227,11 @@ int dl_field_compute_float(const dl_field_config *cfg, const float *X, size_t N,
         for (size_t t = 0; t < T; t++) {
             const float *Ft = F + t * N * nd, *At = A + t * N * C;
             double sq = 0, wabs = 0;
+#pragma omp simd reduction(+ : sq)
             for (size_t k = 0; k < N * nd; k++)
                 sq += (double)Ft[k] * Ft[k];
             for (size_t i = 0; i < N; i++)
+#pragma omp simd reduction(+ : wabs)
                 for (size_t j = 0; j < C; j++)
                     wabs += fabsf(At[i * C + j]) * norm1[j];
             if (!(sq > FLOAT_CANCEL * FLOAT_CANCEL * wabs * wabs))
