@@ -164,11 +164,22 @@ static void pad_plane(float *dst, const float *src, int H, int W, int top, int l
 /* The one-input-channel convolution's plane for output channel o of an image
  * already padded into xp (row stride Wp): acc[q] = bias + sum of the taps,
  * tap by tap over the whole plane */
-static void direct_plane(float *acc, const float *xp, const float *weight, const float *bias,
-                         const nn_conv2d_shape *s, int o)
+static void direct_plane(float *restrict acc, const float *restrict xp, const float *weight,
+                         const float *bias, const nn_conv2d_shape *s, int o)
 {
     const int K = s->K, Wp = s->W + 2 * s->pad, n = s->OH * Wp;
     const float b0 = bias ? bias[o] : 0.0f;
+    if (K == 3) { /* the nine taps in one pass, the sum in a register; same order */
+        const float *w = weight + (size_t)o * 9, *r0 = xp, *r1 = xp + Wp, *r2 = xp + 2 * Wp;
+        for (int q = 0; q < n; q++) {
+            float v = b0;
+            v += w[0] * r0[q], v += w[1] * r0[q + 1], v += w[2] * r0[q + 2];
+            v += w[3] * r1[q], v += w[4] * r1[q + 1], v += w[5] * r1[q + 2];
+            v += w[6] * r2[q], v += w[7] * r2[q + 1], v += w[8] * r2[q + 2];
+            acc[q] = v;
+        }
+        return;
+    }
     for (int q = 0; q < n; q++)
         acc[q] = b0;
     for (int ky = 0; ky < K; ky++)
@@ -200,10 +211,21 @@ static void direct_forward(float *out, const float *inp, const float *weight, co
 
 /* adds output channel o's share of the input gradient into acc (H rows of
  * stride Wq = OW + 2m), from its output gradient padded by m = K-1-pad into gp */
-static void transposed_taps(float *acc, const float *gp, const float *weight,
+static void transposed_taps(float *restrict acc, const float *restrict gp, const float *weight,
                             const nn_conv2d_shape *s, int o)
 {
     const int K = s->K, Wq = s->OW + 2 * (K - 1 - s->pad), n = s->H * Wq;
+    if (K == 3) { /* as direct_plane: one pass, the taps in the general loop's order */
+        const float *w = weight + (size_t)o * 9, *g0 = gp + 2 * Wq, *g1 = gp + Wq, *g2 = gp;
+        for (int q = 0; q < n; q++) {
+            float v = acc[q];
+            v += w[0] * g0[q + 2], v += w[1] * g0[q + 1], v += w[2] * g0[q];
+            v += w[3] * g1[q + 2], v += w[4] * g1[q + 1], v += w[5] * g1[q];
+            v += w[6] * g2[q + 2], v += w[7] * g2[q + 1], v += w[8] * g2[q];
+            acc[q] = v;
+        }
+        return;
+    }
     for (int ky = 0; ky < K; ky++)
         for (int kx = 0; kx < K; kx++) {
             const float wk = weight[(size_t)o * K * K + ky * K + kx];
