@@ -6,7 +6,12 @@
 #   scripts/fd_ratio.sh BUILD CLASSIFIER "1 2 3 4 5" RUN/final3 RUN/final4 ...
 # (each PREFIX names PREFIX-images.idx.gz and PREFIX-labels.idx.gz from `driftlab sample`)
 set -euo pipefail
+if [ $# -lt 4 ]; then
+  echo "usage: scripts/fd_ratio.sh BUILD CLASSIFIER \"SEEDS\" PREFIX..." >&2
+  exit 2
+fi
 build=$1; model=$2; seeds=$3; shift 3
+[ -x "$build/driftlab" ] || { echo "fd_ratio.sh: no driftlab binary in '$build'" >&2; exit 2; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 for prefix in "$@"; do
   for s in $seeds; do
@@ -14,5 +19,5 @@ for prefix in "$@"; do
       --labels "$prefix-labels.idx.gz" --n 5000 --seed "$s" --out "$tmp/eval" |
       awk -v p="$prefix" -v s="$s" '/^fd_fmnist/ {print p, s, $2, $3}'
   done
-done | tee "$tmp/grid" 
+done | tee "$tmp/grid"
 awk '{g += $3; f += $4; n++} END {printf "%d evaluations: FD %.3f, floor %.3f, ratio %.2f\n", n, g / n, f / n, g / f}' "$tmp/grid"
