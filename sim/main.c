@@ -37,9 +37,6 @@ static const command commands[] = {
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
-/* OpenBLAS's name for the kernels it chose; weak, so that another BLAS links too */
-extern char *openblas_get_corename(void) __attribute__((weak));
-
 /* OpenBLAS chooses its kernels once, when it is loaded, from the CPU model.
  * Where a virtual machine reports a model it does not know, it falls back to
  * its SSE3 "Prescott" kernels although AVX2 or AVX-512 work: sgemm then runs
@@ -50,9 +47,9 @@ extern char *openblas_get_corename(void) __attribute__((weak));
  * kernels only depend on the machine, as before. */
 static void choose_blas_kernels(char **argv)
 {
-    if (!openblas_get_corename || getenv("OPENBLAS_CORETYPE"))
+    const char *now = dl_blas_core();
+    if (!now || getenv("OPENBLAS_CORETYPE"))
         return;
-    const char *now = openblas_get_corename();
     static const char *const fallbacks[] = {"prescott", "core2", "penryn", "dunnington", "nehalem",
                                             "unknown"};
     int fell_back = 0;
@@ -80,8 +77,8 @@ static int cmd_version(int argc, char **argv)
     printf("  FFTW   %s\n", fftw_version);
     printf("  GSL    %s\n", gsl_version);
     printf("  zlib   %s\n", zlibVersion());
-    if (openblas_get_corename)
-        printf("  OpenBLAS kernels: %s%s\n", openblas_get_corename(),
+    if (dl_blas_core())
+        printf("  OpenBLAS kernels: %s%s\n", dl_blas_core(),
                getenv("OPENBLAS_CORETYPE") ? " (OPENBLAS_CORETYPE)" : "");
 #ifdef _OPENMP
     printf("  OpenMP %d\n", _OPENMP);

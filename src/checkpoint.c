@@ -56,9 +56,7 @@ int dl_checkpoint_write(const char *path, const char *arch, long step, const flo
 {
     buffer b = {0};
     char text[4096];
-    snprintf(text, sizeof text, "driftlab %s (git %s)\ncommand: %s\nseed: %lu\n",
-             dl_version_string(), dl_git_hash(), prov && prov->command_line ? prov->command_line : "",
-             prov ? prov->seed : 0ul);
+    dl_provenance_format(text, sizeof text, prov);
     uint32_t version = CKPT_VERSION, flags = (opt ? HAS_OPT : 0) | (opt && opt->ema ? HAS_EMA : 0) |
                                              (rng ? HAS_RNG : 0);
     int64_t s64 = step;

@@ -18,6 +18,11 @@ static const char snapshot_magic[8] = {'D', 'L', 'S', 'N', 'A', 'P', '\r', '\n'}
 const char *dl_version_string(void) { return DL_VERSION; }
 const char *dl_git_hash(void) { return DL_GIT_HASH; }
 
+/* weak, so that another BLAS links too */
+extern char *openblas_get_corename(void) __attribute__((weak));
+
+const char *dl_blas_core(void) { return openblas_get_corename ? openblas_get_corename() : NULL; }
+
 /* ---------------- atomic files ---------------- */
 
 int dl_atomic_open(dl_atomic_file *f, const char *path, const char *mode)
@@ -97,6 +102,16 @@ void dl_provenance_write(FILE *fp, const dl_provenance *prov, const char *commen
     for (size_t at = chunk; at < len; at += chunk)
         fprintf(fp, "%s   ... %.*s\n", comment, (int)(len - at < chunk ? len - at : chunk), cmd + at);
     fprintf(fp, "%s seed: %lu\n", comment, prov ? prov->seed : 0ul);
+    const char *blas = dl_blas_core();
+    fprintf(fp, "%s blas: %s%s\n", comment, blas ? "OpenBLAS " : "not OpenBLAS", blas ? blas : "");
+}
+
+void dl_provenance_format(char *buf, size_t len, const dl_provenance *prov)
+{
+    const char *blas = dl_blas_core();
+    snprintf(buf, len, "driftlab %s (git %s)\ncommand: %s\nseed: %lu\nblas: %s%s\n", DL_VERSION,
+             DL_GIT_HASH, prov && prov->command_line ? prov->command_line : "",
+             prov ? prov->seed : 0ul, blas ? "OpenBLAS " : "not OpenBLAS", blas ? blas : "");
 }
 
 int dl_dat_open(dl_atomic_file *f, const char *path, const dl_provenance *prov,
@@ -131,9 +146,7 @@ int dl_snapshot_write(const char *path, const dl_snapshot_header *h, const doubl
         return dl_error(DL_EINVAL, "snapshot '%s': bad dim %u or count %llu", path, h->dim,
                         (unsigned long long)h->count);
     char text[4096];
-    snprintf(text, sizeof text, "driftlab %s (git %s)\ncommand: %s\nseed: %lu\n", DL_VERSION,
-             DL_GIT_HASH, prov && prov->command_line ? prov->command_line : "",
-             prov ? prov->seed : 0ul);
+    dl_provenance_format(text, sizeof text, prov);
     uint32_t text_len = (uint32_t)strlen(text);
     size_t n = (size_t)h->count * h->dim;
     uint32_t crc = (uint32_t)crc32(0L, (const Bytef *)x, (uInt)(n * sizeof(double)));

@@ -2,12 +2,14 @@
  *
  * Outputs are written to a temporary file beside the target and renamed into
  * place on commit, so a failed run never leaves a partial file.  Every output
- * starts with a provenance header: tool version, git hash, command line, seed.
+ * starts with a provenance header: tool version, git hash, command line, seed,
+ * and the BLAS kernels in use.
  *
  * .dat tables (gnuplot reads them directly):
  *     # driftlab 0.1.0 (git 1a2b3c4)
  *     # command: driftlab sim --kernel gaussian ...
  *     # seed: 1
+ *     # blas: OpenBLAS Haswell
  *     # <any extra header lines>
  *     # columns: t sigma k re im amp
  *     0 0.5 1 0.0025 0 0.0025
@@ -42,6 +44,10 @@ typedef struct {
 
 const char *dl_version_string(void); /* "0.1.0" */
 const char *dl_git_hash(void);       /* short hash, "-dirty" if modified, or "unknown" */
+/* The name of the kernels OpenBLAS chose when it was loaded ("Haswell",
+ * "SkylakeX", ...), or NULL where another BLAS is linked.  Float results depend
+ * on it (summation order) and so does speed, so every header records it. */
+const char *dl_blas_core(void);
 
 /* ---- atomic files ---- */
 typedef struct {
@@ -61,6 +67,9 @@ int dl_dat_open(dl_atomic_file *f, const char *path, const dl_provenance *prov,
                 const char *const *extra_lines, const char *columns);
 /* The same header, for files that are not tables (configs, scripts). */
 void dl_provenance_write(FILE *fp, const dl_provenance *prov, const char *comment);
+/* The same lines, unwrapped and without comment marks, into buf (len bytes,
+ * truncated to fit): the provenance text of snapshots and checkpoints. */
+void dl_provenance_format(char *buf, size_t len, const dl_provenance *prov);
 
 /* ---- snapshots ---- */
 #define DL_SNAPSHOT_VERSION 1u

@@ -163,16 +163,20 @@ int main(void)
     CHECK_OK(dl_atomic_commit(&f));
     FILE *tf = fopen(path_in("table.dat"), "r");
     char line[256];
-    int have_cols = 0, have_seed = 0, have_cmd = 0, have_ver = 0;
+    int have_cols = 0, have_seed = 0, have_cmd = 0, have_ver = 0, have_blas = 0;
+    char blas_line[128];
+    snprintf(blas_line, sizeof blas_line, "# blas: %s%s\n", dl_blas_core() ? "OpenBLAS " : "not OpenBLAS",
+             dl_blas_core() ? dl_blas_core() : "");
     while (tf && fgets(line, sizeof line, tf)) {
         have_cols |= !strcmp(line, "# columns: t value\n");
         have_seed |= !strcmp(line, "# seed: 5\n");
         have_cmd |= !strcmp(line, "# command: driftlab test --seed 5\n");
         have_ver |= !strncmp(line, "# driftlab ", 11) && strstr(line, "(git ") != NULL;
+        have_blas |= !strcmp(line, blas_line);
     }
     if (tf)
         fclose(tf);
-    CHECK(have_cols && have_seed && have_cmd && have_ver, "dat header incomplete");
+    CHECK(have_cols && have_seed && have_cmd && have_ver && have_blas, "dat header incomplete");
     CHECK_OK(dl_dat_open(&f, path_in("aborted.dat"), &prov, NULL, "t"));
     dl_atomic_abort(&f);
     CHECK(count_files() == before + 1, "abort left files behind (%d vs %d)", count_files(),
