@@ -23,6 +23,13 @@ extern char *openblas_get_corename(void) __attribute__((weak));
 
 const char *dl_blas_core(void) { return openblas_get_corename ? openblas_get_corename() : NULL; }
 
+/* "OpenBLAS <core>" or "not OpenBLAS": the provenance's blas line */
+static void blas_label(char *buf, size_t len)
+{
+    const char *core = dl_blas_core();
+    snprintf(buf, len, "%s%s", core ? "OpenBLAS " : "not OpenBLAS", core ? core : "");
+}
+
 /* ---------------- atomic files ---------------- */
 
 int dl_atomic_open(dl_atomic_file *f, const char *path, const char *mode)
@@ -102,16 +109,18 @@ void dl_provenance_write(FILE *fp, const dl_provenance *prov, const char *commen
     for (size_t at = chunk; at < len; at += chunk)
         fprintf(fp, "%s   ... %.*s\n", comment, (int)(len - at < chunk ? len - at : chunk), cmd + at);
     fprintf(fp, "%s seed: %lu\n", comment, prov ? prov->seed : 0ul);
-    const char *blas = dl_blas_core();
-    fprintf(fp, "%s blas: %s%s\n", comment, blas ? "OpenBLAS " : "not OpenBLAS", blas ? blas : "");
+    char blas[64];
+    blas_label(blas, sizeof blas);
+    fprintf(fp, "%s blas: %s\n", comment, blas);
 }
 
 void dl_provenance_format(char *buf, size_t len, const dl_provenance *prov)
 {
-    const char *blas = dl_blas_core();
-    snprintf(buf, len, "driftlab %s (git %s)\ncommand: %s\nseed: %lu\nblas: %s%s\n", DL_VERSION,
+    char blas[64];
+    blas_label(blas, sizeof blas);
+    snprintf(buf, len, "driftlab %s (git %s)\ncommand: %s\nseed: %lu\nblas: %s\n", DL_VERSION,
              DL_GIT_HASH, prov && prov->command_line ? prov->command_line : "",
-             prov ? prov->seed : 0ul, blas ? "OpenBLAS " : "not OpenBLAS", blas ? blas : "");
+             prov ? prov->seed : 0ul, blas);
 }
 
 int dl_dat_open(dl_atomic_file *f, const char *path, const dl_provenance *prov,
