@@ -59,15 +59,24 @@ int dl_field_compute(const dl_field_config *cfg, const float *X, size_t N, const
     return dl_field_compute_guided(cfg, X, N, Y, M, NULL, 0, 0.0, D, V, scale_out);
 }
 
-int dl_field_compute_guided(const dl_field_config *cfg, const float *X, size_t N, const float *Y,
-                            size_t M, const float *U, size_t Mu, double weight, int D, float *V,
-                            double *scale_out)
+int dl_field_check_guided(const dl_field_config *cfg, size_t N, size_t M, const float *U,
+                          size_t Mu, double weight, int D)
 {
     if (N < 2 || M < 1 || D < 1 || cfg->n_tau < 1)
         return dl_error(DL_EINVAL, "drift field: need N >= 2 generated, M >= 1 positive rows");
     if ((Mu && !U) || !(weight >= 0) || isinf(weight))
         return dl_error(DL_EINVAL, "drift field: the unconditional negatives need rows and a "
                                    "finite weight >= 0 (got %g)", weight);
+    return DL_OK;
+}
+
+int dl_field_compute_guided(const dl_field_config *cfg, const float *X, size_t N, const float *Y,
+                            size_t M, const float *U, size_t Mu, double weight, int D, float *V,
+                            double *scale_out)
+{
+    int st = dl_field_check_guided(cfg, N, M, U, Mu, weight, D);
+    if (st)
+        return st;
     /* columns: positives, the generated set, the unconditional negatives */
     const size_t C = M + N + Mu, NG = M + N;
     const double log_w = log(weight); /* -inf at weight 0: those columns drop out */

@@ -59,6 +59,11 @@ int dl_field_compute_float(const dl_field_config *cfg, const float *X, size_t N,
                            size_t M, const float *U, size_t Mu, double weight, int D, float *V,
                            double *scale);
 
+/* The argument checks of both paths above, so that they refuse the same input
+ * with the same message: DL_OK, or DL_EINVAL naming what is wrong. */
+int dl_field_check_guided(const dl_field_config *cfg, size_t N, size_t M, const float *U,
+                          size_t Mu, double weight, int D);
+
 /* Rows that are maps of nch = D / block channels over block locations,
  * channel-major (value (ch, k) at ch * block + k, as the encoder lays them
  * out): one field per location k over the nch channels (Deng et al.'s

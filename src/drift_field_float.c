@@ -86,11 +86,9 @@ int dl_field_compute_float(const dl_field_config *cfg, const float *X, size_t N,
                            size_t M, const float *U, size_t Mu, double weight, int D, float *V,
                            double *scale_out)
 {
-    if (N < 2 || M < 1 || D < 1 || cfg->n_tau < 1)
-        return dl_error(DL_EINVAL, "drift field: need N >= 2 generated, M >= 1 positive rows");
-    if ((Mu && !U) || !(weight >= 0) || isinf(weight))
-        return dl_error(DL_EINVAL, "drift field: the unconditional negatives need rows and a "
-                                   "finite weight >= 0 (got %g)", weight);
+    int st = dl_field_check_guided(cfg, N, M, U, Mu, weight, D);
+    if (st)
+        return st;
     const size_t C = M + N + Mu, NG = M + N, nd = (size_t)D, T = (size_t)cfg->n_tau;
     const int blas = D >= FLOAT_BLAS_MIN_D;
     const float log_w = (float)log(weight); /* -inf at weight 0: those columns drop out */

@@ -332,6 +332,37 @@ int main(void)
                   sqrt(rms_b));
         }
     }
+    {
+        /* bad arguments: both paths refuse them, and with one message */
+        dl_field_config bc = dl_field_default();
+        float x[4 * 2] = {0, 1, 2, 3, 4, 5, 6, 7}, v[4 * 2];
+        double s;
+        const struct {
+            size_t N, M, Mu;
+            const float *U;
+            double weight;
+            int D;
+            const char *what;
+        } bad[] = {{1, 4, 0, NULL, 0.0, 2, "N = 1"},        {4, 0, 0, NULL, 0.0, 2, "M = 0"},
+                   {4, 4, 0, NULL, 0.0, 0, "D = 0"},        {4, 4, 2, NULL, 1.0, 2, "no U rows"},
+                   {4, 4, 2, x, -1.0, 2, "weight -1"},      {4, 4, 2, x, NAN, 2, "weight NaN"},
+                   {4, 4, 2, x, INFINITY, 2, "weight inf"}};
+        for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
+            char msg[256];
+            CHECK(dl_field_compute_guided(&bc, x, bad[b].N, x, bad[b].M, bad[b].U, bad[b].Mu,
+                                          bad[b].weight, bad[b].D, v, &s) == DL_EINVAL,
+                  "double path accepted %s", bad[b].what);
+            snprintf(msg, sizeof msg, "%s", dl_error_message());
+            CHECK(dl_field_compute_float(&bc, x, bad[b].N, x, bad[b].M, bad[b].U, bad[b].Mu,
+                                         bad[b].weight, bad[b].D, v, &s) == DL_EINVAL,
+                  "float path accepted %s", bad[b].what);
+            CHECK(!strcmp(msg, dl_error_message()), "%s: '%s' against '%s'", bad[b].what, msg,
+                  dl_error_message());
+        }
+        bc.n_tau = 0;
+        CHECK(dl_field_compute_float(&bc, x, 4, x, 4, NULL, 0, 0.0, 2, v, &s) == DL_EINVAL,
+              "no temperature accepted");
+    }
     dl_field_kernel fk;
     dl_field_norm fn;
     CHECK(dl_field_kernel_parse("cosine", &fk) == DL_EINVAL, "unknown kernel accepted");
