@@ -360,8 +360,9 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
  * (not the evaluation classifier: a loss in the metric's own features would
  * train toward the metric), 2 epochs, the classify command's optimiser.
  * 16 first-layer channels, not 8: the enc1 map is then 784-d and a step about
- * 20% slower, yet at 20 minutes FD-FMNIST fell from 2.71 to 2.29 (seed 1,
- * eval --seed 1, sample seeds 3/4/5; README, "Measured"). */
+ * 20% slower, yet at 20 minutes FD-FMNIST over scripts/fd_ratio.sh's 15
+ * evaluations fell from 3.27x to 2.78x the floor at seed 1 and from 3.15x to
+ * 3.10x at seed 2 (README, "Measured on the newest VM"). */
 static int fit_encoder(const dl_image_set *train, unsigned long seed, const char *path,
                        const dl_provenance *prov, int quiet)
 {
