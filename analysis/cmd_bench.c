@@ -18,11 +18,11 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "dist.h"
-#include "dl_error.h"
-#include "engine.h"
-#include "io.h"
-#include "metrics.h"
+#include "drift/dist.h"
+#include "base/dl_error.h"
+#include "drift/engine.h"
+#include "base/io.h"
+#include "drift/metrics.h"
 
 #define MAX_SIZES 12
 #define TWO_PI 6.283185307179586

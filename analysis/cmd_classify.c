@@ -6,14 +6,14 @@
 
 #include <gsl/gsl_randist.h>
 
-#include "checkpoint.h"
-#include "classifier.h"
+#include "nn/checkpoint.h"
+#include "nn/classifier.h"
 #include "cli.h"
 #include "commands.h"
-#include "dist.h"
-#include "dl_error.h"
-#include "idx.h"
-#include "optim.h"
+#include "drift/dist.h"
+#include "base/dl_error.h"
+#include "images/idx.h"
+#include "nn/optim.h"
 
 #define DEFAULT_DATA "/usr/share/datasets/fashion-mnist"
 

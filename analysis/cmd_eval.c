@@ -10,15 +10,15 @@
 
 #include <gsl/gsl_randist.h>
 
-#include "classifier.h"
+#include "nn/classifier.h"
 #include "cli.h"
 #include "commands.h"
-#include "dist.h"
-#include "dl_error.h"
-#include "idx.h"
-#include "imagegrid.h"
-#include "imgmetrics.h"
-#include "io.h"
+#include "drift/dist.h"
+#include "base/dl_error.h"
+#include "images/idx.h"
+#include "images/imagegrid.h"
+#include "images/imgmetrics.h"
+#include "base/io.h"
 
 #define DEFAULT_DATA "/usr/share/datasets/fashion-mnist"
 

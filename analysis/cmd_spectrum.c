@@ -11,13 +11,14 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "decay.h"
-#include "dl_error.h"
-#include "io.h"
-#include "metrics.h"
+#include "spectral/decay.h"
+#include "base/dl_error.h"
+#include "base/io.h"
+#include "drift/snapshot.h"
+#include "drift/metrics.h"
 #include "sim_config.h"
-#include "spectrum.h"
-#include "theory.h"
+#include "spectral/spectrum.h"
+#include "spectral/theory.h"
 
 typedef struct {
     const char *run;

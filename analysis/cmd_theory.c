@@ -7,10 +7,10 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "dl_error.h"
-#include "io.h"
+#include "base/dl_error.h"
+#include "base/io.h"
 #include "sim_config.h"
-#include "theory.h"
+#include "spectral/theory.h"
 
 static void usage(FILE *fp)
 {

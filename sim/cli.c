@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dl_error.h"
+#include "base/dl_error.h"
 
 int cli_fail(const char *command)
 {

@@ -10,12 +10,13 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "dist.h"
-#include "dl_error.h"
-#include "engine.h"
-#include "integrator.h"
-#include "io.h"
-#include "metrics.h"
+#include "drift/dist.h"
+#include "base/dl_error.h"
+#include "drift/engine.h"
+#include "drift/integrator.h"
+#include "base/io.h"
+#include "drift/snapshot.h"
+#include "drift/metrics.h"
 #include "sim_config.h"
 
 typedef struct {

@@ -11,13 +11,13 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "dist.h"
-#include "dl_error.h"
-#include "drift_field.h"
-#include "generator.h"
-#include "io.h"
-#include "metrics.h"
-#include "optim.h"
+#include "drift/dist.h"
+#include "base/dl_error.h"
+#include "images/drift_field.h"
+#include "nn/generator.h"
+#include "base/io.h"
+#include "drift/metrics.h"
+#include "nn/optim.h"
 
 #define TOY_EVAL 1000 /* generated and target points behind each energy distance */
 

@@ -10,8 +10,8 @@
 #include <zlib.h>
 
 #include "commands.h"
-#include "io.h"
-#include "kernel.h"
+#include "base/io.h"
+#include "drift/kernel.h"
 
 typedef struct {
     const char *name;

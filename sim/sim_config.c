@@ -7,7 +7,7 @@
 #include <ini.h>
 
 #include "cli.h"
-#include "dl_error.h"
+#include "base/dl_error.h"
 
 typedef struct {
     const char *key;

@@ -6,12 +6,12 @@
 
 #include <stdio.h>
 
-#include "dist.h"
-#include "domain.h"
-#include "engine.h"
-#include "integrator.h"
-#include "kernel.h"
-#include "schedule.h"
+#include "drift/dist.h"
+#include "drift/domain.h"
+#include "drift/engine.h"
+#include "drift/integrator.h"
+#include "drift/kernel.h"
+#include "drift/schedule.h"
 
 typedef struct {
     const char *values[64]; /* one per table entry, owned strings */

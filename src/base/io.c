@@ -1,0 +1,159 @@
+#define _POSIX_C_SOURCE 200809L
+#include "base/io.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+
+#include "base/dl_error.h"
+#include "dl_version.h"
+
+const char *dl_version_string(void) { return DL_VERSION; }
+const char *dl_git_hash(void) { return DL_GIT_HASH; }
+
+/* weak, so that another BLAS links too */
+extern char *openblas_get_corename(void) __attribute__((weak));
+
+const char *dl_blas_core(void) { return openblas_get_corename ? openblas_get_corename() : NULL; }
+
+/* "OpenBLAS <core>" or "not OpenBLAS": the provenance's blas line */
+static void blas_label(char *buf, size_t len)
+{
+    const char *core = dl_blas_core();
+    snprintf(buf, len, "%s%s", core ? "OpenBLAS " : "not OpenBLAS", core ? core : "");
+}
+
+/* ---------------- atomic files ---------------- */
+
+int dl_atomic_open(dl_atomic_file *f, const char *path, const char *mode)
+{
+    memset(f, 0, sizeof *f);
+    size_t len = strlen(path);
+    f->path = malloc(len + 1);
+    f->tmp_path = malloc(len + 16);
+    if (!f->path || !f->tmp_path) {
+        free(f->path);
+        free(f->tmp_path);
+        return dl_error(DL_ENOMEM, "out of memory opening '%s'", path);
+    }
+    memcpy(f->path, path, len + 1);
+    snprintf(f->tmp_path, len + 16, "%s.tmp-XXXXXX", path);
+    int fd = mkstemp(f->tmp_path);
+    if (fd < 0 || !(f->fp = fdopen(fd, mode))) {
+        int err = errno;
+        if (fd >= 0) {
+            close(fd);
+            unlink(f->tmp_path);
+        }
+        free(f->path);
+        free(f->tmp_path);
+        memset(f, 0, sizeof *f);
+        return dl_error(DL_EIO, "cannot create '%s': %s", path, strerror(err));
+    }
+    return DL_OK;
+}
+
+int dl_atomic_commit(dl_atomic_file *f)
+{
+    int bad = ferror(f->fp);
+    bad |= fflush(f->fp) != 0;
+    bad |= fsync(fileno(f->fp)) != 0 && errno != EINVAL;
+    bad |= fclose(f->fp) != 0;
+    f->fp = NULL;
+    int st = DL_OK;
+    if (bad) {
+        st = dl_error(DL_EIO, "writing '%s' failed: %s", f->path, strerror(errno));
+        unlink(f->tmp_path);
+    } else if (rename(f->tmp_path, f->path) != 0) {
+        st = dl_error(DL_EIO, "cannot rename into '%s': %s", f->path, strerror(errno));
+        unlink(f->tmp_path);
+    } else {
+        /* mkstemp creates 0600; outputs are ordinary files */
+        mode_t mask = umask(0);
+        umask(mask);
+        chmod(f->path, 0666 & ~mask);
+    }
+    free(f->path);
+    free(f->tmp_path);
+    memset(f, 0, sizeof *f);
+    return st;
+}
+
+void dl_atomic_abort(dl_atomic_file *f)
+{
+    if (f->fp) {
+        fclose(f->fp);
+        unlink(f->tmp_path);
+    }
+    free(f->path);
+    free(f->tmp_path);
+    memset(f, 0, sizeof *f);
+}
+
+/* ---------------- .dat ---------------- */
+
+void dl_provenance_write(FILE *fp, const dl_provenance *prov, const char *comment)
+{
+    fprintf(fp, "%s driftlab %s (git %s)\n", comment, DL_VERSION, DL_GIT_HASH);
+    /* Wrapped, because INI readers (inih) cap lines at 200 characters. */
+    const char *cmd = prov && prov->command_line ? prov->command_line : "";
+    size_t len = strlen(cmd), chunk = 150;
+    fprintf(fp, "%s command: %.*s\n", comment, (int)(len < chunk ? len : chunk), cmd);
+    for (size_t at = chunk; at < len; at += chunk)
+        fprintf(fp, "%s   ... %.*s\n", comment, (int)(len - at < chunk ? len - at : chunk), cmd + at);
+    fprintf(fp, "%s seed: %lu\n", comment, prov ? prov->seed : 0ul);
+    char blas[64];
+    blas_label(blas, sizeof blas);
+    fprintf(fp, "%s blas: %s\n", comment, blas);
+}
+
+void dl_provenance_format(char *buf, size_t len, const dl_provenance *prov)
+{
+    char blas[64];
+    blas_label(blas, sizeof blas);
+    snprintf(buf, len, "driftlab %s (git %s)\ncommand: %s\nseed: %lu\nblas: %s\n", DL_VERSION,
+             DL_GIT_HASH, prov && prov->command_line ? prov->command_line : "",
+             prov ? prov->seed : 0ul, blas);
+}
+
+int dl_dat_open(dl_atomic_file *f, const char *path, const dl_provenance *prov,
+                const char *const *extra_lines, const char *columns)
+{
+    int st = dl_atomic_open(f, path, "w");
+    if (st)
+        return st;
+    dl_provenance_write(f->fp, prov, "#");
+    for (const char *const *l = extra_lines; l && *l; l++)
+        fprintf(f->fp, "# %s\n", *l);
+    fprintf(f->fp, "# columns: %s\n", columns);
+    return DL_OK;
+}
+
+int dl_mkdir_p(const char *path)
+{
+    char buf[4096];
+    if (strlen(path) >= sizeof buf || !*path)
+        return dl_error(DL_EINVAL, "bad output directory '%s'", path);
+    strcpy(buf, path);
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char saved = *p;
+            *p = '\0';
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+                return dl_error(DL_EIO, "cannot create directory '%s': %s", buf, strerror(errno));
+            *p = saved;
+            if (!saved)
+                break;
+        }
+    }
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return dl_error(DL_EIO, "output path '%s' is not a directory", path);
+    if (access(path, W_OK) != 0)
+        return dl_error(DL_EIO, "output directory '%s' is not writable", path);
+    return DL_OK;
+}

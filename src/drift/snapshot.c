@@ -1,0 +1,246 @@
+#define _POSIX_C_SOURCE 200809L
+#include "drift/snapshot.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <zlib.h>
+
+#include "base/dl_error.h"
+
+static const char snapshot_magic[8] = {'D', 'L', 'S', 'N', 'A', 'P', '\r', '\n'};
+
+/* ---------------- snapshots ---------------- */
+
+static int host_is_little_endian(void)
+{
+    const uint16_t probe = 1;
+    return *(const uint8_t *)&probe == 1;
+}
+
+#define PUT(fp, v) fwrite(&(v), sizeof(v), 1, fp)
+
+int dl_snapshot_write(const char *path, const dl_snapshot_header *h, const double *x,
+                      const dl_provenance *prov)
+{
+    if (!host_is_little_endian())
+        return dl_error(DL_EUNSUPPORTED, "snapshots are little-endian; this host is not");
+    if (h->dim < 1 || h->dim > DL_MAX_DIM || h->count == 0)
+        return dl_error(DL_EINVAL, "snapshot '%s': bad dim %u or count %llu", path, h->dim,
+                        (unsigned long long)h->count);
+    char text[4096];
+    dl_provenance_format(text, sizeof text, prov);
+    uint32_t text_len = (uint32_t)strlen(text);
+    size_t n = (size_t)h->count * h->dim;
+    uint32_t crc = (uint32_t)crc32(0L, (const Bytef *)x, (uInt)(n * sizeof(double)));
+    uint32_t version = DL_SNAPSHOT_VERSION;
+
+    dl_atomic_file f;
+    int st = dl_atomic_open(&f, path, "wb");
+    if (st)
+        return st;
+    fwrite(snapshot_magic, 1, sizeof snapshot_magic, f.fp);
+    PUT(f.fp, version);
+    PUT(f.fp, h->dim);
+    PUT(f.fp, h->count);
+    PUT(f.fp, h->seed);
+    PUT(f.fp, h->step);
+    PUT(f.fp, h->time);
+    PUT(f.fp, h->sigma);
+    PUT(f.fp, h->domain_kind);
+    PUT(f.fp, h->length);
+    PUT(f.fp, text_len);
+    fwrite(text, 1, text_len, f.fp);
+    PUT(f.fp, crc);
+    fwrite(x, sizeof(double), n, f.fp);
+    return dl_atomic_commit(&f);
+}
+
+#define GET(fp, v) (fread(&(v), sizeof(v), 1, fp) == 1)
+
+int dl_snapshot_read(const char *path, dl_snapshot_header *h, double **x)
+{
+    *x = NULL;
+    if (!host_is_little_endian())
+        return dl_error(DL_EUNSUPPORTED, "snapshots are little-endian; this host is not");
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return dl_error(DL_EIO, "cannot open snapshot '%s': %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fileno(fp), &sb) != 0 || sb.st_size == 0) {
+        fclose(fp);
+        return dl_error(DL_EFORMAT, "snapshot '%s' is empty", path);
+    }
+    char magic[8];
+    uint32_t version, text_len, crc;
+    int st = DL_OK;
+    if (fread(magic, 1, 8, fp) != 8 || memcmp(magic, snapshot_magic, 8) != 0) {
+        st = dl_error(DL_EFORMAT, "'%s' is not a driftlab snapshot (bad magic)", path);
+        goto fail;
+    }
+    if (!GET(fp, version) || version != DL_SNAPSHOT_VERSION) {
+        st = dl_error(DL_EFORMAT, "snapshot '%s': unsupported format version %u (expected %u)",
+                      path, version, DL_SNAPSHOT_VERSION);
+        goto fail;
+    }
+    if (!GET(fp, h->dim) || !GET(fp, h->count) || !GET(fp, h->seed) || !GET(fp, h->step) ||
+        !GET(fp, h->time) || !GET(fp, h->sigma) || !GET(fp, h->domain_kind) ||
+        !GET(fp, h->length) || !GET(fp, text_len)) {
+        st = dl_error(DL_EFORMAT, "snapshot '%s' is truncated inside its header", path);
+        goto fail;
+    }
+    if (h->dim < 1 || h->dim > DL_MAX_DIM || h->count == 0 || h->domain_kind > 1 ||
+        text_len > 65536 || !isfinite(h->time) || !isfinite(h->sigma) ||
+        !isfinite(h->length) || (h->domain_kind == DL_DOMAIN_TORUS && !(h->length > 0))) {
+        st = dl_error(DL_EFORMAT, "snapshot '%s': header values out of range (dim %u, count %llu)",
+                      path, h->dim, (unsigned long long)h->count);
+        goto fail;
+    }
+    if (fseek(fp, text_len, SEEK_CUR) != 0 || !GET(fp, crc)) {
+        st = dl_error(DL_EFORMAT, "snapshot '%s' is truncated inside its header", path);
+        goto fail;
+    }
+    long header_end = ftell(fp);
+    if (h->count > (uint64_t)(sb.st_size / 8 + 1)) {
+        st = dl_error(DL_EFORMAT, "snapshot '%s': header claims %llu points, file has %lld bytes",
+                      path, (unsigned long long)h->count, (long long)sb.st_size);
+        goto fail;
+    }
+    size_t n = (size_t)h->count * h->dim;
+    if ((unsigned long long)sb.st_size != (unsigned long long)header_end + n * sizeof(double)) {
+        st = dl_error(DL_EFORMAT,
+                      "snapshot '%s' is %s: expected %zu bytes of positions, found %lld", path,
+                      (unsigned long long)sb.st_size < header_end + n * sizeof(double)
+                          ? "truncated"
+                          : "longer than its header says",
+                      n * sizeof(double), (long long)(sb.st_size - header_end));
+        goto fail;
+    }
+    *x = malloc(n * sizeof(double));
+    if (!*x) {
+        st = dl_error(DL_ENOMEM, "snapshot '%s': out of memory for %zu values", path, n);
+        goto fail;
+    }
+    if (fread(*x, sizeof(double), n, fp) != n) {
+        st = dl_error(DL_EIO, "snapshot '%s': read failed", path);
+        goto fail;
+    }
+    if ((uint32_t)crc32(0L, (const Bytef *)*x, (uInt)(n * sizeof(double))) != crc) {
+        st = dl_error(DL_EFORMAT, "snapshot '%s' is corrupt (checksum mismatch)", path);
+        goto fail;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite((*x)[i])) {
+            st = dl_error(DL_EFORMAT, "snapshot '%s': value %zu (point %zu) is not finite", path,
+                          i, i / h->dim);
+            goto fail;
+        }
+    fclose(fp);
+    return DL_OK;
+fail:
+    fclose(fp);
+    free(*x);
+    *x = NULL;
+    return st;
+}
+
+/* ---------------- sample files ---------------- */
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+static int read_text_samples(const char *path, int dim, double **x, size_t *count)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return dl_error(DL_EIO, "cannot open samples file '%s': %s", path, strerror(errno));
+    size_t cap = 1024, n = 0, lineno = 0;
+    double *buf = malloc(cap * dim * sizeof(double));
+    char *line = NULL;
+    size_t line_cap = 0;
+    int st = DL_OK;
+    if (!buf) {
+        st = dl_error(DL_ENOMEM, "out of memory reading '%s'", path);
+        goto done;
+    }
+    while (getline(&line, &line_cap, fp) >= 0) {
+        lineno++;
+        char *p = line + strspn(line, " \t\r\n");
+        if (*p == '#' || *p == '\0')
+            continue;
+        if (n == cap) {
+            double *nb = realloc(buf, 2 * cap * dim * sizeof(double));
+            if (!nb) {
+                st = dl_error(DL_ENOMEM, "out of memory reading '%s'", path);
+                goto done;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        for (int c = 0; c < dim; c++) {
+            char *end;
+            errno = 0;
+            double v = strtod(p, &end);
+            if (end == p) {
+                st = dl_error(DL_EFORMAT, "'%s' line %zu: expected %d numbers per row", path,
+                              lineno, dim);
+                goto done;
+            }
+            if (!isfinite(v)) {
+                st = dl_error(DL_EFORMAT, "'%s' line %zu: value %d is not finite", path, lineno,
+                              c + 1);
+                goto done;
+            }
+            buf[n * dim + c] = v;
+            p = end;
+        }
+        p += strspn(p, " \t\r\n");
+        if (*p != '\0' && *p != '#') {
+            st = dl_error(DL_EFORMAT, "'%s' line %zu: more than %d columns or trailing junk",
+                          path, lineno, dim);
+            goto done;
+        }
+        n++;
+    }
+    if (ferror(fp))
+        st = dl_error(DL_EIO, "reading '%s' failed", path);
+    else if (n == 0)
+        st = dl_error(DL_EFORMAT, "samples file '%s' holds no samples", path);
+done:
+    free(line);
+    fclose(fp);
+    if (st) {
+        free(buf);
+        return st;
+    }
+    *x = buf;
+    *count = n;
+    return DL_OK;
+}
+
+int dl_samples_read(const char *path, int dim, double **x, size_t *count)
+{
+    *x = NULL;
+    *count = 0;
+    if (ends_with(path, ".dat") || ends_with(path, ".txt"))
+        return read_text_samples(path, dim, x, count);
+    dl_snapshot_header h;
+    int st = dl_snapshot_read(path, &h, x);
+    if (st)
+        return st;
+    if ((int)h.dim != dim) {
+        free(*x);
+        *x = NULL;
+        return dl_error(DL_EFORMAT, "samples file '%s' is %u-D but the run is %d-D", path, h.dim,
+                        dim);
+    }
+    *count = (size_t)h.count;
+    return DL_OK;
+}
+

@@ -1,0 +1,125 @@
+/* Linear theory: the quadrature path against the closed forms (transforms and
+ * rates, every kernel, d = 1..3, to 1e-8), the annealed log-amplitude closed
+ * form against integration along the schedule, and damping times against
+ * their defining equation and the asymptotics of THEORY.md sections 3-4. */
+#include <math.h>
+#include <stdio.h>
+
+#include <gsl/gsl_fit.h>
+
+#include "base/dl_error.h"
+#include "drift/kernel.h"
+#include "drift/schedule.h"
+#include "test_common.h"
+#include "spectral/theory.h"
+
+int main(void)
+{
+    const double sigmas[] = {0.3, 1.0, 2.5};
+    const double kmags[] = {0.4, 1.0, 2.7};
+    for (size_t ki = 0; ki < dl_kernel_count(); ki++) {
+        const dl_kernel *k = dl_kernel_at(ki);
+        for (int dim = 1; dim <= 3; dim++)
+            for (int si = 0; si < 3; si++)
+                for (int qi = 0; qi < 3; qi++) {
+                    double s = sigmas[si], q = kmags[qi], khat, g, gc;
+                    char what[128];
+                    CHECK_OK(dl_theory_fourier_numeric(k, q, s, dim, &khat));
+                    snprintf(what, sizeof what, "%s khat d=%d sigma=%g k=%g", k->name, dim, s, q);
+                    /* relative 1e-8, or 1e-10 of khat(0) where the transform is itself tiny */
+                    CHECK_CLOSE(khat, k->fourier(q, s, dim),
+                                1e-8 * k->fourier(q, s, dim) + 1e-10 * k->fourier(0, s, dim), what);
+                    CHECK_OK(dl_theory_rate_numeric(k, q, s, dim, &g));
+                    CHECK_OK(dl_theory_rate(k, q, s, dim, &gc));
+                    snprintf(what, sizeof what, "%s gamma numeric d=%d sigma=%g k=%g", k->name, dim,
+                             s, q);
+                    CHECK_CLOSE(g, gc, 1e-8 * fmax(gc, 1e-2), what);
+                }
+    }
+
+    /* annealed log-amplitude: closed form vs quadrature, with and past the floor */
+    dl_schedule ex, cst, cosine;
+    CHECK_OK(dl_schedule_init(&ex, DL_SCHEDULE_EXP, 2.0, 0.25, 0.005, 0));
+    CHECK_OK(dl_schedule_init(&cst, DL_SCHEDULE_CONSTANT, 0.5, 0, 0, 0));
+    CHECK_OK(dl_schedule_init(&cosine, DL_SCHEDULE_COSINE, 2.0, 0, 0.05, 20));
+    for (size_t ki = 0; ki < dl_kernel_count(); ki++) {
+        const dl_kernel *k = dl_kernel_at(ki);
+        for (int dim = 1; dim <= 3; dim += 2)
+            for (int kk = 1; kk <= 16; kk *= 2)
+                for (double t = 0; t <= 40; t += 4.5) {
+                    double a, b;
+                    CHECK_OK(dl_theory_log_amplitude(k, &ex, kk, dim, t, &a));
+                    CHECK_OK(dl_theory_log_amplitude_numeric(k, &ex, kk, dim, t, &b));
+                    char what[128];
+                    snprintf(what, sizeof what, "%s annealed ln a/a0 d=%d k=%d t=%g", k->name, dim,
+                             kk, t);
+                    CHECK_CLOSE(a, b, 1e-10, what);
+                }
+    }
+    /* THEORY.md's Gaussian closed form typed out independently */
+    for (int kk = 1; kk <= 6; kk++) {
+        double t = 10, st = 2 * exp(-0.25 * t), v;
+        CHECK_OK(dl_theory_log_amplitude(dl_kernel_find("gaussian"), &ex, kk, 1, t, &v));
+        CHECK_CLOSE(v, -(1 / 0.25) * (exp(-st * st * kk * kk / 2) - exp(-4.0 * kk * kk / 2)), 1e-13,
+                    "THEORY.md annealed Gaussian closed form");
+        CHECK_OK(dl_theory_log_amplitude(dl_kernel_find("laplacian"), &ex, kk, 1, t, &v));
+        CHECK_CLOSE(v, -(1 / 0.25) * (1 / (1 + st * st * kk * kk) - 1 / (1 + 4.0 * kk * kk)), 1e-13,
+                    "THEORY.md annealed Laplacian closed form");
+    }
+    /* cosine: only the numerical path exists; it must agree with a midpoint sum */
+    {
+        const dl_kernel *g = dl_kernel_find("gaussian");
+        double v, sum = 0, h = 1e-4;
+        for (double t = h / 2; t < 25; t += h)
+            sum += g->rate(3 * dl_schedule_sigma(&cosine, t), 1) * h;
+        CHECK_OK(dl_theory_log_amplitude(g, &cosine, 3, 1, 25, &v));
+        CHECK_CLOSE(v, -sum, 1e-7, "cosine schedule: quadrature vs midpoint sum");
+    }
+
+    /* damping times */
+    const double eps = exp(-1.0);
+    const dl_kernel *gauss = dl_kernel_find("gaussian"), *lap = dl_kernel_find("laplacian");
+    for (int kk = 1; kk <= 12; kk++) {
+        double T, g;
+        CHECK_OK(dl_theory_damping_time(gauss, &cst, kk, 1, eps, &T));
+        g = gauss->rate(0.5 * kk, 1);
+        CHECK_CLOSE(T, 1 / g, 1e-9 / g, "constant sigma: T = ln(1/eps) / gamma");
+        CHECK_OK(dl_theory_damping_time(gauss, &ex, kk, 1, eps, &T));
+        double v;
+        CHECK_OK(dl_theory_log_amplitude(gauss, &ex, kk, 1, T, &v));
+        CHECK_CLOSE(v, -1.0, 1e-9, "annealed T solves ln a/a0 = ln eps");
+    }
+    /* Gaussian at constant sigma: T = exp(s^2/2) / s^2 with s = sigma K, so
+     * ln T + 2 ln(sigma K) is linear in K^2 with slope sigma^2 / 2 (exp(O(K^2))) */
+    {
+        double x[5], y[5], c0, c1, c00, c01, c11, ss;
+        for (int i = 0; i < 5; i++) {
+            int K = 20 + 5 * i;
+            x[i] = (double)K * K;
+            CHECK_OK(dl_theory_damping_time(gauss, &cst, K, 1, eps, &y[i]));
+            y[i] = log(y[i]) + 2 * log(0.5 * K);
+        }
+        gsl_fit_linear(x, 1, y, 1, 5, &c0, &c1, &c00, &c01, &c11, &ss);
+        CHECK_CLOSE(c1, 0.125, 1e-9, "constant Gaussian: d ln T / d K^2 = sigma^2 / 2");
+    }
+    /* Laplacian at constant sigma: T ~ K^(d+1) = K^2 in 1-D */
+    {
+        double T1, T2;
+        CHECK_OK(dl_theory_damping_time(lap, &cst, 200, 1, eps, &T1));
+        CHECK_OK(dl_theory_damping_time(lap, &cst, 400, 1, eps, &T2));
+        CHECK_CLOSE(log(T2 / T1) / log(2.0), 2.0, 0.01, "constant Laplacian: T ~ K^2");
+    }
+    /* annealed Gaussian: T(K) ~ ln(K) / r, i.e. dT / d ln K -> 1/r = 4 */
+    {
+        double T1, T2;
+        dl_schedule ex_nofloor;
+        CHECK_OK(dl_schedule_init(&ex_nofloor, DL_SCHEDULE_EXP, 2.0, 0.25, 1e-9, 0));
+        CHECK_OK(dl_theory_damping_time(gauss, &ex_nofloor, 100, 1, eps, &T1));
+        CHECK_OK(dl_theory_damping_time(gauss, &ex_nofloor, 1000, 1, eps, &T2));
+        CHECK_CLOSE((T2 - T1) / log(10.0), 4.0, 0.01, "annealed Gaussian: T ~ ln(K) / r");
+    }
+    double T;
+    CHECK(dl_theory_damping_time(gauss, &cst, 1, 1, 1.5, &T) == DL_EINVAL, "eps > 1 accepted");
+    CHECK(dl_theory_fourier_numeric(gauss, 1, 1, 4, &T) == DL_EUNSUPPORTED, "d = 4 quadrature");
+    return test_report("test_theory");
+}
