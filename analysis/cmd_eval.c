@@ -211,224 +211,298 @@ static int compare_sets(const float *f, const unsigned char *pred, const float *
     return st;
 }
 
+/* One evaluation: the three image sets, their features and predictions. */
+typedef struct {
+    eval_options o;
+    dl_image_set train, test, gen;
+    dl_image_set floor_set; /* the real images the floor draws from (a view of train) */
+    dl_classifier *cls;
+    size_t n;
+    int d;
+    gsl_rng *rng;
+    float *fg, *ft, *fr;            /* (n, d) features: generated, reference, floor */
+    unsigned char *predg, *predt, *predr;
+    unsigned char *tpix, *tlab, *rpix, *rlab; /* the random reference and floor subsets */
+    set_metrics mg, mr;
+    /* class-conditional figures, when the generator says which class it drew */
+    double label_acc, label_acc_real, ent_g, ent_r, div_ratio, div_ratio_real, worst_div;
+    int worst_class;
+    /* memorisation */
+    double mem_g, mem_t, min_g, min_t;
+    size_t copies, nm;
+} eval_run;
+
+/* --reference train: the reference is the training split's second half and
+ * the floor draws from the first. */
+static int split_reference(eval_run *r)
+{
+    r->floor_set = r->train;
+    if (!r->o.reference_train)
+        return DL_OK;
+    const size_t half = r->train.count / 2;
+    r->floor_set.count = half;
+    free(r->test.pixels), free(r->test.labels);
+    r->test.count = r->train.count - half;
+    r->test.pixels = malloc(r->test.count * DL_IMAGE_PIXELS), r->test.labels = malloc(r->test.count);
+    if (!r->test.pixels || !r->test.labels)
+        return dl_error(DL_ENOMEM, "out of memory");
+    memcpy(r->test.pixels, r->train.pixels + half * DL_IMAGE_PIXELS, r->test.count * DL_IMAGE_PIXELS);
+    memcpy(r->test.labels, r->train.labels + half, r->test.count);
+    return DL_OK;
+}
+
+static int load_sets(eval_run *r)
+{
+    const eval_options *o = &r->o;
+    int st = dl_idx_read(o->images, o->labels, &r->gen);
+    if (st)
+        return st;
+    if (r->gen.rows != 28 || r->gen.cols != 28)
+        return dl_error(DL_EFORMAT, "'%s' holds %dx%d images; the classifier needs 28x28", o->images,
+                        r->gen.rows, r->gen.cols);
+    if ((st = dl_idx_read_split(o->data, "train", &r->train)) ||
+        (st = dl_idx_read_split(o->data, "t10k", &r->test)) ||
+        (st = dl_classifier_load(o->model, &r->cls, 500)) || (st = split_reference(r)))
+        return st;
+    size_t n = (size_t)o->n;
+    if (n > r->gen.count)
+        n = r->gen.count;
+    if (n > r->test.count)
+        n = r->test.count;
+    if (n < 10)
+        return dl_error(DL_EINVAL, "need at least 10 generated images, '%s' has %zu", o->images,
+                        r->gen.count);
+    r->n = n, r->d = r->cls->arch.fc;
+    return DL_OK;
+}
+
+/* generated: the first n; real: random test and train subsets; all through
+ * the classifier */
+static int embed_sets(eval_run *r)
+{
+    const size_t n = r->n, d = (size_t)r->d;
+    r->rng = dl_rng_create(r->o.seed);
+    r->fg = malloc(n * d * sizeof(float)), r->ft = malloc(n * d * sizeof(float));
+    r->fr = malloc(n * d * sizeof(float));
+    r->predg = malloc(n), r->predr = malloc(n), r->predt = malloc(n);
+    r->tpix = malloc(n * DL_IMAGE_PIXELS), r->tlab = malloc(n);
+    r->rpix = malloc(n * DL_IMAGE_PIXELS), r->rlab = malloc(n);
+    if (!r->rng || !r->fg || !r->ft || !r->fr || !r->predg || !r->predr || !r->predt || !r->tpix ||
+        !r->tlab || !r->rpix || !r->rlab)
+        return dl_error(DL_ENOMEM, "out of memory for %zu images", n);
+    int st;
+    if ((st = pick(&r->test, n, r->rng, r->tpix, r->tlab)) ||
+        (st = pick(&r->floor_set, n, r->rng, r->rpix, r->rlab)) ||
+        (st = dl_classifier_run(r->cls, r->gen.pixels, n, NULL, NULL, r->fg, r->predg)) ||
+        (st = dl_classifier_run(r->cls, r->tpix, n, NULL, NULL, r->ft, r->predt)) ||
+        (st = dl_classifier_run(r->cls, r->rpix, n, NULL, NULL, r->fr, r->predr)))
+        return st;
+    if ((st = compare_sets(r->fg, r->predg, r->ft, n, r->d, r->rng, &r->mg)))
+        return st;
+    return compare_sets(r->fr, r->predr, r->ft, n, r->d, r->rng, &r->mr);
+}
+
+/* up to 500 feature rows of class c: of f (n, d) where labels[i] == c */
+static size_t class_rows(const float *f, const unsigned char *labels, size_t n, int d, int c, float *buf)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < 500; i++)
+        if (labels[i] == c)
+            memcpy(buf + k++ * d, f + i * d, d * sizeof(float));
+    return k;
+}
+
+/* per-class prediction entropy and within-class diversity (generated and
+ * real mean pairwise distance over the reference's), averaged over classes */
+static void class_diversity(eval_run *r, size_t counts[][DL_CLASSES], size_t counts_r[][DL_CLASSES])
+{
+    const size_t n = r->n;
+    const int d = r->d;
+    r->ent_g = r->ent_r = r->div_ratio = r->div_ratio_real = 0;
+    float *buf_g = malloc(n * d * sizeof(float)), *buf_t = malloc(n * d * sizeof(float)),
+          *buf_r = malloc(n * d * sizeof(float));
+    int classes_g = 0, classes_r = 0;
+    for (int c = 0; buf_g && buf_t && buf_r && c < DL_CLASSES; c++) {
+        size_t ng = class_rows(r->fg, r->gen.labels, n, d, c, buf_g);
+        size_t nt = class_rows(r->ft, r->tlab, n, d, c, buf_t);
+        size_t nr = class_rows(r->fr, r->rlab, n, d, c, buf_r);
+        if (nt < 2)
+            continue;
+        double dt = dl_mean_pairwise_distance(buf_t, nt, d);
+        /* the floor over every class the real sets hold, independent of the generator */
+        if (nr >= 2) {
+            r->div_ratio_real += dl_mean_pairwise_distance(buf_r, nr, d) / dt;
+            r->ent_r += entropy_bits(counts_r[c], DL_CLASSES);
+            classes_r++;
+        }
+        if (ng >= 2) {
+            double ratio = dl_mean_pairwise_distance(buf_g, ng, d) / dt;
+            r->div_ratio += ratio;
+            r->ent_g += entropy_bits(counts[c], DL_CLASSES);
+            if (ratio < r->worst_div)
+                r->worst_div = ratio, r->worst_class = c;
+            classes_g++;
+        }
+    }
+    free(buf_g), free(buf_t), free(buf_r);
+    r->div_ratio = classes_g ? r->div_ratio / classes_g : NAN;
+    r->ent_g = classes_g ? r->ent_g / classes_g : NAN;
+    r->div_ratio_real = classes_r ? r->div_ratio_real / classes_r : NAN;
+    r->ent_r = classes_r ? r->ent_r / classes_r : NAN;
+}
+
+static void class_figures(eval_run *r)
+{
+    r->label_acc = r->label_acc_real = r->ent_g = r->ent_r = r->div_ratio = r->div_ratio_real = NAN;
+    r->worst_div = INFINITY, r->worst_class = -1;
+    if (!r->gen.labels)
+        return;
+    size_t hit = 0, hit_r = 0, counts[DL_CLASSES][DL_CLASSES] = {{0}}, counts_r[DL_CLASSES][DL_CLASSES] = {{0}};
+    for (size_t i = 0; i < r->n; i++) {
+        hit += r->predg[i] == r->gen.labels[i];
+        hit_r += r->predr[i] == r->rlab[i];
+        counts[r->gen.labels[i]][r->predg[i]]++;
+        counts_r[r->rlab[i]][r->predr[i]]++;
+    }
+    r->label_acc = (double)hit / r->n;
+    r->label_acc_real = (double)hit_r / r->n;
+    class_diversity(r, counts, counts_r);
+}
+
+/* memorisation: pixel distance to the nearest training image (with
+ * --reference train, of the floor's half: the reference images are the others) */
+static int memorisation(eval_run *r)
+{
+    const size_t nm = r->nm = r->n < 1000 ? r->n : 1000, nf = r->floor_set.count;
+    float *pg = malloc(nm * DL_IMAGE_PIXELS * sizeof(float));
+    float *pt = malloc(nm * DL_IMAGE_PIXELS * sizeof(float));
+    float *ptrain = malloc(nf * DL_IMAGE_PIXELS * sizeof(float));
+    double *nn_gen = malloc(nm * sizeof(double)), *nn_test = malloc(nm * sizeof(double));
+    int st = !pg || !pt || !ptrain || !nn_gen || !nn_test ? dl_error(DL_ENOMEM, "out of memory") : DL_OK;
+    for (size_t i = 0; !st && i < nm * DL_IMAGE_PIXELS; i++) {
+        pg[i] = r->gen.pixels[i] / 255.0f;
+        pt[i] = r->tpix[i] / 255.0f;
+    }
+    for (size_t i = 0; !st && i < nf * DL_IMAGE_PIXELS; i++)
+        ptrain[i] = r->floor_set.pixels[i] / 255.0f;
+    if (!st)
+        st = dl_nearest_distances(pg, nm, ptrain, nf, DL_IMAGE_PIXELS, nn_gen);
+    if (!st)
+        st = dl_nearest_distances(pt, nm, ptrain, nf, DL_IMAGE_PIXELS, nn_test);
+    r->mem_g = r->mem_t = 0, r->min_g = r->min_t = INFINITY, r->copies = 0;
+    for (size_t i = 0; !st && i < nm; i++) {
+        r->mem_g += nn_gen[i] / nm, r->mem_t += nn_test[i] / nm;
+        r->min_g = fmin(r->min_g, nn_gen[i]);
+        r->copies += nn_gen[i] < 0.5; /* near-verbatim: < 0.5 in [0,1] pixel units over 784 pixels */
+    }
+    for (size_t i = 0; !st && i < nm; i++)
+        r->min_t = fmin(r->min_t, nn_test[i]);
+    free(pg), free(pt), free(ptrain), free(nn_gen), free(nn_test);
+    return st;
+}
+
+typedef struct {
+    const char *name;
+    double g, r;
+} eval_row;
+
+static size_t eval_rows(const eval_run *r, eval_row *rows)
+{
+    const set_metrics *mg = &r->mg, *mr = &r->mr;
+    const eval_row all[] = {
+        {"fd_fmnist", mg->fd, mr->fd},
+        {"kid_x1e3", 1e3 * mg->kid, 1e3 * mr->kid},
+        {"kid_x1e3_stderr", 1e3 * mg->kid_se, 1e3 * mr->kid_se},
+        {"precision", mg->precision, mr->precision},
+        {"recall", mg->recall, mr->recall},
+        {"predicted_class_entropy_bits", mg->class_entropy, mr->class_entropy},
+        {"label_accuracy", r->label_acc, r->label_acc_real},
+        {"per_class_prediction_entropy_bits", r->ent_g, r->ent_r},
+        {"within_class_diversity_ratio", r->div_ratio, r->div_ratio_real},
+        {"nearest_train_distance_mean", r->mem_g, r->mem_t},
+        {"nearest_train_distance_min", r->min_g, r->min_t},
+    };
+    memcpy(rows, all, sizeof all);
+    return sizeof all / sizeof all[0];
+}
+
+static int write_outputs(const eval_run *r, const dl_provenance *prov, const eval_row *rows, size_t n_rows)
+{
+    const eval_options *o = &r->o;
+    int st = dl_mkdir_p(o->out);
+    if (st)
+        return st;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/samples.png", o->out);
+    if ((st = dl_imagegrid_write_png(path, r->gen.pixels, r->gen.count < 100 ? r->gen.count : 100, 28,
+                                     28, 10, 2)))
+        return st;
+    char line[256];
+    const char *reference = o->reference_train ? "held-out training (30000..)" : "test";
+    snprintf(line, sizeof line, "%zu generated images from %s against %zu %s images; floor: %zu "
+             "training images%s; classifier %s",
+             r->n, o->images, r->n, reference, r->n, o->reference_train ? " (0..29999)" : "", o->model);
+    const char *extra[] = {line, NULL};
+    dl_atomic_file f;
+    snprintf(path, sizeof path, "%s/eval.dat", o->out);
+    if ((st = dl_dat_open(&f, path, prov, extra, "metric generated real_floor")))
+        return st;
+    for (size_t i = 0; i < n_rows; i++)
+        fprintf(f.fp, "%s %.6g %.6g\n", rows[i].name, rows[i].g, rows[i].r);
+    return dl_atomic_commit(&f);
+}
+
+static void print_table(const eval_run *r, const eval_row *rows, size_t n_rows)
+{
+    const eval_options *o = &r->o;
+    printf("metric (generated vs %-15s %12s %12s\n", o->reference_train ? "training 30000..)" : "test)",
+           "generated", "real floor");
+    for (size_t i = 0; i < n_rows; i++)
+        printf("%-36s %12.5g %12.5g\n", rows[i].name, rows[i].g, rows[i].r);
+    if (r->gen.labels && r->worst_class >= 0)
+        printf("least diverse class: %d (diversity ratio %.3f)\n", r->worst_class, r->worst_div);
+    printf("near-verbatim training copies (pixel distance < 0.5): %zu of %zu\n", r->copies, r->nm);
+    printf("wrote %s/eval.dat and %s/samples.png\n", o->out, o->out);
+}
+
+static void eval_run_free(eval_run *r)
+{
+    dl_image_set_free(&r->train), dl_image_set_free(&r->test), dl_image_set_free(&r->gen);
+    dl_classifier_destroy(r->cls);
+    free(r->fg), free(r->ft), free(r->fr), free(r->predg), free(r->predt), free(r->predr);
+    free(r->tpix), free(r->tlab), free(r->rpix), free(r->rlab);
+    if (r->rng)
+        gsl_rng_free(r->rng);
+}
+
 int cmd_eval(int argc, char **argv)
 {
-    eval_options o;
-    int help, st;
-    dl_image_set train = {0}, test = {0}, gen = {0};
-    dl_classifier *cls = NULL;
-    float *fg = NULL, *ft = NULL, *fr = NULL, *pg = NULL, *pt = NULL, *ptrain = NULL;
-    unsigned char *predg = NULL, *predr = NULL, *tpix = NULL, *tlab = NULL, *rpix = NULL, *rlab = NULL;
-    double *nn_gen = NULL, *nn_test = NULL;
-    gsl_rng *rng = NULL;
-    if ((st = parse_args(argc, argv, &o, &help)))
-        goto done;
-    if (help) {
+    eval_run r;
+    memset(&r, 0, sizeof r);
+    int help, st = parse_args(argc, argv, &r.o, &help);
+    if (!st && help) {
         usage(stdout);
         return 0;
     }
-    if (o.make) {
-        st = make_reference(&o);
-        goto done;
+    if (!st && r.o.make) {
+        st = make_reference(&r.o);
+        return st ? cli_fail("eval") : 0;
     }
-    if ((st = dl_idx_read(o.images, o.labels, &gen)))
-        goto done;
-    if (gen.rows != 28 || gen.cols != 28) {
-        st = dl_error(DL_EFORMAT, "'%s' holds %dx%d images; the classifier needs 28x28", o.images,
-                      gen.rows, gen.cols);
-        goto done;
+    if (!st)
+        st = load_sets(&r);
+    if (!st)
+        st = embed_sets(&r);
+    if (!st) {
+        class_figures(&r);
+        st = memorisation(&r);
     }
-    if ((st = dl_idx_read_split(o.data, "train", &train)) ||
-        (st = dl_idx_read_split(o.data, "t10k", &test)) || (st = dl_classifier_load(o.model, &cls, 500)))
-        goto done;
-    /* the floor draws from the real images below `half`, the reference set from the rest */
-    dl_image_set floor_set = train;
-    if (o.reference_train) {
-        const size_t half = train.count / 2;
-        floor_set.count = half;
-        free(test.pixels), free(test.labels);
-        test.count = train.count - half;
-        test.pixels = malloc(test.count * DL_IMAGE_PIXELS), test.labels = malloc(test.count);
-        if (!test.pixels || !test.labels) {
-            st = dl_error(DL_ENOMEM, "out of memory");
-            goto done;
-        }
-        memcpy(test.pixels, train.pixels + half * DL_IMAGE_PIXELS, test.count * DL_IMAGE_PIXELS);
-        memcpy(test.labels, train.labels + half, test.count);
-    }
-    size_t n = (size_t)o.n;
-    if (n > gen.count)
-        n = gen.count;
-    if (n > test.count)
-        n = test.count;
-    if (n < 10) {
-        st = dl_error(DL_EINVAL, "need at least 10 generated images, '%s' has %zu", o.images, gen.count);
-        goto done;
-    }
-    const int d = cls->arch.fc;
-    rng = dl_rng_create(o.seed);
-    fg = malloc(n * d * sizeof(float)), ft = malloc(n * d * sizeof(float)), fr = malloc(n * d * sizeof(float));
-    predg = malloc(n), predr = malloc(n), tpix = malloc(n * DL_IMAGE_PIXELS), tlab = malloc(n);
-    rpix = malloc(n * DL_IMAGE_PIXELS), rlab = malloc(n);
-    if (!fg || !ft || !fr || !predg || !predr || !tpix || !tlab || !rpix || !rlab) {
-        st = dl_error(DL_ENOMEM, "out of memory for %zu images", n);
-        goto done;
-    }
-    /* generated: the first n; real: random test and train subsets */
-    unsigned char *predt = malloc(n);
-    if (!predt || (st = pick(&test, n, rng, tpix, tlab)) || (st = pick(&floor_set, n, rng, rpix, rlab)) ||
-        (st = dl_classifier_run(cls, gen.pixels, n, NULL, NULL, fg, predg)) ||
-        (st = dl_classifier_run(cls, tpix, n, NULL, NULL, ft, predt)) ||
-        (st = dl_classifier_run(cls, rpix, n, NULL, NULL, fr, predr))) {
-        free(predt);
-        if (!st)
-            st = dl_error(DL_ENOMEM, "out of memory");
-        goto done;
-    }
-    set_metrics mg, mr;
-    if ((st = compare_sets(fg, predg, ft, n, d, rng, &mg)) ||
-        (st = compare_sets(fr, predr, ft, n, d, rng, &mr))) {
-        free(predt);
-        goto done;
-    }
-
-    /* class-conditional figures, when the generator says which class it drew */
-    double label_acc = NAN, label_acc_real = NAN, ent_g = NAN, ent_r = NAN, div_ratio = NAN,
-           div_ratio_real = NAN, worst_div = INFINITY;
-    int worst_class = -1;
-    if (gen.labels) {
-        size_t hit = 0, hit_r = 0, counts[DL_CLASSES][DL_CLASSES] = {{0}}, counts_r[DL_CLASSES][DL_CLASSES] = {{0}};
-        for (size_t i = 0; i < n; i++) {
-            hit += predg[i] == gen.labels[i];
-            hit_r += predr[i] == rlab[i];
-            counts[gen.labels[i]][predg[i]]++;
-            counts_r[rlab[i]][predr[i]]++;
-        }
-        label_acc = (double)hit / n;
-        label_acc_real = (double)hit_r / n;
-        ent_g = ent_r = div_ratio = div_ratio_real = 0;
-        float *buf_g = malloc(n * d * sizeof(float)), *buf_t = malloc(n * d * sizeof(float)),
-              *buf_r = malloc(n * d * sizeof(float));
-        int classes_g = 0, classes_r = 0;
-        for (int c = 0; buf_g && buf_t && buf_r && c < DL_CLASSES; c++) {
-            size_t ng = 0, nt = 0, nr = 0;
-            for (size_t i = 0; i < n && ng < 500; i++)
-                if (gen.labels[i] == c)
-                    memcpy(buf_g + ng++ * d, fg + i * d, d * sizeof(float));
-            for (size_t i = 0; i < n && nt < 500; i++)
-                if (tlab[i] == c)
-                    memcpy(buf_t + nt++ * d, ft + i * d, d * sizeof(float));
-            for (size_t i = 0; i < n && nr < 500; i++)
-                if (rlab[i] == c)
-                    memcpy(buf_r + nr++ * d, fr + i * d, d * sizeof(float));
-            if (nt < 2)
-                continue;
-            double dt = dl_mean_pairwise_distance(buf_t, nt, d);
-            /* the floor over every class the real sets hold, independent of the generator */
-            if (nr >= 2) {
-                div_ratio_real += dl_mean_pairwise_distance(buf_r, nr, d) / dt;
-                ent_r += entropy_bits(counts_r[c], DL_CLASSES);
-                classes_r++;
-            }
-            if (ng >= 2) {
-                double ratio = dl_mean_pairwise_distance(buf_g, ng, d) / dt;
-                div_ratio += ratio;
-                ent_g += entropy_bits(counts[c], DL_CLASSES);
-                if (ratio < worst_div)
-                    worst_div = ratio, worst_class = c;
-                classes_g++;
-            }
-        }
-        free(buf_g), free(buf_t), free(buf_r);
-        div_ratio = classes_g ? div_ratio / classes_g : NAN;
-        ent_g = classes_g ? ent_g / classes_g : NAN;
-        div_ratio_real = classes_r ? div_ratio_real / classes_r : NAN;
-        ent_r = classes_r ? ent_r / classes_r : NAN;
-    }
-    free(predt);
-
-    /* memorisation: pixel distance to the nearest training image (with
-     * --reference train, of the floor's half: the reference images are the others) */
-    size_t nm = n < 1000 ? n : 1000;
-    pg = malloc(nm * DL_IMAGE_PIXELS * sizeof(float));
-    pt = malloc(nm * DL_IMAGE_PIXELS * sizeof(float));
-    ptrain = malloc(floor_set.count * DL_IMAGE_PIXELS * sizeof(float));
-    nn_gen = malloc(nm * sizeof(double)), nn_test = malloc(nm * sizeof(double));
-    if (!pg || !pt || !ptrain || !nn_gen || !nn_test) {
-        st = dl_error(DL_ENOMEM, "out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < nm * DL_IMAGE_PIXELS; i++) {
-        pg[i] = gen.pixels[i] / 255.0f;
-        pt[i] = tpix[i] / 255.0f;
-    }
-    for (size_t i = 0; i < floor_set.count * DL_IMAGE_PIXELS; i++)
-        ptrain[i] = floor_set.pixels[i] / 255.0f;
-    if ((st = dl_nearest_distances(pg, nm, ptrain, floor_set.count, DL_IMAGE_PIXELS, nn_gen)) ||
-        (st = dl_nearest_distances(pt, nm, ptrain, floor_set.count, DL_IMAGE_PIXELS, nn_test)))
-        goto done;
-    double mem_g = 0, mem_t = 0, min_g = INFINITY;
-    size_t copies = 0;
-    for (size_t i = 0; i < nm; i++) {
-        mem_g += nn_gen[i] / nm, mem_t += nn_test[i] / nm;
-        min_g = fmin(min_g, nn_gen[i]);
-        copies += nn_gen[i] < 0.5; /* near-verbatim: < 0.5 in [0,1] pixel units over 784 pixels */
-    }
-    double min_t = INFINITY;
-    for (size_t i = 0; i < nm; i++)
-        min_t = fmin(min_t, nn_test[i]);
-
-    if ((st = dl_mkdir_p(o.out)))
-        goto done;
-    char path[4200];
-    snprintf(path, sizeof path, "%s/samples.png", o.out);
-    if ((st = dl_imagegrid_write_png(path, gen.pixels, gen.count < 100 ? gen.count : 100, 28, 28, 10, 2)))
-        goto done;
-    dl_provenance prov = {cli_command_line(argc + 1, argv - 1), o.seed};
-    char line[256];
-    const char *reference = o.reference_train ? "held-out training (30000..)" : "test";
-    snprintf(line, sizeof line, "%zu generated images from %s against %zu %s images; floor: %zu "
-             "training images%s; classifier %s",
-             n, o.images, n, reference, n, o.reference_train ? " (0..29999)" : "", o.model);
-    const char *extra[] = {line, NULL};
-    dl_atomic_file f;
-    snprintf(path, sizeof path, "%s/eval.dat", o.out);
-    if ((st = dl_dat_open(&f, path, &prov, extra, "metric generated real_floor")))
-        goto done;
-    struct { const char *name; double g, r; } rows[] = {
-        {"fd_fmnist", mg.fd, mr.fd},
-        {"kid_x1e3", 1e3 * mg.kid, 1e3 * mr.kid},
-        {"kid_x1e3_stderr", 1e3 * mg.kid_se, 1e3 * mr.kid_se},
-        {"precision", mg.precision, mr.precision},
-        {"recall", mg.recall, mr.recall},
-        {"predicted_class_entropy_bits", mg.class_entropy, mr.class_entropy},
-        {"label_accuracy", label_acc, label_acc_real},
-        {"per_class_prediction_entropy_bits", ent_g, ent_r},
-        {"within_class_diversity_ratio", div_ratio, div_ratio_real},
-        {"nearest_train_distance_mean", mem_g, mem_t},
-        {"nearest_train_distance_min", min_g, min_t},
-    };
-    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
-        fprintf(f.fp, "%s %.6g %.6g\n", rows[i].name, rows[i].g, rows[i].r);
-    if ((st = dl_atomic_commit(&f)))
-        goto done;
-    if (!o.quiet) {
-        printf("metric (generated vs %-15s %12s %12s\n", o.reference_train ? "training 30000..)" : "test)",
-               "generated", "real floor");
-        for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
-            printf("%-36s %12.5g %12.5g\n", rows[i].name, rows[i].g, rows[i].r);
-        if (gen.labels && worst_class >= 0)
-            printf("least diverse class: %d (diversity ratio %.3f)\n", worst_class, worst_div);
-        printf("near-verbatim training copies (pixel distance < 0.5): %zu of %zu\n", copies, nm);
-        printf("wrote %s/eval.dat and %s/samples.png\n", o.out, o.out);
-    }
-done:
-    dl_image_set_free(&train), dl_image_set_free(&test), dl_image_set_free(&gen);
-    dl_classifier_destroy(cls);
-    free(fg), free(ft), free(fr), free(pg), free(pt), free(ptrain);
-    free(predg), free(predr), free(tpix), free(tlab), free(rpix), free(rlab);
-    free(nn_gen), free(nn_test);
-    if (rng)
-        gsl_rng_free(rng);
+    eval_row rows[16];
+    const size_t n_rows = st ? 0 : eval_rows(&r, rows);
+    dl_provenance prov = {cli_command_line(argc + 1, argv - 1), r.o.seed};
+    if (!st)
+        st = write_outputs(&r, &prov, rows, n_rows);
+    if (!st && !r.o.quiet)
+        print_table(&r, rows, n_rows);
+    eval_run_free(&r);
     return st ? cli_fail("eval") : 0;
 }

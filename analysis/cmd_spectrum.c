@@ -276,396 +276,440 @@ static int write_density(const sim_config *c, const dl_provenance *prov, const c
     return dl_atomic_commit(&f);
 }
 
-int cmd_spectrum(int argc, char **argv)
-{
+/* One analysis: the run's configuration, its snapshots, the spectrum plan,
+ * the analysed modes and waves, and the noise floor per snapshot. */
+typedef struct {
     spectrum_options o;
     sim_options opts;
     sim_config c;
+    int dim;
+    dl_provenance prov;
     snapshot_list snaps;
-    dl_spectrum *sp = NULL;
-    wave *waves = NULL;
-    int(*modes)[2] = NULL;
-    size_t n_modes = 0, n_waves = 0;
-    double complex *ptarget = NULL;
-    double *x = NULL;
-    int help, st;
-    sim_options_init(&opts);
-    memset(&snaps, 0, sizeof snaps);
+    dl_spectrum *sp;
+    int (*modes)[2];          /* the modes measured: 1..kmax, or a 2-D half plane */
+    size_t n_modes, n_waves;
+    double complex *ptarget;  /* the target's p_hat per mode */
+    double complex *qhat;     /* the current snapshot's q_hat per mode */
+    wave *waves;              /* kmax of them */
+    double *noise;            /* per snapshot */
+    size_t n_unseeded;        /* modes the noise floor is estimated from */
+    double *unseeded, *shell_sum;
+    int *shell_count;
+} spectrum_run;
 
-    if ((st = parse_args(argc, argv, &o, &help)))
-        goto done;
-    if (help) {
-        usage(stdout);
-        sim_options_free(&opts);
-        return 0;
-    }
+static double wave_k(const spectrum_run *r, size_t w)
+{
+    return 2 * M_PI * r->waves[w].n / r->c.domain.length;
+}
+
+/* The run's configuration from run.ini, its snapshots, grid and kmax. */
+static int load_run(spectrum_run *r)
+{
+    spectrum_options *o = &r->o;
     struct stat sb;
-    if (stat(o.run, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        st = dl_error(DL_EIO, "run directory '%s' does not exist", o.run);
-        goto done;
-    }
+    if (stat(o->run, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return dl_error(DL_EIO, "run directory '%s' does not exist", o->run);
     char path[4300];
-    snprintf(path, sizeof path, "%s/run.ini", o.run);
-    if ((st = sim_options_load_ini(&opts, path)) || (st = sim_config_resolve(&opts, &c)))
-        goto done;
-    const int dim = c.domain.dim;
-    if (c.domain.kind != DL_DOMAIN_TORUS || dim > 2) {
-        st = dl_error(DL_EINVAL, "run '%s' is not on a 1-D or 2-D torus (domain %s, dim %d)",
-                      o.run, dl_domain_kind_name(c.domain.kind), dim);
-        goto done;
-    }
-    if ((st = list_snapshots(o.run, &snaps)))
-        goto done;
-    if (!o.grid)
-        o.grid = dim == 1 ? 1 << 16 : 512;
+    snprintf(path, sizeof path, "%s/run.ini", o->run);
+    int st = sim_options_load_ini(&r->opts, path);
+    if (st || (st = sim_config_resolve(&r->opts, &r->c)))
+        return st;
+    const sim_config *c = &r->c;
+    const int dim = r->dim = c->domain.dim;
+    if (c->domain.kind != DL_DOMAIN_TORUS || dim > 2)
+        return dl_error(DL_EINVAL, "run '%s' is not on a 1-D or 2-D torus (domain %s, dim %d)",
+                        o->run, dl_domain_kind_name(c->domain.kind), dim);
+    if ((st = list_snapshots(o->run, &r->snaps)))
+        return st;
+    if (!o->grid)
+        o->grid = dim == 1 ? 1 << 16 : 512;
     int seeded_max = 0;
-    if (c.init.kind == DL_DIST_MODES)
-        for (int m = 0; m < c.init.n_modes; m++)
+    if (c->init.kind == DL_DIST_MODES)
+        for (int m = 0; m < c->init.n_modes; m++)
             for (int d = 0; d < dim; d++)
-                seeded_max = abs(c.init.mode[m][d]) > seeded_max ? abs(c.init.mode[m][d]) : seeded_max;
-    if (!o.kmax)
-        o.kmax = dim == 1 ? (seeded_max * 2 > 32 ? seeded_max * 2 : 32)
-                          : (seeded_max * 2 > 16 ? seeded_max * 2 : 16);
-    if (o.kmax >= o.grid / 2) {
-        st = dl_error(DL_EINVAL, "--kmax %d needs a grid above %d cells", o.kmax, 2 * o.kmax);
-        goto done;
-    }
-    if ((st = dl_spectrum_create(&sp, &c.domain, o.grid, o.assign)))
-        goto done;
+                seeded_max = abs(c->init.mode[m][d]) > seeded_max ? abs(c->init.mode[m][d]) : seeded_max;
+    if (!o->kmax)
+        o->kmax = dim == 1 ? (seeded_max * 2 > 32 ? seeded_max * 2 : 32)
+                           : (seeded_max * 2 > 16 ? seeded_max * 2 : 16);
+    if (o->kmax >= o->grid / 2)
+        return dl_error(DL_EINVAL, "--kmax %d needs a grid above %d cells", o->kmax, 2 * o->kmax);
+    return dl_spectrum_create(&r->sp, &c->domain, o->grid, o->assign);
+}
 
-    /* the target's spectrum, once */
-    if (dim == 1) {
-        n_modes = (size_t)o.kmax;
-        modes = malloc(n_modes * sizeof *modes);
-        if (!modes) {
-            st = dl_error(DL_ENOMEM, "out of memory");
-            goto done;
-        }
-        for (size_t i = 0; i < n_modes; i++)
-            modes[i][0] = (int)i + 1, modes[i][1] = 0;
-    } else if ((st = half_plane_modes(o.kmax, &modes, &n_modes))) {
-        goto done;
-    }
-    {
-        dl_snapshot_header h;
-        snprintf(path, sizeof path, "%s/target.dlsnap", o.run);
-        if ((st = dl_snapshot_read(path, &h, &x)))
-            goto done;
-        if ((int)h.dim != dim) {
-            st = dl_error(DL_EFORMAT, "'%s' is %u-D, the run is %d-D", path, h.dim, dim);
-            goto done;
-        }
-        if ((st = dl_spectrum_execute(sp, x, (size_t)h.count)))
-            goto done;
-        ptarget = malloc(n_modes * sizeof *ptarget);
-        if (!ptarget) {
-            st = dl_error(DL_ENOMEM, "out of memory");
-            goto done;
-        }
-        for (size_t i = 0; i < n_modes; i++)
-            dl_spectrum_coefficient(sp, modes[i], &ptarget[i]);
-        free(x);
-        x = NULL;
-    }
+/* The modes to measure and the target's spectrum at them, once. */
+static int target_spectrum(spectrum_run *r)
+{
+    int st = DL_OK;
+    if (r->dim == 1) {
+        r->n_modes = (size_t)r->o.kmax;
+        if (!(r->modes = malloc(r->n_modes * sizeof *r->modes)))
+            return dl_error(DL_ENOMEM, "out of memory");
+        for (size_t i = 0; i < r->n_modes; i++)
+            r->modes[i][0] = (int)i + 1, r->modes[i][1] = 0;
+    } else if ((st = half_plane_modes(r->o.kmax, &r->modes, &r->n_modes)))
+        return st;
+    dl_snapshot_header h;
+    double *x = NULL;
+    char path[4300];
+    snprintf(path, sizeof path, "%s/target.dlsnap", r->o.run);
+    if ((st = dl_snapshot_read(path, &h, &x)))
+        return st;
+    if ((int)h.dim != r->dim)
+        st = dl_error(DL_EFORMAT, "'%s' is %u-D, the run is %d-D", path, h.dim, r->dim);
+    if (!st)
+        st = dl_spectrum_execute(r->sp, x, (size_t)h.count);
+    free(x);
+    if (!st && !(r->ptarget = malloc(r->n_modes * sizeof *r->ptarget)))
+        st = dl_error(DL_ENOMEM, "out of memory");
+    for (size_t i = 0; !st && i < r->n_modes; i++)
+        dl_spectrum_coefficient(r->sp, r->modes[i], &r->ptarget[i]);
+    return st;
+}
 
-    n_waves = (size_t)o.kmax;
-    waves = calloc(n_waves, sizeof *waves);
-    if (!waves) {
-        st = dl_error(DL_ENOMEM, "out of memory");
-        goto done;
+static int alloc_waves(spectrum_run *r)
+{
+    const size_t ns = r->snaps.count;
+    r->n_waves = (size_t)r->o.kmax;
+    if (!(r->waves = calloc(r->n_waves, sizeof *r->waves)))
+        return dl_error(DL_ENOMEM, "out of memory");
+    for (size_t w = 0; w < r->n_waves; w++) {
+        wave *wv = &r->waves[w];
+        wv->n = (int)w + 1;
+        wv->amp = calloc(ns, sizeof(double)), wv->theory = calloc(ns, sizeof(double));
+        wv->dre = calloc(ns, sizeof(double)), wv->dim_ = calloc(ns, sizeof(double));
+        wv->qre = calloc(ns, sizeof(double)), wv->qim = calloc(ns, sizeof(double));
+        if (!wv->amp || !wv->theory || !wv->dre || !wv->dim_ || !wv->qre || !wv->qim)
+            return dl_error(DL_ENOMEM, "out of memory");
     }
-    for (size_t w = 0; w < n_waves; w++) {
-        waves[w].n = (int)w + 1;
-        waves[w].amp = calloc(snaps.count, sizeof(double));
-        waves[w].theory = calloc(snaps.count, sizeof(double));
-        waves[w].dre = calloc(snaps.count, sizeof(double));
-        waves[w].dim_ = calloc(snaps.count, sizeof(double));
-        waves[w].qre = calloc(snaps.count, sizeof(double));
-        waves[w].qim = calloc(snaps.count, sizeof(double));
-        if (!waves[w].amp || !waves[w].theory || !waves[w].dre || !waves[w].dim_ ||
-            !waves[w].qre || !waves[w].qim) {
-            st = dl_error(DL_ENOMEM, "out of memory");
-            goto done;
+    for (size_t i = 0; i < r->n_modes; i++) {
+        int shell = (int)lround(hypot(r->modes[i][0], r->modes[i][1]));
+        if (shell >= 1 && shell <= r->o.kmax && is_seeded(&r->c, r->modes[i], r->dim))
+            r->waves[shell - 1].seeded = 1;
+    }
+    r->unseeded = malloc(r->n_modes * sizeof(double));
+    r->noise = calloc(ns, sizeof(double));
+    r->shell_sum = calloc(r->n_waves, sizeof(double));
+    r->shell_count = calloc(r->n_waves, sizeof(int));
+    r->qhat = malloc(r->n_modes * sizeof *r->qhat);
+    if (!r->unseeded || !r->noise || !r->shell_sum || !r->shell_count || !r->qhat)
+        return dl_error(DL_ENOMEM, "out of memory");
+    return DL_OK;
+}
+
+/* Snapshot s's delta_hat per mode into the waves (1-D: the mode; 2-D: the
+ * rms over its |k| shell), and its noise floor: |delta_hat| of the modes the
+ * initial condition left alone (discreteness noise, and whatever other modes
+ * feed). */
+static int measure_modes(spectrum_run *r, size_t s)
+{
+    const int dim = r->dim;
+    memset(r->shell_sum, 0, r->n_waves * sizeof(double));
+    memset(r->shell_count, 0, r->n_waves * sizeof(int));
+    r->n_unseeded = 0;
+    for (size_t i = 0; i < r->n_modes; i++) {
+        double complex q, d;
+        dl_spectrum_coefficient(r->sp, r->modes[i], &q);
+        d = q - r->ptarget[i];
+        r->qhat[i] = q;
+        int shell = (int)lround(hypot(r->modes[i][0], r->modes[i][1]));
+        if (!is_seeded(&r->c, r->modes[i], dim))
+            r->unseeded[r->n_unseeded++] = cabs(d);
+        if (shell < 1 || shell > r->o.kmax)
+            continue;
+        wave *wv = &r->waves[shell - 1];
+        if (dim == 1) {
+            wv->amp[s] = cabs(d);
+            wv->dre[s] = creal(d), wv->dim_[s] = cimag(d);
+            wv->qre[s] = creal(q), wv->qim[s] = cimag(q);
+        } else {
+            r->shell_sum[shell - 1] += creal(d) * creal(d) + cimag(d) * cimag(d);
+            r->shell_count[shell - 1]++;
         }
     }
-    for (size_t i = 0; i < n_modes; i++) {
-        int shell = (int)lround(hypot(modes[i][0], modes[i][1]));
-        if (shell >= 1 && shell <= o.kmax && is_seeded(&c, modes[i], dim))
-            waves[shell - 1].seeded = 1;
-    }
+    if (dim == 2)
+        for (size_t w = 0; w < r->n_waves; w++)
+            r->waves[w].amp[s] = r->shell_count[w] ? sqrt(r->shell_sum[w] / r->shell_count[w]) : NAN;
+    if (r->n_unseeded == 0)
+        return dl_error(DL_EINVAL, "no unseeded modes up to --kmax %d to estimate the noise from",
+                        r->o.kmax);
+    /* below ~1e-13 the FFT path itself is the limit, not the particles */
+    r->noise[s] = fmax(dl_decay_noise_from_median(dl_median(r->unseeded, r->n_unseeded)), 1e-13);
+    return DL_OK;
+}
 
-    /* noise floor at every snapshot: |delta_hat| of the modes the initial
-     * condition left alone (discreteness noise, and whatever other modes feed) */
-    double *unseeded = malloc(n_modes * sizeof(double));
-    double *noise = calloc(snaps.count, sizeof(double));
-    size_t n_unseeded = 0;
-    double *shell_sum = calloc(n_waves, sizeof(double));
-    int *shell_count = calloc(n_waves, sizeof(int));
-    if (!unseeded || !noise || !shell_sum || !shell_count) {
-        free(unseeded), free(noise), free(shell_sum), free(shell_count);
-        st = dl_error(DL_ENOMEM, "out of memory");
-        goto done;
-    }
-    dl_provenance prov = {cli_command_line(argc + 1, argv - 1), c.seed};
-    double complex *qhat = malloc(n_modes * sizeof *qhat);
-    if (!qhat) {
-        st = dl_error(DL_ENOMEM, "out of memory");
-        goto free_scratch;
-    }
+static int measure_snapshot(spectrum_run *r, size_t s)
+{
+    snapshot_list *sn = &r->snaps;
+    dl_snapshot_header h;
+    double *x = NULL;
+    int st = dl_snapshot_read(sn->paths[s], &h, &x);
+    if (st)
+        return st;
+    if ((int)h.dim != r->dim || h.domain_kind != DL_DOMAIN_TORUS)
+        st = dl_error(DL_EFORMAT, "snapshot '%s' does not match the run (dim %u)", sn->paths[s], h.dim);
+    sn->t[s] = h.time, sn->sigma[s] = h.sigma, sn->step[s] = (long)h.step;
+    if (!st)
+        st = dl_spectrum_execute(r->sp, x, (size_t)h.count);
+    free(x);
+    if (!st)
+        st = measure_modes(r, s);
+    if (!st && r->dim == 2 && (s == 0 || s == sn->count / 2 || s + 1 == sn->count))
+        st = write_density(&r->c, &r->prov, r->o.run, sn->step[s], sn->t[s], r->o.density_grid,
+                           r->o.kmax, (const int(*)[2])r->modes, r->n_modes, r->qhat);
+    return st;
+}
+
+static int measure_all(spectrum_run *r)
+{
     cli_progress progress;
-    cli_progress_start(&progress, o.quiet);
-    for (size_t s = 0; s < snaps.count && !st; s++) {
-        dl_snapshot_header h;
-        if ((st = dl_snapshot_read(snaps.paths[s], &h, &x)))
+    cli_progress_start(&progress, r->o.quiet);
+    int st = DL_OK;
+    for (size_t s = 0; s < r->snaps.count && !st; s++) {
+        if ((st = measure_snapshot(r, s)))
             break;
-        if ((int)h.dim != dim || h.domain_kind != DL_DOMAIN_TORUS) {
-            st = dl_error(DL_EFORMAT, "snapshot '%s' does not match the run (dim %u)",
-                          snaps.paths[s], h.dim);
-            break;
-        }
-        snaps.t[s] = h.time;
-        snaps.sigma[s] = h.sigma;
-        snaps.step[s] = (long)h.step;
-        if ((st = dl_spectrum_execute(sp, x, (size_t)h.count)))
-            break;
-        memset(shell_sum, 0, n_waves * sizeof(double));
-        memset(shell_count, 0, n_waves * sizeof(int));
-        n_unseeded = 0;
-        for (size_t i = 0; i < n_modes; i++) {
-            double complex q, d;
-            dl_spectrum_coefficient(sp, modes[i], &q);
-            d = q - ptarget[i];
-            qhat[i] = q;
-            int shell = (int)lround(hypot(modes[i][0], modes[i][1]));
-            if (!is_seeded(&c, modes[i], dim))
-                unseeded[n_unseeded++] = cabs(d);
-            if (shell < 1 || shell > o.kmax)
-                continue;
-            wave *wv = &waves[shell - 1];
-            if (dim == 1) {
-                wv->amp[s] = cabs(d);
-                wv->dre[s] = creal(d), wv->dim_[s] = cimag(d);
-                wv->qre[s] = creal(q), wv->qim[s] = cimag(q);
-            } else {
-                shell_sum[shell - 1] += creal(d) * creal(d) + cimag(d) * cimag(d);
-                shell_count[shell - 1]++;
-            }
-        }
-        if (dim == 2)
-            for (size_t w = 0; w < n_waves; w++)
-                waves[w].amp[s] = shell_count[w] ? sqrt(shell_sum[w] / shell_count[w]) : NAN;
-        if (n_unseeded == 0) {
-            st = dl_error(DL_EINVAL,
-                          "no unseeded modes up to --kmax %d to estimate the noise from", o.kmax);
-            break;
-        }
-        /* below ~1e-13 the FFT path itself is the limit, not the particles */
-        noise[s] = fmax(dl_decay_noise_from_median(dl_median(unseeded, n_unseeded)), 1e-13);
-        if (dim == 2 && (s == 0 || s == snaps.count / 2 || s + 1 == snaps.count) &&
-            (st = write_density(&c, &prov, o.run, snaps.step[s], snaps.t[s], o.density_grid,
-                                o.kmax, (const int(*)[2])modes, n_modes, qhat)))
-            break;
-        free(x);
-        x = NULL;
         char detail[64];
-        snprintf(detail, sizeof detail, "t=%.4g", snaps.t[s]);
-        cli_progress_update(&progress, s + 1, snaps.count, detail);
+        snprintf(detail, sizeof detail, "t=%.4g", r->snaps.t[s]);
+        cli_progress_update(&progress, s + 1, r->snaps.count, detail);
     }
     cli_progress_finish(&progress);
-    if (st)
-        goto free_scratch;
+    return st;
+}
 
-    /* linear theory beside every measurement */
-    for (size_t w = 0; w < n_waves; w++) {
-        double kmag = 2 * M_PI * waves[w].n / c.domain.length, l0;
-        if ((st = dl_theory_log_amplitude(c.kernel, &c.schedule, kmag, dim, snaps.t[0], &l0)))
-            goto free_scratch;
-        for (size_t s = 0; s < snaps.count; s++) {
+/* linear theory beside every measurement */
+static int add_theory(spectrum_run *r)
+{
+    const sim_config *c = &r->c;
+    for (size_t w = 0; w < r->n_waves; w++) {
+        double kmag = wave_k(r, w), l0;
+        int st = dl_theory_log_amplitude(c->kernel, &c->schedule, kmag, r->dim, r->snaps.t[0], &l0);
+        for (size_t s = 0; !st && s < r->snaps.count; s++) {
             double l;
-            if ((st = dl_theory_log_amplitude(c.kernel, &c.schedule, kmag, dim, snaps.t[s], &l)))
-                goto free_scratch;
-            waves[w].theory[s] = waves[w].amp[0] * exp(l - l0);
+            st = dl_theory_log_amplitude(c->kernel, &c->schedule, kmag, r->dim, r->snaps.t[s], &l);
+            r->waves[w].theory[s] = r->waves[w].amp[0] * exp(l - l0);
         }
+        if (st)
+            return st;
     }
+    return DL_OK;
+}
 
-    /* spectrum.dat */
-    char noise_line[160], win_line[160];
+static int write_spectrum_dat(const spectrum_run *r)
+{
+    const int dim = r->dim;
+    char path[4300], noise_line[160], win_line[160];
     snprintf(noise_line, sizeof noise_line,
              "noise: per-component std of delta_hat from the median over %zu unseeded modes, "
              "per snapshot (t0: %.4g)",
-             n_unseeded, noise[0]);
+             r->n_unseeded, r->noise[0]);
     snprintf(win_line, sizeof win_line, "grid %d, %s assignment, kernel %s, schedule %s, dim %d",
-             o.grid, dl_assignment_name(o.assign), c.kernel->name,
-             dl_schedule_kind_name(c.schedule.kind), dim);
+             r->o.grid, dl_assignment_name(r->o.assign), r->c.kernel->name,
+             dl_schedule_kind_name(r->c.schedule.kind), dim);
     const char *extra[] = {noise_line, win_line, NULL};
     dl_atomic_file f;
-    snprintf(path, sizeof path, "%s/spectrum.dat", o.run);
-    if ((st = dl_dat_open(&f, path, &prov, extra,
-                          dim == 1 ? "t sigma k amp amp_theory noise delta_re delta_im q_re q_im"
-                                   : "t sigma k amp amp_theory noise")))
-        goto free_scratch;
-    for (size_t s = 0; s < snaps.count; s++) {
-        for (size_t w = 0; w < n_waves; w++) {
-            double kmag = 2 * M_PI * waves[w].n / c.domain.length;
-            fprintf(f.fp, "%.10g %.10g %.10g %.10e %.10e %.4e", snaps.t[s], snaps.sigma[s], kmag,
-                    waves[w].amp[s], waves[w].theory[s], noise[s]);
+    snprintf(path, sizeof path, "%s/spectrum.dat", r->o.run);
+    int st = dl_dat_open(&f, path, &r->prov, extra,
+                         dim == 1 ? "t sigma k amp amp_theory noise delta_re delta_im q_re q_im"
+                                  : "t sigma k amp amp_theory noise");
+    if (st)
+        return st;
+    for (size_t s = 0; s < r->snaps.count; s++)
+        for (size_t w = 0; w < r->n_waves; w++) {
+            const wave *wv = &r->waves[w];
+            fprintf(f.fp, "%.10g %.10g %.10g %.10e %.10e %.4e", r->snaps.t[s], r->snaps.sigma[s],
+                    wave_k(r, w), wv->amp[s], wv->theory[s], r->noise[s]);
             if (dim == 1)
-                fprintf(f.fp, " %.17g %.17g %.17g %.17g", waves[w].dre[s], waves[w].dim_[s],
-                        waves[w].qre[s], waves[w].qim[s]);
+                fprintf(f.fp, " %.17g %.17g %.17g %.17g", wv->dre[s], wv->dim_[s], wv->qre[s], wv->qim[s]);
             fputc('\n', f.fp);
         }
-    }
-    if ((st = dl_atomic_commit(&f)))
-        goto free_scratch;
+    return dl_atomic_commit(&f);
+}
 
-    /* heatmap.mat: nonuniform matrix, x = k, y = t */
-    snprintf(path, sizeof path, "%s/heatmap.mat", o.run);
-    const char *hm_extra[] = {"gnuplot: plot FILE nonuniform matrix using 1:2:3 with image", NULL};
-    if ((st = dl_dat_open(&f, path, &prov, hm_extra, "first row: count, k...; then t, |delta_hat|...")))
-        goto free_scratch;
-    fprintf(f.fp, "%zu", n_waves);
-    for (size_t w = 0; w < n_waves; w++)
-        fprintf(f.fp, " %.10g", 2 * M_PI * waves[w].n / c.domain.length);
+/* heatmap.mat: nonuniform matrix, x = k, y = t */
+static int write_heatmap(const spectrum_run *r)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/heatmap.mat", r->o.run);
+    const char *extra[] = {"gnuplot: plot FILE nonuniform matrix using 1:2:3 with image", NULL};
+    dl_atomic_file f;
+    int st = dl_dat_open(&f, path, &r->prov, extra, "first row: count, k...; then t, |delta_hat|...");
+    if (st)
+        return st;
+    fprintf(f.fp, "%zu", r->n_waves);
+    for (size_t w = 0; w < r->n_waves; w++)
+        fprintf(f.fp, " %.10g", wave_k(r, w));
     fputc('\n', f.fp);
-    for (size_t s = 0; s < snaps.count; s++) {
-        fprintf(f.fp, "%.10g", snaps.t[s]);
-        for (size_t w = 0; w < n_waves; w++)
-            fprintf(f.fp, " %.6e", waves[w].amp[s]);
+    for (size_t s = 0; s < r->snaps.count; s++) {
+        fprintf(f.fp, "%.10g", r->snaps.t[s]);
+        for (size_t w = 0; w < r->n_waves; w++)
+            fprintf(f.fp, " %.6e", r->waves[w].amp[s]);
         fputc('\n', f.fp);
     }
-    if ((st = dl_atomic_commit(&f)))
-        goto free_scratch;
+    return dl_atomic_commit(&f);
+}
 
-    /* rates.dat: a single rate describes a mode only at constant bandwidth */
-    if (c.schedule.kind == DL_SCHEDULE_CONSTANT) {
-        snprintf(path, sizeof path, "%s/rates.dat", o.run);
-        char fit_line[160];
-        snprintf(fit_line, sizeof fit_line,
-                 "weighted least squares on ln amp over [%g, %g], stopped at %g x the noise of "
-                 "spectrum.dat; sigma %.10g",
-                 o.t0, o.t1, DL_DECAY_FLOOR_FACTOR, c.schedule.sigma0);
-        const char *r_extra[] = {fit_line, NULL};
-        if ((st = dl_dat_open(&f, path, &prov, r_extra,
-                              "k gamma_measured stderr gamma_theory t0 t1 r2 points seeded "
-                              "gamma_theory_euler")))
-            goto free_scratch;
-        if (!o.quiet)
-            printf("%8s %12s %10s %12s %8s %12s %8s %12s\n", "k", "gamma_fit", "stderr",
-                   "gamma_theory", "rel_err", "gamma_euler", "rel_err", "window");
-        for (size_t w = 0; w < n_waves; w++) {
-            double kmag = 2 * M_PI * waves[w].n / c.domain.length, g;
-            dl_theory_rate(c.kernel, kmag, c.schedule.sigma0, dim, &g);
-            /* explicit Euler multiplies a mode by (1 - gamma dt) per step */
-            double ge = c.integrator == DL_INTEGRATOR_EULER && g * c.dt < 1
-                            ? -log1p(-g * c.dt) / c.dt
-                            : g;
-            dl_decay_fit fit;
-            int fst = dl_decay_fit_window(snaps.t, waves[w].amp, noise, snaps.count, o.t0, o.t1,
-                                          &fit);
-            dl_error_clear();
-            fprintf(f.fp, "%.10g %.10g %.4g %.10g %.10g %.10g %.8f %zu %d %.10g\n", kmag,
-                    fit.gamma, fit.stderr_gamma, g, fit.t0, fit.t1, fit.r2, fit.points,
-                    waves[w].seeded, ge);
-            if (!o.quiet && (waves[w].seeded || dim == 2)) {
-                if (fst)
-                    printf("%8.4g %12s %10s %12.6g %8s %12.6g %8s   (below noise)\n", kmag, "-",
-                           "-", g, "-", ge, "-");
-                else
-                    printf("%8.4g %12.6g %10.2g %12.6g %+7.2f%% %12.6g %+7.2f%%  [%g, %g]\n", kmag,
-                           fit.gamma, fit.stderr_gamma, g, 100 * (fit.gamma - g) / g, ge,
-                           100 * (fit.gamma - ge) / ge, fit.t0, fit.t1);
+/* One rates.dat row for wave w, and its line on stdout. */
+static void fit_rate(const spectrum_run *r, size_t w, FILE *fp)
+{
+    const sim_config *c = &r->c;
+    const wave *wv = &r->waves[w];
+    double kmag = wave_k(r, w), g;
+    dl_theory_rate(c->kernel, kmag, c->schedule.sigma0, r->dim, &g);
+    /* explicit Euler multiplies a mode by (1 - gamma dt) per step */
+    double ge = c->integrator == DL_INTEGRATOR_EULER && g * c->dt < 1 ? -log1p(-g * c->dt) / c->dt : g;
+    dl_decay_fit fit;
+    int fst = dl_decay_fit_window(r->snaps.t, wv->amp, r->noise, r->snaps.count, r->o.t0, r->o.t1, &fit);
+    dl_error_clear();
+    fprintf(fp, "%.10g %.10g %.4g %.10g %.10g %.10g %.8f %zu %d %.10g\n", kmag, fit.gamma,
+            fit.stderr_gamma, g, fit.t0, fit.t1, fit.r2, fit.points, wv->seeded, ge);
+    if (r->o.quiet || !(wv->seeded || r->dim == 2))
+        return;
+    if (fst)
+        printf("%8.4g %12s %10s %12.6g %8s %12.6g %8s   (below noise)\n", kmag, "-", "-", g, "-", ge, "-");
+    else
+        printf("%8.4g %12.6g %10.2g %12.6g %+7.2f%% %12.6g %+7.2f%%  [%g, %g]\n", kmag, fit.gamma,
+               fit.stderr_gamma, g, 100 * (fit.gamma - g) / g, ge, 100 * (fit.gamma - ge) / ge,
+               fit.t0, fit.t1);
+}
+
+/* rates.dat: a single rate describes a mode only at constant bandwidth */
+static int write_rates(const spectrum_run *r)
+{
+    if (r->c.schedule.kind != DL_SCHEDULE_CONSTANT) {
+        if (!r->o.quiet)
+            printf("bandwidth is annealed: no constant rate per mode; spectrum.dat has the "
+                   "annealed theory (amp_theory) beside every amplitude\n");
+        return DL_OK;
+    }
+    char path[4300], fit_line[160];
+    snprintf(path, sizeof path, "%s/rates.dat", r->o.run);
+    snprintf(fit_line, sizeof fit_line,
+             "weighted least squares on ln amp over [%g, %g], stopped at %g x the noise of "
+             "spectrum.dat; sigma %.10g",
+             r->o.t0, r->o.t1, DL_DECAY_FLOOR_FACTOR, r->c.schedule.sigma0);
+    const char *extra[] = {fit_line, NULL};
+    dl_atomic_file f;
+    int st = dl_dat_open(&f, path, &r->prov, extra,
+                         "k gamma_measured stderr gamma_theory t0 t1 r2 points seeded "
+                         "gamma_theory_euler");
+    if (st)
+        return st;
+    if (!r->o.quiet)
+        printf("%8s %12s %10s %12s %8s %12s %8s %12s\n", "k", "gamma_fit", "stderr",
+               "gamma_theory", "rel_err", "gamma_euler", "rel_err", "window");
+    for (size_t w = 0; w < r->n_waves; w++)
+        fit_rate(r, w, f.fp);
+    return dl_atomic_commit(&f);
+}
+
+/* tconv.dat: T_eps(K) over the contiguous seeded modes 1..K (1-D) */
+static int write_tconv(const spectrum_run *r)
+{
+    char path[4300], eps_line[96];
+    snprintf(path, sizeof path, "%s/tconv.dat", r->o.run);
+    snprintf(eps_line, sizeof eps_line,
+             "T_eps(K): first time every seeded mode k <= K is below eps = %.6g of its start", r->o.eps);
+    const char *extra[] = {eps_line, NULL};
+    dl_atomic_file f;
+    int st = dl_dat_open(&f, path, &r->prov, extra, "K T_measured T_theory T_k_measured T_k_theory");
+    if (st)
+        return st;
+    double worst_meas = 0, worst_theory = 0;
+    for (size_t w = 0; w < r->n_waves && r->waves[w].seeded; w++) {
+        double tk_theory;
+        double tk = dl_decay_crossing_time(r->snaps.t, r->waves[w].amp, r->snaps.count, r->o.eps);
+        if ((st = dl_theory_damping_time(r->c.kernel, &r->c.schedule, wave_k(r, w), r->dim, r->o.eps,
+                                         &tk_theory))) {
+            dl_atomic_abort(&f);
+            return st;
+        }
+        worst_meas = isnan(tk) || isnan(worst_meas) ? NAN : fmax(worst_meas, tk);
+        worst_theory = fmax(worst_theory, tk_theory);
+        fprintf(f.fp, "%d %.10g %.10g %.10g %.10g\n", r->waves[w].n, worst_meas, worst_theory, tk,
+                tk_theory);
+    }
+    return dl_atomic_commit(&f);
+}
+
+/* the FFT path against the simulator's direct sums (modes.dat, 1-D) */
+static void compare_direct(const spectrum_run *r)
+{
+    char path[4300], line[512];
+    snprintf(path, sizeof path, "%s/modes.dat", r->o.run);
+    FILE *mf = fopen(path, "r");
+    double worst = 0;
+    size_t compared = 0;
+    while (mf && fgets(line, sizeof line, mf)) {
+        double t, sg, k, re, im, amp;
+        if (line[0] == '#' || sscanf(line, "%lf %lf %lf %lf %lf %lf", &t, &sg, &k, &re, &im, &amp) != 6)
+            continue;
+        int n = (int)lround(k * r->c.domain.length / (2 * M_PI));
+        if (n < 1 || n > r->o.kmax)
+            continue;
+        for (size_t s = 0; s < r->snaps.count; s++)
+            if (fabs(r->snaps.t[s] - t) < 1e-9 * fmax(1.0, t) && amp > DL_DECAY_FLOOR_FACTOR * r->noise[s]) {
+                double dre = r->waves[n - 1].qre[s] - re, dimg = r->waves[n - 1].qim[s] - im;
+                worst = fmax(worst, hypot(dre, dimg) / amp);
+                compared++;
             }
-        }
-        if ((st = dl_atomic_commit(&f)))
-            goto free_scratch;
-    } else if (!o.quiet) {
-        printf("bandwidth is annealed: no constant rate per mode; spectrum.dat has the "
-               "annealed theory (amp_theory) beside every amplitude\n");
     }
+    if (mf)
+        fclose(mf);
+    if (!r->o.quiet && compared)
+        printf("FFT path vs direct sums (modes.dat): max relative difference %.3g over %zu "
+               "mode-times above the noise floor\n",
+               worst, compared);
+}
 
-    /* tconv.dat: T_eps(K) over the contiguous seeded modes 1..K (1-D) */
-    if (dim == 1) {
-        snprintf(path, sizeof path, "%s/tconv.dat", o.run);
-        char eps_line[96];
-        snprintf(eps_line, sizeof eps_line,
-                 "T_eps(K): first time every seeded mode k <= K is below eps = %.6g of its start",
-                 o.eps);
-        const char *t_extra[] = {eps_line, NULL};
-        if ((st = dl_dat_open(&f, path, &prov, t_extra,
-                              "K T_measured T_theory T_k_measured T_k_theory")))
-            goto free_scratch;
-        double worst_meas = 0, worst_theory = 0;
-        for (size_t w = 0; w < n_waves && waves[w].seeded; w++) {
-            double kmag = 2 * M_PI * waves[w].n / c.domain.length, tk_theory;
-            double tk = dl_decay_crossing_time(snaps.t, waves[w].amp, snaps.count, o.eps);
-            if ((st = dl_theory_damping_time(c.kernel, &c.schedule, kmag, dim, o.eps, &tk_theory)))
-                goto free_scratch;
-            worst_meas = isnan(tk) || isnan(worst_meas) ? NAN : fmax(worst_meas, tk);
-            worst_theory = fmax(worst_theory, tk_theory);
-            fprintf(f.fp, "%d %.10g %.10g %.10g %.10g\n", waves[w].n, worst_meas, worst_theory,
-                    tk, tk_theory);
-        }
-        if ((st = dl_atomic_commit(&f)))
-            goto free_scratch;
+static void spectrum_run_free(spectrum_run *r)
+{
+    for (size_t w = 0; r->waves && w < r->n_waves; w++) {
+        wave *wv = &r->waves[w];
+        free(wv->amp), free(wv->theory), free(wv->dre), free(wv->dim_), free(wv->qre), free(wv->qim);
     }
+    free(r->waves), free(r->modes), free(r->ptarget), free(r->qhat);
+    free(r->unseeded), free(r->noise), free(r->shell_sum), free(r->shell_count);
+    dl_spectrum_destroy(r->sp);
+    snapshot_list_free(&r->snaps);
+    sim_options_free(&r->opts);
+}
 
-    /* the FFT path against the simulator's direct sums, where both exist */
-    if (dim == 1) {
-        snprintf(path, sizeof path, "%s/modes.dat", o.run);
-        FILE *mf = fopen(path, "r");
-        double worst = 0;
-        size_t compared = 0;
-        char line[512];
-        while (mf && fgets(line, sizeof line, mf)) {
-            double t, sg, k, re, im, amp;
-            if (line[0] == '#' || sscanf(line, "%lf %lf %lf %lf %lf %lf", &t, &sg, &k, &re, &im,
-                                         &amp) != 6)
-                continue;
-            int n = (int)lround(k * c.domain.length / (2 * M_PI));
-            if (n < 1 || n > o.kmax)
-                continue;
-            for (size_t s = 0; s < snaps.count; s++)
-                if (fabs(snaps.t[s] - t) < 1e-9 * fmax(1.0, t) &&
-                    amp > DL_DECAY_FLOOR_FACTOR * noise[s]) {
-                    double dre = waves[n - 1].qre[s] - re, dimg = waves[n - 1].qim[s] - im;
-                    worst = fmax(worst, hypot(dre, dimg) / amp);
-                    compared++;
-                }
-        }
-        if (mf)
-            fclose(mf);
-        if (!o.quiet && compared)
-            printf("FFT path vs direct sums (modes.dat): max relative difference %.3g over %zu "
-                   "mode-times above the noise floor\n",
-                   worst, compared);
+int cmd_spectrum(int argc, char **argv)
+{
+    spectrum_run r;
+    memset(&r, 0, sizeof r);
+    sim_options_init(&r.opts);
+    int help, st = parse_args(argc, argv, &r.o, &help);
+    if (!st && help) {
+        usage(stdout);
+        sim_options_free(&r.opts);
+        return 0;
     }
-    if (!o.quiet)
+    if (!st)
+        st = load_run(&r);
+    r.prov = (dl_provenance){cli_command_line(argc + 1, argv - 1), r.c.seed};
+    if (!st)
+        st = target_spectrum(&r);
+    if (!st)
+        st = alloc_waves(&r);
+    if (!st)
+        st = measure_all(&r);
+    if (!st)
+        st = add_theory(&r);
+    if (!st)
+        st = write_spectrum_dat(&r);
+    if (!st)
+        st = write_heatmap(&r);
+    if (!st)
+        st = write_rates(&r);
+    if (!st && r.dim == 1)
+        st = write_tconv(&r);
+    if (!st && r.dim == 1)
+        compare_direct(&r);
+    if (!st && !r.o.quiet)
         printf("noise floor %.3g at t0, %.3g at the end; wrote %s/{spectrum.dat,heatmap.mat%s%s%s}\n",
-               noise[0], noise[snaps.count - 1], o.run,
-               c.schedule.kind == DL_SCHEDULE_CONSTANT ? ",rates.dat" : "",
-               dim == 1 ? ",tconv.dat" : "", dim == 2 ? ",density-*.mat" : "");
-
-free_scratch:
-    free(qhat);
-    free(unseeded);
-    free(noise);
-    free(shell_sum);
-    free(shell_count);
-done:
-    for (size_t w = 0; waves && w < n_waves; w++) {
-        free(waves[w].amp);
-        free(waves[w].theory);
-        free(waves[w].dre);
-        free(waves[w].dim_);
-        free(waves[w].qre);
-        free(waves[w].qim);
-    }
-    free(waves);
-    free(modes);
-    free(ptarget);
-    free(x);
-    dl_spectrum_destroy(sp);
-    snapshot_list_free(&snaps);
-    sim_options_free(&opts);
+               r.noise[0], r.noise[r.snaps.count - 1], r.o.run,
+               r.c.schedule.kind == DL_SCHEDULE_CONSTANT ? ",rates.dat" : "",
+               r.dim == 1 ? ",tconv.dat" : "", r.dim == 2 ? ",density-*.mat" : "");
+    spectrum_run_free(&r);
     return st ? cli_fail("spectrum") : 0;
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/dl_error.h"
+#include "base/parse.h"
 
 int cli_fail(const char *command)
 {
@@ -36,13 +37,7 @@ const char *cli_command_line(int argc, char **argv)
 
 int cli_parse_double(const char *option, const char *text, double *out)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (end == text || *end != '\0' || errno == ERANGE || !isfinite(v))
-        return dl_error(DL_EINVAL, "--%s: '%s' is not a finite number", option, text);
-    *out = v;
-    return DL_OK;
+    return dl_parse_double(option, text, out);
 }
 
 int cli_parse_long(const char *option, const char *text, long *out)

@@ -3,8 +3,8 @@
 #define DL_COMMANDS_H
 
 int cmd_sim(int argc, char **argv);   /* sim/cmd_sim.c */
-int cmd_train(int argc, char **argv); /* sim/cmd_train.c */
-int cmd_sample(int argc, char **argv); /* sim/cmd_train.c */
+int cmd_train(int argc, char **argv); /* train/cmd_train.c */
+int cmd_sample(int argc, char **argv); /* train/cmd_sample.c */
 int cmd_toytrain(int argc, char **argv); /* sim/cmd_toytrain.c */
 int cmd_spectrum(int argc, char **argv); /* analysis/cmd_spectrum.c */
 int cmd_theory(int argc, char **argv);   /* analysis/cmd_theory.c */
