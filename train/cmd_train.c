@@ -553,6 +553,8 @@ int cmd_train(int argc, char **argv)
     char encoder_path[4200];
     if (!st)
         st = dl_idx_read_split(o.data, "train", &train);
+    if (!st && o.resume) /* a bad checkpoint is refused before the encoder is fitted */
+        st = dl_trainer_resume_check(&o.cfg, o.resume);
     if (!st && o.classifier)
         st = load_evaluation(&o, &es);
     /* the budget counts from here: fitting the encoder and caching its maps are in it */

@@ -70,41 +70,61 @@ int dl_field_check_guided(const dl_field_config *cfg, size_t N, size_t M, const 
     return DL_OK;
 }
 
-int dl_field_compute_guided(const dl_field_config *cfg, const float *X, size_t N, const float *Y,
-                            size_t M, const float *U, size_t Mu, double weight, int D, float *V,
-                            double *scale_out)
+/* The workspace of one double-precision field over C = M + N + Mu columns
+ * [Y | X | U]: dist, logit, A (N x C); colmax, colsum (C); Wc, the summed
+ * weights (N x C); G, the Gram matrix of the centred columns (C x C); T,
+ * scratch (N x C); Od, the centred columns (C x D), Of their floats; Wf (N x C). */
+typedef struct {
+    size_t N, M, C, NG;
+    int D;
+    double *dist, *logit, *A, *colmax, *colsum, *Wc, *G, *T, *Od, *mean;
+    float *Of, *Wf;
+} double_field;
+
+static void double_field_free(double_field *w)
 {
-    int st = dl_field_check_guided(cfg, N, M, U, Mu, weight, D);
-    if (st)
-        return st;
-    /* columns: positives, the generated set, the unconditional negatives */
-    const size_t C = M + N + Mu, NG = M + N;
-    const double log_w = log(weight); /* -inf at weight 0: those columns drop out */
-    double *dist = malloc(N * C * sizeof(double)), *logit = malloc(N * C * sizeof(double));
-    double *A = malloc(N * C * sizeof(double)), *colmax = malloc(C * sizeof(double)),
-           *colsum = malloc(C * sizeof(double)), *Wc = calloc(N * C, sizeof(double)),
-           *G = malloc(C * C * sizeof(double)), *T = malloc(N * C * sizeof(double)),
-           *Od = calloc(C * (size_t)D, sizeof(double)), *mean = calloc((size_t)D, sizeof(double));
-    float *Of = malloc(C * (size_t)D * sizeof(float)), *Wf = malloc(N * C * sizeof(float));
-    if (!dist || !logit || !A || !colmax || !colsum || !Wc || !G || !T || !Od || !mean || !Of || !Wf) {
-        free(dist), free(logit), free(A), free(colmax), free(colsum), free(Wc), free(G), free(T);
-        free(Od), free(mean), free(Of), free(Wf);
+    free(w->dist), free(w->logit), free(w->A), free(w->colmax), free(w->colsum), free(w->Wc);
+    free(w->G), free(w->T), free(w->Od), free(w->mean), free(w->Of), free(w->Wf);
+}
+
+static int double_field_alloc(double_field *w, size_t N, size_t M, size_t Mu, int D)
+{
+    const size_t C = w->C = M + N + Mu;
+    w->N = N, w->M = M, w->NG = M + N, w->D = D;
+    w->dist = malloc(N * C * sizeof(double)), w->logit = malloc(N * C * sizeof(double));
+    w->A = malloc(N * C * sizeof(double)), w->colmax = malloc(C * sizeof(double));
+    w->colsum = malloc(C * sizeof(double)), w->Wc = calloc(N * C, sizeof(double));
+    w->G = malloc(C * C * sizeof(double)), w->T = malloc(N * C * sizeof(double));
+    w->Od = calloc(C * (size_t)D, sizeof(double)), w->mean = calloc((size_t)D, sizeof(double));
+    w->Of = malloc(C * (size_t)D * sizeof(float)), w->Wf = malloc(N * C * sizeof(float));
+    if (!w->dist || !w->logit || !w->A || !w->colmax || !w->colsum || !w->Wc || !w->G || !w->T ||
+        !w->Od || !w->mean || !w->Of || !w->Wf) {
+        double_field_free(w);
         return dl_error(DL_ENOMEM, "drift field: out of memory");
     }
-    /* 1. centred rows, the Gram matrix, distances and their mean */
+    return DL_OK;
+}
+
+/* 1. centred rows, the Gram matrix, distances; returns their mean (the scale) */
+static double gram_distances(double_field *w, const dl_field_config *cfg, const float *X,
+                             const float *Y, const float *U)
+{
+    const size_t N = w->N, M = w->M, C = w->C, NG = w->NG;
+    const int D = w->D;
+    double *G = w->G;
     for (size_t j = 0; j < C; j++) {
         const float *o = j < M ? Y + j * D : j < NG ? X + (j - M) * D : U + (j - NG) * D;
         for (int c = 0; c < D; c++)
-            mean[c] += o[c];
+            w->mean[c] += o[c];
     }
     for (size_t j = 0; j < C; j++) {
         const float *o = j < M ? Y + j * D : j < NG ? X + (j - M) * D : U + (j - NG) * D;
         for (int c = 0; c < D; c++) {
-            Od[j * D + c] = o[c] - mean[c] / (double)C;
-            Of[j * D + c] = (float)Od[j * D + c];
+            w->Od[j * D + c] = o[c] - w->mean[c] / (double)C;
+            w->Of[j * D + c] = (float)w->Od[j * D + c];
         }
     }
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)C, D, 1.0, Od, D, 0.0, G, (int)C);
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)C, D, 1.0, w->Od, D, 0.0, G, (int)C);
     for (size_t j = 0; j < C; j++)
         for (size_t k = 0; k < j; k++)
             G[j * C + k] = G[k * C + j];
@@ -114,144 +134,189 @@ int dl_field_compute_guided(const dl_field_config *cfg, const float *X, size_t N
         for (size_t j = 0; j < C; j++) {
             const size_t xi = M + i;
             double d2 = G[xi * C + xi] + G[j * C + j] - 2.0 * G[xi * C + j];
-            dist[i * C + j] = j == xi ? 0.0 : sqrt(d2 > 0 ? d2 : 0);
+            w->dist[i * C + j] = j == xi ? 0.0 : sqrt(d2 > 0 ? d2 : 0);
             /* the scale leaves the unconditional negatives out: at weight 0
              * the guided field is the plain one */
             if (!(cfg->self_mask && j == xi) && j < NG)
-                total += dist[i * C + j], count++;
+                total += w->dist[i * C + j], count++;
         }
-    double scale = count && total > 0 ? total / count : 1.0;
-    *scale_out = scale;
-    for (int t = 0; t < cfg->n_tau; t++) {
-        const double tau = cfg->tau[t];
-        /* 2. logits, masked self pairs at -inf */
+    return count && total > 0 ? total / count : 1.0;
+}
+
+/* 2. logits at temperature tau, masked self pairs at -inf */
+static void logits(double_field *w, const dl_field_config *cfg, double scale, double tau, double log_w)
+{
+    const size_t N = w->N, M = w->M, C = w->C;
+    for (size_t i = 0; i < N; i++)
+        for (size_t j = 0; j < C; j++) {
+            double d = w->dist[i * C + j] / scale;
+            w->logit[i * C + j] = cfg->self_mask && j == M + i ? -INFINITY
+                                  : cfg->kernel == DL_FIELD_GAUSSIAN ? -d * d / tau
+                                                                      : -d / tau;
+            if (j >= w->NG) /* a weighted sample: its kernel times the weight */
+                w->logit[i * C + j] += log_w;
+        }
+}
+
+/* Row and column softmax, combined, with one exp per entry and a common
+ * shift lmax (sqrt(row * col) = E / sqrt(rowsum colsum)).  0 if a sum
+ * underflows: the caller then takes the log-space form. */
+static int affinities_shifted(double_field *w, const dl_field_config *cfg, double lmax)
+{
+    const size_t N = w->N, C = w->C;
+    double *rowsum = w->T, *colsum = w->colsum, *A = w->A; /* T: scratch of N doubles */
+    int fast = 1;
+    for (size_t j = 0; j < C; j++)
+        colsum[j] = 0;
+    for (size_t i = 0; i < N; i++) {
+        double rs = 0;
+        for (size_t j = 0; j < C; j++) {
+            double e = exp(w->logit[i * C + j] - lmax); /* masked: exp(-inf) = 0 */
+            A[i * C + j] = e;
+            rs += e;
+            colsum[j] += e;
+        }
+        rowsum[i] = rs;
+        fast &= rs > 1e-290;
+    }
+    for (size_t j = 0; j < C; j++)
+        fast &= colsum[j] > 1e-290 || colsum[j] == 0;
+    for (size_t i = 0; fast && i < N; i++)
+        for (size_t j = 0; j < C; j++) {
+            double e = A[i * C + j], a;
+            if (!isfinite(w->logit[i * C + j])) {
+                A[i * C + j] = 0; /* masked */
+                continue;
+            }
+            if (cfg->norm == DL_FIELD_TWO_SIDED)
+                a = e / sqrt(rowsum[i] * colsum[j]);
+            else if (cfg->norm == DL_FIELD_ROWS)
+                a = e / rowsum[i];
+            else
+                a = exp(w->logit[i * C + j]);
+            A[i * C + j] = fmax(a, 1e-6);
+        }
+    return fast;
+}
+
+/* The same affinities from each row's and column's log-sum-exp: any spread. */
+static void affinities_logspace(double_field *w, const dl_field_config *cfg)
+{
+    const size_t N = w->N, C = w->C;
+    const double *logit = w->logit;
+    double *A = w->A;
+    for (size_t j = 0; j < C; j++) {
+        double m = -INFINITY, s = 0;
         for (size_t i = 0; i < N; i++)
-            for (size_t j = 0; j < C; j++) {
-                double d = dist[i * C + j] / scale;
-                logit[i * C + j] = cfg->self_mask && j == M + i ? -INFINITY
-                                   : cfg->kernel == DL_FIELD_GAUSSIAN ? -d * d / tau
-                                                                       : -d / tau;
-                if (j >= NG) /* a weighted sample: its kernel times the weight */
-                    logit[i * C + j] += log_w;
+            m = fmax(m, logit[i * C + j]);
+        for (size_t i = 0; i < N && isfinite(m); i++)
+            s += exp(logit[i * C + j] - m);
+        w->colmax[j] = m + log(s); /* the column's log-sum-exp */
+    }
+    for (size_t i = 0; i < N; i++) {
+        double m = -INFINITY, s = 0;
+        for (size_t j = 0; j < C; j++)
+            m = fmax(m, logit[i * C + j]);
+        for (size_t j = 0; j < C; j++)
+            s += exp(logit[i * C + j] - m);
+        double lrow = m + log(s);
+        for (size_t j = 0; j < C; j++) {
+            double l = logit[i * C + j], a;
+            if (!isfinite(l)) {
+                A[i * C + j] = 0; /* masked */
+                continue;
             }
-        /* Row and column softmax, combined.  When every logit lies within 600
-         * of the largest, one exp per entry with a common shift serves both
-         * softmaxes (sqrt(row * col) = E / sqrt(rowsum colsum)); otherwise,
-         * or if a sum underflows, the log-space form below. */
-        double lmax = -INFINITY, lmin = INFINITY;
+            double log_row = l - lrow, log_col = l - w->colmax[j];
+            if (cfg->norm == DL_FIELD_TWO_SIDED)
+                a = exp(0.5 * (log_row + log_col));
+            else if (cfg->norm == DL_FIELD_ROWS)
+                a = exp(log_row);
+            else
+                a = exp(l);
+            A[i * C + j] = fmax(a, 1e-6);
+        }
+    }
+}
+
+/* When every logit lies within 600 of the largest, the shifted form;
+ * otherwise, or if a sum underflows, the log-space form. */
+static void affinities(double_field *w, const dl_field_config *cfg)
+{
+    double lmax = -INFINITY, lmin = INFINITY;
+    for (size_t k = 0; k < w->N * w->C; k++)
+        if (isfinite(w->logit[k]))
+            lmax = fmax(lmax, w->logit[k]), lmin = fmin(lmin, w->logit[k]);
+    if (!(lmin - lmax > -600.0) || !affinities_shifted(w, cfg, lmax))
+        affinities_logspace(w, cfg);
+}
+
+/* 3. signed weights w~ (W_pos on the positives, -W_neg on the generated,
+ * minus their sum on x_i's own column); returns sum |w~| |o_j|, the size of
+ * the terms the forces cancel, and *sq = sum_i |F_i|^2 = w~_i G w~_i^T */
+static double signed_weights_double(double_field *w, double *sq)
+{
+    const size_t N = w->N, M = w->M, C = w->C;
+    const int D = w->D;
+    double *A = w->A, *T = w->T, *G = w->G;
+    double wabs = 0;
+    for (size_t i = 0; i < N; i++) {
+        double sp = 0, sn = 0, sum = 0;
+        for (size_t j = 0; j < M; j++)
+            sp += A[i * C + j];
+        for (size_t j = M; j < C; j++)
+            sn += A[i * C + j];
+        for (size_t j = 0; j < C; j++) {
+            A[i * C + j] *= j < M ? sn : -sp;
+            sum += A[i * C + j];
+        }
+        A[i * C + M + i] -= sum;
+        for (size_t j = 0; j < C; j++)
+            wabs += fabs(A[i * C + j]) * sqrt(G[j * C + j]);
+    }
+    *sq = 0;
+    if ((size_t)D < C) { /* low-dimensional rows: F = w~ O itself is the cheaper product */
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N, D, (int)C, 1.0, A,
+                    (int)C, w->Od, D, 0.0, T, D);
+        for (size_t k = 0; k < N * (size_t)D; k++)
+            *sq += T[k] * T[k];
+    } else {
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N, (int)C, (int)C, 1.0, A,
+                    (int)C, G, (int)C, 0.0, T, (int)C);
         for (size_t k = 0; k < N * C; k++)
-            if (isfinite(logit[k]))
-                lmax = fmax(lmax, logit[k]), lmin = fmin(lmin, logit[k]);
-        int fast = lmin - lmax > -600.0;
-        if (fast) {
-            double *rowsum = T; /* scratch: N and C doubles */
-            for (size_t j = 0; j < C; j++)
-                colsum[j] = 0;
-            for (size_t i = 0; i < N; i++) {
-                double rs = 0;
-                for (size_t j = 0; j < C; j++) {
-                    double e = exp(logit[i * C + j] - lmax); /* masked: exp(-inf) = 0 */
-                    A[i * C + j] = e;
-                    rs += e;
-                    colsum[j] += e;
-                }
-                rowsum[i] = rs;
-                fast &= rs > 1e-290;
-            }
-            for (size_t j = 0; j < C; j++)
-                fast &= colsum[j] > 1e-290 || colsum[j] == 0;
-            for (size_t i = 0; fast && i < N; i++)
-                for (size_t j = 0; j < C; j++) {
-                    double e = A[i * C + j], a;
-                    if (!isfinite(logit[i * C + j])) {
-                        A[i * C + j] = 0; /* masked */
-                        continue;
-                    }
-                    if (cfg->norm == DL_FIELD_TWO_SIDED)
-                        a = e / sqrt(rowsum[i] * colsum[j]);
-                    else if (cfg->norm == DL_FIELD_ROWS)
-                        a = e / rowsum[i];
-                    else
-                        a = exp(logit[i * C + j]);
-                    A[i * C + j] = fmax(a, 1e-6);
-                }
-        }
-        if (!fast) {
-            for (size_t j = 0; j < C; j++) {
-                double m = -INFINITY, s = 0;
-                for (size_t i = 0; i < N; i++)
-                    m = fmax(m, logit[i * C + j]);
-                for (size_t i = 0; i < N && isfinite(m); i++)
-                    s += exp(logit[i * C + j] - m);
-                colmax[j] = m + log(s); /* the column's log-sum-exp */
-            }
-            for (size_t i = 0; i < N; i++) {
-                double m = -INFINITY, s = 0;
-                for (size_t j = 0; j < C; j++)
-                    m = fmax(m, logit[i * C + j]);
-                for (size_t j = 0; j < C; j++)
-                    s += exp(logit[i * C + j] - m);
-                double lrow = m + log(s);
-                for (size_t j = 0; j < C; j++) {
-                    double l = logit[i * C + j], a;
-                    if (!isfinite(l)) {
-                        A[i * C + j] = 0; /* masked */
-                        continue;
-                    }
-                    double log_row = l - lrow, log_col = l - colmax[j];
-                    if (cfg->norm == DL_FIELD_TWO_SIDED)
-                        a = exp(0.5 * (log_row + log_col));
-                    else if (cfg->norm == DL_FIELD_ROWS)
-                        a = exp(log_row);
-                    else
-                        a = exp(l);
-                    A[i * C + j] = fmax(a, 1e-6);
-                }
-            }
-        }
-        /* 3. signed weights w~ (W_pos on the positives, -W_neg on the generated,
-         * minus their sum on x_i's own column), and |F_i|^2 = w~_i G w~_i^T */
-        double wabs = 0;
-        for (size_t i = 0; i < N; i++) {
-            double sp = 0, sn = 0, sum = 0;
-            for (size_t j = 0; j < M; j++)
-                sp += A[i * C + j];
-            for (size_t j = M; j < C; j++)
-                sn += A[i * C + j];
-            for (size_t j = 0; j < C; j++) {
-                A[i * C + j] *= j < M ? sn : -sp;
-                sum += A[i * C + j];
-            }
-            A[i * C + M + i] -= sum;
-            for (size_t j = 0; j < C; j++)
-                wabs += fabs(A[i * C + j]) * sqrt(G[j * C + j]);
-        }
-        double sq = 0;
-        if ((size_t)D < C) { /* low-dimensional rows: F = w~ O itself is the cheaper product */
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N, D, (int)C, 1.0, A,
-                        (int)C, Od, D, 0.0, T, D);
-            for (size_t k = 0; k < N * (size_t)D; k++)
-                sq += T[k] * T[k];
-        } else {
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N, (int)C, (int)C, 1.0, A,
-                        (int)C, G, (int)C, 0.0, T, (int)C);
-            for (size_t k = 0; k < N * C; k++)
-                sq += A[k] * T[k];
-        }
+            *sq += A[k] * T[k];
+    }
+    return wabs;
+}
+
+int dl_field_compute_guided(const dl_field_config *cfg, const float *X, size_t N, const float *Y,
+                            size_t M, const float *U, size_t Mu, double weight, int D, float *V,
+                            double *scale_out)
+{
+    int st = dl_field_check_guided(cfg, N, M, U, Mu, weight, D);
+    double_field w = {0};
+    if (st || (st = double_field_alloc(&w, N, M, Mu, D)))
+        return st;
+    const size_t C = w.C;
+    const double log_w = log(weight); /* -inf at weight 0: those columns drop out */
+    const double scale = *scale_out = gram_distances(&w, cfg, X, Y, U);
+    for (int t = 0; t < cfg->n_tau; t++) {
+        logits(&w, cfg, scale, cfg->tau[t], log_w);
+        affinities(&w, cfg);
+        double sq;
+        const double wabs = signed_weights_double(&w, &sq);
         /* 4. RMS-normalise; a force at rounding level (the anti-symmetric case:
          * |F| within 1e-12 of the terms it cancels) stays zero, not amplified */
         if (!(sq > 1e-24 * wabs * wabs))
             continue;
         double inv = 1.0 / (sqrt(sq / ((double)N * D)) / scale); /* 1 / rms of F = w~ O / scale */
         for (size_t k = 0; k < N * C; k++)
-            Wc[k] += A[k] * inv;
+            w.Wc[k] += w.A[k] * inv;
     }
     for (size_t k = 0; k < N * C; k++)
-        Wf[k] = (float)(Wc[k] / scale);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N, D, (int)C, 1.0f, Wf, (int)C, Of,
-                D, 0.0f, V, D);
-    free(dist), free(logit), free(A), free(colmax), free(colsum), free(Wc), free(G), free(T);
-    free(Od), free(mean), free(Of), free(Wf);
+        w.Wf[k] = (float)(w.Wc[k] / scale);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N, D, (int)C, 1.0f, w.Wf, (int)C,
+                w.Of, D, 0.0f, V, D);
+    double_field_free(&w);
     return DL_OK;
 }
 

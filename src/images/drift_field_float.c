@@ -82,56 +82,76 @@ static void signed_weights(const dl_field_config *cfg, float *a, size_t C, size_
     a[M + i] -= sum;
 }
 
-int dl_field_compute_float(const dl_field_config *cfg, const float *X, size_t N, const float *Y,
-                           size_t M, const float *U, size_t Mu, double weight, int D, float *V,
-                           double *scale_out)
+/* The workspace of one field: O, the centred columns [Y | X | U], C x D
+ * (blas) or D x C (short rows); dist (N x C); A, each temperature's signed
+ * weights (T x N x C); F, the forces (T x N x D, blas) or the weights'
+ * RMS-normalised sum (N x C, short rows); colmax, colsum, lcol, norm1 (C);
+ * lrow (N); norm2 (C, double). */
+typedef struct {
+    size_t N, M, Mu, C, NG, nd, T;
+    int blas;
+    float log_w; /* -inf at weight 0: those columns drop out */
+    float *O, *dist, *A, *F, *colmax, *colsum, *lcol, *norm1, *lrow;
+    double *mean, *norm2;
+} float_field;
+
+static int float_field_alloc(float_field *w, const dl_field_config *cfg, size_t N, size_t M,
+                             size_t Mu, double weight, int D)
 {
-    int st = dl_field_check_guided(cfg, N, M, U, Mu, weight, D);
-    if (st)
-        return st;
-    const size_t C = M + N + Mu, NG = M + N, nd = (size_t)D, T = (size_t)cfg->n_tau;
-    const int blas = D >= FLOAT_BLAS_MIN_D;
-    const float log_w = (float)log(weight); /* -inf at weight 0: those columns drop out */
-    /* O: centred columns, C x D (blas) or D x C (short rows); dist (N x C);
-     * A: each temperature's signed weights (T x N x C); F: the forces
-     * (T x N x D, blas) or the weights' RMS-normalised sum (N x C, short
-     * rows); colmax, colsum, lcol, norm1 (C); lrow (N) */
-    const size_t nF = blas ? T * N * nd : N * C;
+    w->N = N, w->M = M, w->Mu = Mu, w->C = M + N + Mu, w->NG = M + N, w->nd = (size_t)D;
+    w->T = (size_t)cfg->n_tau, w->blas = D >= FLOAT_BLAS_MIN_D, w->log_w = (float)log(weight);
+    const size_t C = w->C, nd = w->nd, T = w->T;
+    const size_t nF = w->blas ? T * N * nd : N * C;
     const size_t nfloat = nd * C + N * C + T * N * C + nF + 4 * C + N;
-    float *O = malloc(nfloat * sizeof(float));
-    double *mean = calloc(nd + C, sizeof(double)), *norm2 = mean + nd;
-    if (!O || !mean) {
-        free(O), free(mean);
+    w->O = malloc(nfloat * sizeof(float));
+    w->mean = calloc(nd + C, sizeof(double)), w->norm2 = w->mean ? w->mean + nd : NULL;
+    if (!w->O || !w->mean) {
+        free(w->O), free(w->mean);
         return dl_error(DL_ENOMEM, "drift field: out of memory");
     }
-    float *dist = O + nd * C, *A = dist + N * C, *F = A + T * N * C,
-          *colmax = F + nF, *colsum = colmax + C, *lcol = colsum + C,
-          *norm1 = lcol + C, *lrow = norm1 + C;
+    w->dist = w->O + nd * C, w->A = w->dist + N * C, w->F = w->A + T * N * C;
+    w->colmax = w->F + nF, w->colsum = w->colmax + C, w->lcol = w->colsum + C;
+    w->norm1 = w->lcol + C, w->lrow = w->norm1 + C;
+    return DL_OK;
+}
+
+/* O: the columns [Y | X | U] minus their mean (F's terms cancel less), with
+ * each column's L1 and squared L2 norms */
+static void centre_columns(float_field *w, const float *X, const float *Y, const float *U)
+{
+    const size_t C = w->C, nd = w->nd, M = w->M, NG = w->NG;
 #define ROW(j) ((j) < M ? Y + (j) * nd : (j) < NG ? X + ((j) - M) * nd : U + ((j) - NG) * nd)
     for (size_t j = 0; j < C; j++) {
         const float *o = ROW(j);
         for (size_t c = 0; c < nd; c++)
-            mean[c] += o[c];
+            w->mean[c] += o[c];
     }
-    for (size_t c = 0; c < nd; c++) /* centred: F's terms cancel less */
-        mean[c] /= (double)C;
-    const size_t row_stride = blas ? nd : 1, col_stride = blas ? 1 : C;
+    for (size_t c = 0; c < nd; c++)
+        w->mean[c] /= (double)C;
+    const size_t row_stride = w->blas ? nd : 1, col_stride = w->blas ? 1 : C;
     for (size_t j = 0; j < C; j++) {
         const float *o = ROW(j);
         double n1 = 0, n2 = 0;
         /* (the reductions need the pragma to vectorise) */
 #pragma omp simd reduction(+ : n1, n2)
         for (size_t c = 0; c < nd; c++) {
-            const double v = o[c] - mean[c];
-            O[j * row_stride + c * col_stride] = (float)v;
+            const double v = o[c] - w->mean[c];
+            w->O[j * row_stride + c * col_stride] = (float)v;
             n1 += fabs(v), n2 += v * v;
         }
-        norm1[j] = (float)n1, norm2[j] = n2;
+        w->norm1[j] = (float)n1, w->norm2[j] = n2;
     }
 #undef ROW
-    /* 1. distances and their mean over the positive and generated columns */
-    if (blas) { /* |x_i|^2 + |o_j|^2 - 2 x_i.o_j, the dot products in dist */
-        /* gcc cannot see that the loops above fill all of O (C, D >= 1) */
+}
+
+/* 1. distances from every x_i to every column, and their mean over the
+ * positive and generated columns (the scale) */
+static double distances(float_field *w, const dl_field_config *cfg, int D)
+{
+    const size_t N = w->N, C = w->C, M = w->M, NG = w->NG, nd = w->nd;
+    float *O = w->O, *dist = w->dist;
+    if (w->blas) { /* |x_i|^2 + |o_j|^2 - 2 x_i.o_j, the dot products in dist */
+        /* gcc cannot see that centre_columns fills all of O (C, D >= 1) */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)C, D, 1.0f, O + M * nd,
@@ -139,7 +159,7 @@ int dl_field_compute_float(const dl_field_config *cfg, const float *X, size_t N,
 #pragma GCC diagnostic pop
         for (size_t i = 0; i < N; i++)
             for (size_t j = 0; j < C; j++) {
-                const double d2 = norm2[M + i] + norm2[j] - 2.0 * dist[i * C + j];
+                const double d2 = w->norm2[M + i] + w->norm2[j] - 2.0 * dist[i * C + j];
                 dist[i * C + j] = (float)sqrt(d2 > 0 ? d2 : 0);
             }
     } else {
@@ -168,111 +188,141 @@ int dl_field_compute_float(const dl_field_config *cfg, const float *X, size_t N,
         total += row;
         count += NG - (cfg->self_mask ? 1 : 0);
     }
-    const double scale = count && total > 0 ? total / (double)count : 1.0;
-    *scale_out = scale;
+    return count && total > 0 ? total / (double)count : 1.0;
+}
+
+/* 2.-3. temperature t's logits (masked self pairs at -inf), each row's and
+ * each column's log-sum-exp, shifted by its own largest logit so that no
+ * spread of the logits under- or overflows float; then the signed weights */
+static void temperature_weights(float_field *w, const dl_field_config *cfg, double scale, size_t t)
+{
+    const size_t N = w->N, C = w->C, M = w->M, NG = w->NG;
     const int gaussian = cfg->kernel == DL_FIELD_GAUSSIAN;
-    for (size_t t = 0; t < T; t++) {
-        const float coef = (float)(1.0 / (scale * cfg->tau[t])),
-                    coef2 = (float)(1.0 / (scale * scale * cfg->tau[t]));
-        float *At = A + t * N * C;
-        /* 2. logits, masked self pairs at -inf; each row's and each column's
-         * log-sum-exp, shifted by its own largest logit so that no spread of
-         * the logits under- or overflows float */
-        for (size_t j = 0; j < C; j++)
-            colmax[j] = -INFINITY, colsum[j] = 0;
-        for (size_t i = 0; i < N; i++) {
-            float *a = At + i * C, rmax = -INFINITY, rs = 0;
-            const float *di = dist + i * C;
+    const float coef = (float)(1.0 / (scale * cfg->tau[t])),
+                coef2 = (float)(1.0 / (scale * scale * cfg->tau[t]));
+    float *At = w->A + t * N * C, *colmax = w->colmax, *colsum = w->colsum;
+    for (size_t j = 0; j < C; j++)
+        colmax[j] = -INFINITY, colsum[j] = 0;
+    for (size_t i = 0; i < N; i++) {
+        float *a = At + i * C, rmax = -INFINITY, rs = 0;
+        const float *di = w->dist + i * C;
 #pragma omp simd
-            for (size_t j = 0; j < C; j++)
-                a[j] = gaussian ? -di[j] * di[j] * coef2 : -di[j] * coef;
-            for (size_t j = NG; j < C; j++)
-                a[j] += log_w;
-            if (cfg->self_mask)
-                a[M + i] = -INFINITY;
+        for (size_t j = 0; j < C; j++)
+            a[j] = gaussian ? -di[j] * di[j] * coef2 : -di[j] * coef;
+        for (size_t j = NG; j < C; j++)
+            a[j] += w->log_w;
+        if (cfg->self_mask)
+            a[M + i] = -INFINITY;
 #pragma omp simd reduction(max : rmax)
-            for (size_t j = 0; j < C; j++)
-                rmax = a[j] > rmax ? a[j] : rmax;
-#pragma omp simd reduction(+ : rs)
-            for (size_t j = 0; j < C; j++)
-                rs += expf(a[j] - rmax); /* at least 1: the largest term */
-            lrow[i] = rmax + logf(rs);
-#pragma omp simd
-            for (size_t j = 0; j < C; j++)
-                colmax[j] = a[j] > colmax[j] ? a[j] : colmax[j];
-        }
-        for (size_t i = 0; i < N; i++) {
-            const float *a = At + i * C;
-#pragma omp simd
-            for (size_t j = 0; j < C; j++) /* an all -inf column (weight 0) sums to 0 */
-                colsum[j] += expf(a[j] - (colmax[j] > -INFINITY ? colmax[j] : 0.0f));
-        }
         for (size_t j = 0; j < C; j++)
-            lcol[j] = colsum[j] > 0 ? colmax[j] + logf(colsum[j]) : 0.0f;
-        /* 3. the signed weights w~ */
-        for (size_t i = 0; i < N; i++)
-            signed_weights(cfg, At + i * C, C, M, NG, i, lrow[i], lcol, log_w > -INFINITY);
-    }
-    /* 4. the forces F = w~ O, each temperature RMS-normalised and summed; a
-     * force at rounding level (|F| within FLOAT_CANCEL of the L1 norm of the
-     * terms it cancels) stays zero, not amplified.  In units of the scale
-     * F / scale is RMS-normalised, which is F / rms(F). */
-    if (blas) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(T * N), D, (int)C, 1.0f, A,
-                    (int)C, O, D, 0.0f, F, D);
-        for (size_t k = 0; k < N * nd; k++)
-            V[k] = 0;
-        for (size_t t = 0; t < T; t++) {
-            const float *Ft = F + t * N * nd, *At = A + t * N * C;
-            double sq = 0, wabs = 0;
-#pragma omp simd reduction(+ : sq)
-            for (size_t k = 0; k < N * nd; k++)
-                sq += (double)Ft[k] * Ft[k];
-            for (size_t i = 0; i < N; i++)
-#pragma omp simd reduction(+ : wabs)
-                for (size_t j = 0; j < C; j++)
-                    wabs += fabsf(At[i * C + j]) * norm1[j];
-            if (!(sq > FLOAT_CANCEL * FLOAT_CANCEL * wabs * wabs))
-                continue;
-            const float inv = (float)(1.0 / sqrt(sq / ((double)N * D)));
+            rmax = a[j] > rmax ? a[j] : rmax;
+#pragma omp simd reduction(+ : rs)
+        for (size_t j = 0; j < C; j++)
+            rs += expf(a[j] - rmax); /* at least 1: the largest term */
+        w->lrow[i] = rmax + logf(rs);
 #pragma omp simd
-            for (size_t k = 0; k < N * nd; k++)
-                V[k] += Ft[k] * inv;
-        }
-    } else {
-        float *Wc = F;
-        for (size_t k = 0; k < N * C; k++)
-            Wc[k] = 0;
-        for (size_t t = 0; t < T; t++) {
-            const float *At = A + t * N * C;
-            double sq = 0, wabs = 0;
-            for (size_t i = 0; i < N; i++)
-                for (size_t c = 0; c < nd; c++) {
-                    const float *a = At + i * C, *oc = O + c * C;
-                    float f = 0, w = 0;
-#pragma omp simd reduction(+ : f, w)
-                    for (size_t j = 0; j < C; j++)
-                        f += a[j] * oc[j], w += fabsf(a[j] * oc[j]);
-                    sq += (double)f * f;
-                    wabs += w;
-                }
-            if (!(sq > FLOAT_CANCEL * FLOAT_CANCEL * wabs * wabs))
-                continue;
-            const float inv = (float)(1.0 / sqrt(sq / ((double)N * D)));
-            for (size_t k = 0; k < N * C; k++)
-                Wc[k] += At[k] * inv;
-        }
+        for (size_t j = 0; j < C; j++)
+            colmax[j] = a[j] > colmax[j] ? a[j] : colmax[j];
+    }
+    for (size_t i = 0; i < N; i++) {
+        const float *a = At + i * C;
+#pragma omp simd
+        for (size_t j = 0; j < C; j++) /* an all -inf column (weight 0) sums to 0 */
+            colsum[j] += expf(a[j] - (colmax[j] > -INFINITY ? colmax[j] : 0.0f));
+    }
+    for (size_t j = 0; j < C; j++)
+        w->lcol[j] = colsum[j] > 0 ? colmax[j] + logf(colsum[j]) : 0.0f;
+    for (size_t i = 0; i < N; i++)
+        signed_weights(cfg, At + i * C, C, M, NG, i, w->lrow[i], w->lcol, w->log_w > -INFINITY);
+}
+
+/* 4. (long rows) F = w~ O through OpenBLAS, each temperature RMS-normalised
+ * and summed into V (N x D) */
+static void forces_blas(float_field *w, int D, float *V)
+{
+    const size_t N = w->N, C = w->C, nd = w->nd, T = w->T;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(T * N), D, (int)C, 1.0f, w->A,
+                (int)C, w->O, D, 0.0f, w->F, D);
+    for (size_t k = 0; k < N * nd; k++)
+        V[k] = 0;
+    for (size_t t = 0; t < T; t++) {
+        const float *Ft = w->F + t * N * nd, *At = w->A + t * N * C;
+        double sq = 0, wabs = 0;
+#pragma omp simd reduction(+ : sq)
+        for (size_t k = 0; k < N * nd; k++)
+            sq += (double)Ft[k] * Ft[k];
+        for (size_t i = 0; i < N; i++)
+#pragma omp simd reduction(+ : wabs)
+            for (size_t j = 0; j < C; j++)
+                wabs += fabsf(At[i * C + j]) * w->norm1[j];
+        if (!(sq > FLOAT_CANCEL * FLOAT_CANCEL * wabs * wabs))
+            continue;
+        const float inv = (float)(1.0 / sqrt(sq / ((double)N * D)));
+#pragma omp simd
+        for (size_t k = 0; k < N * nd; k++)
+            V[k] += Ft[k] * inv;
+    }
+}
+
+/* 4. (short rows) the same with loops: the weights' RMS-normalised sum Wc,
+ * then V = Wc O */
+static void forces_rows(float_field *w, int D, float *V)
+{
+    const size_t N = w->N, C = w->C, nd = w->nd, T = w->T;
+    float *Wc = w->F;
+    const float *O = w->O;
+    for (size_t k = 0; k < N * C; k++)
+        Wc[k] = 0;
+    for (size_t t = 0; t < T; t++) {
+        const float *At = w->A + t * N * C;
+        double sq = 0, wabs = 0;
         for (size_t i = 0; i < N; i++)
             for (size_t c = 0; c < nd; c++) {
-                const float *w = Wc + i * C, *oc = O + c * C;
-                float v = 0;
-#pragma omp simd reduction(+ : v)
+                const float *a = At + i * C, *oc = O + c * C;
+                float f = 0, wt = 0;
+#pragma omp simd reduction(+ : f, wt)
                 for (size_t j = 0; j < C; j++)
-                    v += w[j] * oc[j];
-                V[i * nd + c] = v;
+                    f += a[j] * oc[j], wt += fabsf(a[j] * oc[j]);
+                sq += (double)f * f;
+                wabs += wt;
             }
+        if (!(sq > FLOAT_CANCEL * FLOAT_CANCEL * wabs * wabs))
+            continue;
+        const float inv = (float)(1.0 / sqrt(sq / ((double)N * D)));
+        for (size_t k = 0; k < N * C; k++)
+            Wc[k] += At[k] * inv;
     }
-    free(O), free(mean);
+    for (size_t i = 0; i < N; i++)
+        for (size_t c = 0; c < nd; c++) {
+            const float *wr = Wc + i * C, *oc = O + c * C;
+            float v = 0;
+#pragma omp simd reduction(+ : v)
+            for (size_t j = 0; j < C; j++)
+                v += wr[j] * oc[j];
+            V[i * nd + c] = v;
+        }
+}
+
+/* The forces: a force at rounding level (|F| within FLOAT_CANCEL of the L1
+ * norm of the terms it cancels) stays zero, not amplified.  In units of the
+ * scale F / scale is RMS-normalised, which is F / rms(F). */
+int dl_field_compute_float(const dl_field_config *cfg, const float *X, size_t N, const float *Y,
+                           size_t M, const float *U, size_t Mu, double weight, int D, float *V,
+                           double *scale_out)
+{
+    int st = dl_field_check_guided(cfg, N, M, U, Mu, weight, D);
+    float_field w = {0};
+    if (st || (st = float_field_alloc(&w, cfg, N, M, Mu, weight, D)))
+        return st;
+    centre_columns(&w, X, Y, U);
+    const double scale = *scale_out = distances(&w, cfg, D);
+    for (size_t t = 0; t < w.T; t++)
+        temperature_weights(&w, cfg, scale, t);
+    if (w.blas)
+        forces_blas(&w, D, V);
+    else
+        forces_rows(&w, D, V);
+    free(w.O), free(w.mean);
     return DL_OK;
 }
 

@@ -368,6 +368,23 @@ int dl_trainer_resume(dl_trainer *t, const char *checkpoint_path)
                               t->gen->n_params, t->opt, t->rng);
 }
 
+int dl_trainer_resume_check(const dl_trainer_config *cfg, const char *checkpoint_path)
+{
+    dl_trainer t;
+    memset(&t, 0, sizeof t);
+    t.cfg = *cfg, t.batch = 1;
+    long step = 0;
+    int st = create_generator(&t);
+    if (!st)
+        st = dl_checkpoint_read(checkpoint_path, t.arch_string, &step, t.gen->params,
+                                t.gen->n_params, t.opt, t.rng);
+    dl_generator_destroy(t.gen);
+    dl_adamw_destroy(t.opt);
+    if (t.rng)
+        gsl_rng_free(t.rng);
+    return st;
+}
+
 /* The step's noise, positives and guidance, drawn from (seed, step) alone. */
 static void draw_batch(dl_trainer *t, gsl_rng *sr)
 {

@@ -107,6 +107,9 @@ int dl_trainer_needs_encoder(const dl_trainer_config *cfg);
 int dl_trainer_create(dl_trainer **out, const dl_trainer_config *cfg, const dl_image_set *train,
                       const char *encoder_path);
 int dl_trainer_resume(dl_trainer *t, const char *checkpoint_path);
+/* Whether a checkpoint would resume a trainer of this config (architecture,
+ * CRC, sizes), without building one: to refuse a bad file before any work. */
+int dl_trainer_resume_check(const dl_trainer_config *cfg, const char *checkpoint_path);
 /* One step: a batch, its fields, one AdamW update.  DL_ENUMERIC on a
  * non-finite gradient (the parameters are then left as they were). */
 int dl_trainer_step(dl_trainer *t);
