@@ -129,6 +129,125 @@ static int parse(int argc, char **argv, bench_options *o, int *help)
     return DL_OK;
 }
 
+/* The rooflines the engines are judged against: bare vector expf and
+ * OpenBLAS sgemm, each the median of --reps runs. */
+typedef struct {
+    double exp_rate, sgemm_gflops;
+    char line1[200], line2[200];
+} bench_rooflines;
+
+static void measure_rooflines(const bench_options *o, gsl_rng *rng, bench_rooflines *rf)
+{
+    const size_t R = o->quick ? 4000 : 20000;
+    float *col = malloc(R * sizeof(float));
+    for (size_t j = 0; col && j < R; j++)
+        col[j] = (float)gsl_ran_gaussian(rng, 3.0);
+    double t[64], sink = 0;
+    for (int r = 0; col && r <= o->reps; r++) {
+        double t0 = cli_wall_seconds();
+        sink += dl_simd_exp_roofline(col, R, R);
+        if (r)
+            t[r - 1] = cli_wall_seconds() - t0;
+    }
+    rf->exp_rate = col ? (double)R * R / dl_median(t, (size_t)o->reps) : NAN;
+    free(col);
+    const int gm = o->quick ? 1024 : 4096, gd = 784;
+    float *A = malloc((size_t)gm * gd * sizeof(float)), *C = malloc((size_t)gm * gm * sizeof(float));
+    for (size_t i = 0; A && i < (size_t)gm * gd; i++)
+        A[i] = (float)gsl_rng_uniform(rng);
+    for (int r = 0; A && C && r <= o->reps; r++) {
+        double t0 = cli_wall_seconds();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, gm, gm, gd, 1.0f, A, gd, A, gd, 0.0f, C, gm);
+        if (r)
+            t[r - 1] = cli_wall_seconds() - t0;
+    }
+    rf->sgemm_gflops = A && C ? 2.0 * gm * gm * gd / dl_median(t, (size_t)o->reps) / 1e9 : NAN;
+    free(A), free(C);
+    snprintf(rf->line1, sizeof rf->line1,
+             "threads %d; exp roofline %.4g exp/s (%zu x %zu bare expf, checksum %.6g)",
+             omp_get_max_threads(), rf->exp_rate, R, R, sink);
+    snprintf(rf->line2, sizeof rf->line2, "sgemm roofline %.4g GFLOP/s (%d x %d x %d)",
+             rf->sgemm_gflops, gm, gm, gd);
+}
+
+/* One engine at one size: a table row; *log_t the log of its seconds. */
+static int bench_size(const bench_options *o, const bench_series *s, const dl_domain *dom, size_t n,
+                      gsl_rng *rng, const bench_rooflines *rf, FILE *dat, double *log_t)
+{
+    double *x = malloc(n * s->dim * sizeof(double)), *y = malloc(n * s->dim * sizeof(double));
+    double *vp = malloc(n * s->dim * sizeof(double)), *vm = malloc(n * s->dim * sizeof(double));
+    int st = DL_OK;
+    if (!x || !y || !vp || !vm)
+        st = dl_error(DL_ENOMEM, "bench: out of memory at N = %zu, d = %d", n, s->dim);
+    double sec = 0, err = NAN;
+    if (!st) {
+        make_points(s, n, rng, x, y);
+        dl_drift_request req = {dom, dl_kernel_find("gaussian"), s->sigma, x, n, y, n, x, n, 1};
+        st = time_engine(s->engine, &req, o->reps, vp, vm, &sec);
+        if (!st && !strcmp(s->engine, "pm"))
+            st = pm_error(&req, n < 1000 ? n : 1000, &err);
+    }
+    if (!st) {
+        const double pairs = 2.0 * n * n / sec;
+        double roof = NAN;
+        if (!strcmp(s->engine, "simd") || !strcmp(s->engine, "direct"))
+            roof = 100.0 * pairs / rf->exp_rate;
+        else if (!strcmp(s->engine, "gemm"))
+            roof = 100.0 * (8.0 * n * n * s->dim / sec / 1e9) / rf->sgemm_gflops;
+        printf("%-7s %4d %8zu %12.4g %12.4g %9.1f%% %10.2g\n", s->engine, s->dim, n, sec, pairs, roof, err);
+        fprintf(dat, "%s %d %zu %.6g %.6g %.4g %.3g\n", s->engine, s->dim, n, sec, pairs, roof, err);
+        fflush(stdout);
+        *log_t = log(sec);
+    }
+    free(x), free(y), free(vp), free(vm);
+    return st;
+}
+
+/* One series over its sizes, and the least-squares slope of log t on log N. */
+static int bench_one_series(const bench_options *o, const bench_series *s, gsl_rng *rng,
+                            const bench_rooflines *rf, FILE *dat)
+{
+    dl_domain dom;
+    dl_domain_init(&dom, s->domain, s->dim, TWO_PI);
+    double lx[MAX_SIZES], ly[MAX_SIZES];
+    int npts = 0, st = DL_OK;
+    for (int zi = 0; zi < MAX_SIZES && s->sizes[zi] && !st; zi++)
+        if (!(st = bench_size(o, s, &dom, s->sizes[zi], rng, rf, dat, &ly[npts])))
+            lx[npts++] = log((double)s->sizes[zi]);
+    if (!st && npts >= 2) {
+        double mx = 0, my = 0, sxx = 0, sxy = 0;
+        for (int i = 0; i < npts; i++)
+            mx += lx[i] / npts, my += ly[i] / npts;
+        for (int i = 0; i < npts; i++)
+            sxx += (lx[i] - mx) * (lx[i] - mx), sxy += (lx[i] - mx) * (ly[i] - my);
+        printf("        slope of log time vs log N, %s d=%d: %.2f\n", s->engine, s->dim, sxy / sxx);
+        fprintf(dat, "# slope %s %d %.3f\n", s->engine, s->dim, sxy / sxx);
+    }
+    fprintf(dat, "\n\n"); /* one gnuplot index per series */
+    return st;
+}
+
+static const bench_series full_series[] = {
+    {"direct", 1, DL_DOMAIN_RD, 0.5, {1000, 2000, 5000}},
+    {"simd", 1, DL_DOMAIN_RD, 0.5, {1000, 2000, 5000, 10000, 20000}},
+    {"pm", 1, DL_DOMAIN_TORUS, 0.5, {1000, 10000, 100000, 1000000}},
+    {"direct", 2, DL_DOMAIN_RD, 0.5, {1000, 2000, 5000}},
+    {"simd", 2, DL_DOMAIN_RD, 0.5, {1000, 2000, 5000, 10000, 20000}},
+    {"pm", 2, DL_DOMAIN_TORUS, 0.5, {1000, 10000, 100000}},
+    {"direct", 784, DL_DOMAIN_RD, 20.0, {256, 512}},
+    {"gemm", 784, DL_DOMAIN_RD, 20.0, {512, 1024, 2048, 4096}},
+};
+static const bench_series quick_series[] = {
+    {"direct", 1, DL_DOMAIN_RD, 0.5, {500, 1000}},
+    {"simd", 1, DL_DOMAIN_RD, 0.5, {500, 1000, 2000}},
+    {"pm", 1, DL_DOMAIN_TORUS, 0.5, {1000, 10000, 100000}},
+    {"direct", 2, DL_DOMAIN_RD, 0.5, {500, 1000}},
+    {"simd", 2, DL_DOMAIN_RD, 0.5, {500, 1000, 2000}},
+    {"pm", 2, DL_DOMAIN_TORUS, 0.5, {1000, 10000}},
+    {"direct", 784, DL_DOMAIN_RD, 20.0, {128, 256}},
+    {"gemm", 784, DL_DOMAIN_RD, 20.0, {256, 512}},
+};
+
 int cmd_bench(int argc, char **argv)
 {
     bench_options o;
@@ -145,120 +264,27 @@ int cmd_bench(int argc, char **argv)
                "PyTorch peers side by side.\n");
         return 0;
     }
-    const bench_series full[] = {
-        {"direct", 1, DL_DOMAIN_RD, 0.5, {1000, 2000, 5000}},
-        {"simd", 1, DL_DOMAIN_RD, 0.5, {1000, 2000, 5000, 10000, 20000}},
-        {"pm", 1, DL_DOMAIN_TORUS, 0.5, {1000, 10000, 100000, 1000000}},
-        {"direct", 2, DL_DOMAIN_RD, 0.5, {1000, 2000, 5000}},
-        {"simd", 2, DL_DOMAIN_RD, 0.5, {1000, 2000, 5000, 10000, 20000}},
-        {"pm", 2, DL_DOMAIN_TORUS, 0.5, {1000, 10000, 100000}},
-        {"direct", 784, DL_DOMAIN_RD, 20.0, {256, 512}},
-        {"gemm", 784, DL_DOMAIN_RD, 20.0, {512, 1024, 2048, 4096}},
-    };
-    const bench_series quick[] = {
-        {"direct", 1, DL_DOMAIN_RD, 0.5, {500, 1000}},
-        {"simd", 1, DL_DOMAIN_RD, 0.5, {500, 1000, 2000}},
-        {"pm", 1, DL_DOMAIN_TORUS, 0.5, {1000, 10000, 100000}},
-        {"direct", 2, DL_DOMAIN_RD, 0.5, {500, 1000}},
-        {"simd", 2, DL_DOMAIN_RD, 0.5, {500, 1000, 2000}},
-        {"pm", 2, DL_DOMAIN_TORUS, 0.5, {1000, 10000}},
-        {"direct", 784, DL_DOMAIN_RD, 20.0, {128, 256}},
-        {"gemm", 784, DL_DOMAIN_RD, 20.0, {256, 512}},
-    };
-    const bench_series *series = o.quick ? quick : full;
-    const int n_series = (int)(sizeof full / sizeof full[0]);
+    const bench_series *series = o.quick ? quick_series : full_series;
+    const int n_series = (int)(sizeof full_series / sizeof full_series[0]);
     if ((st = dl_mkdir_p(o.out)))
         return cli_fail("bench");
     dl_provenance prov = {cli_command_line(argc + 1, argv - 1), 1};
-    char path[4200], line1[200], line2[200];
+    char path[4200];
     snprintf(path, sizeof path, "%s/bench.dat", o.out);
-
-    /* rooflines */
     gsl_rng *rng = dl_rng_create(1);
-    const size_t R = o.quick ? 4000 : 20000;
-    float *col = malloc(R * sizeof(float));
-    for (size_t j = 0; j < R; j++)
-        col[j] = (float)gsl_ran_gaussian(rng, 3.0);
-    double t[64], sink = 0;
-    for (int r = 0; r <= o.reps; r++) {
-        double t0 = cli_wall_seconds();
-        sink += dl_simd_exp_roofline(col, R, R);
-        if (r)
-            t[r - 1] = cli_wall_seconds() - t0;
-    }
-    const double exp_rate = (double)R * R / dl_median(t, (size_t)o.reps);
-    free(col);
-    const int gm = o.quick ? 1024 : 4096, gd = 784;
-    float *A = malloc((size_t)gm * gd * sizeof(float)), *C = malloc((size_t)gm * gm * sizeof(float));
-    for (size_t i = 0; A && i < (size_t)gm * gd; i++)
-        A[i] = (float)gsl_rng_uniform(rng);
-    for (int r = 0; A && C && r <= o.reps; r++) {
-        double t0 = cli_wall_seconds();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, gm, gm, gd, 1.0f, A, gd, A, gd, 0.0f, C, gm);
-        if (r)
-            t[r - 1] = cli_wall_seconds() - t0;
-    }
-    const double sgemm_gflops = 2.0 * gm * gm * gd / dl_median(t, (size_t)o.reps) / 1e9;
-    free(A), free(C);
-    snprintf(line1, sizeof line1, "threads %d; exp roofline %.4g exp/s (%zu x %zu bare expf, checksum %.6g)",
-             omp_get_max_threads(), exp_rate, R, R, sink);
-    snprintf(line2, sizeof line2, "sgemm roofline %.4g GFLOP/s (%d x %d x %d)", sgemm_gflops, gm, gm, gd);
-    const char *extra[] = {line1, line2, NULL};
+    bench_rooflines rf;
+    measure_rooflines(&o, rng, &rf);
+    const char *extra[] = {rf.line1, rf.line2, NULL};
     dl_atomic_file dat = {0};
     if ((st = dl_dat_open(&dat, path, &prov, extra,
-                          "engine dim n seconds pairs_per_s roofline_percent pm_error")))
+                          "engine dim n seconds pairs_per_s roofline_percent pm_error"))) {
+        gsl_rng_free(rng);
         return cli_fail("bench");
-    printf("%s\n%s\n\n", line1, line2);
-    printf("%-7s %4s %8s %12s %12s %10s %10s\n", "engine", "d", "N=M", "s/eval", "pairs/s", "roofline", "pm error");
-
-    for (int si = 0; si < n_series && !st; si++) {
-        const bench_series *s = &series[si];
-        dl_domain dom;
-        dl_domain_init(&dom, s->domain, s->dim, TWO_PI);
-        const dl_kernel *k = dl_kernel_find("gaussian");
-        double lx[MAX_SIZES], ly[MAX_SIZES];
-        int npts = 0;
-        for (int zi = 0; zi < MAX_SIZES && s->sizes[zi] && !st; zi++) {
-            const size_t n = s->sizes[zi];
-            double *x = malloc(n * s->dim * sizeof(double)), *y = malloc(n * s->dim * sizeof(double));
-            double *vp = malloc(n * s->dim * sizeof(double)), *vm = malloc(n * s->dim * sizeof(double));
-            if (!x || !y || !vp || !vm) {
-                st = dl_error(DL_ENOMEM, "bench: out of memory at N = %zu, d = %d", n, s->dim);
-                free(x), free(y), free(vp), free(vm);
-                break;
-            }
-            make_points(s, n, rng, x, y);
-            dl_drift_request req = {&dom, k, s->sigma, x, n, y, n, x, n, 1};
-            double sec = 0, err = NAN;
-            st = time_engine(s->engine, &req, o.reps, vp, vm, &sec);
-            if (!st && !strcmp(s->engine, "pm"))
-                st = pm_error(&req, n < 1000 ? n : 1000, &err);
-            if (!st) {
-                const double pairs = 2.0 * n * n / sec;
-                double roof = NAN;
-                if (!strcmp(s->engine, "simd") || !strcmp(s->engine, "direct"))
-                    roof = 100.0 * pairs / exp_rate;
-                else if (!strcmp(s->engine, "gemm"))
-                    roof = 100.0 * (8.0 * n * n * s->dim / sec / 1e9) / sgemm_gflops;
-                printf("%-7s %4d %8zu %12.4g %12.4g %9.1f%% %10.2g\n", s->engine, s->dim, n, sec, pairs,
-                       roof, err);
-                fprintf(dat.fp, "%s %d %zu %.6g %.6g %.4g %.3g\n", s->engine, s->dim, n, sec, pairs, roof, err);
-                fflush(stdout);
-                lx[npts] = log((double)n), ly[npts] = log(sec), npts++;
-            }
-            free(x), free(y), free(vp), free(vm);
-        }
-        if (!st && npts >= 2) { /* least-squares slope of log t on log N */
-            double mx = 0, my = 0, sxx = 0, sxy = 0;
-            for (int i = 0; i < npts; i++)
-                mx += lx[i] / npts, my += ly[i] / npts;
-            for (int i = 0; i < npts; i++)
-                sxx += (lx[i] - mx) * (lx[i] - mx), sxy += (lx[i] - mx) * (ly[i] - my);
-            printf("        slope of log time vs log N, %s d=%d: %.2f\n", s->engine, s->dim, sxy / sxx);
-            fprintf(dat.fp, "# slope %s %d %.3f\n", s->engine, s->dim, sxy / sxx);
-        }
-        fprintf(dat.fp, "\n\n"); /* one gnuplot index per series */
     }
+    printf("%s\n%s\n\n", rf.line1, rf.line2);
+    printf("%-7s %4s %8s %12s %12s %10s %10s\n", "engine", "d", "N=M", "s/eval", "pairs/s", "roofline", "pm error");
+    for (int si = 0; si < n_series && !st; si++)
+        st = bench_one_series(&o, &series[si], rng, &rf, dat.fp);
     gsl_rng_free(rng);
     if (!st)
         st = dl_atomic_commit(&dat);

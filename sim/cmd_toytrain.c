@@ -85,10 +85,157 @@ static int parse(int argc, char **argv, toy_options *o, int *help)
     return st;
 }
 
+/* One toy run: the generator, its optimiser, the batch buffers and the fixed
+ * evaluation sample (ze noise, ye target, xe generated). */
+typedef struct {
+    toy_options o;
+    dl_dist target;
+    dl_domain dom;
+    int B;
+    dl_generator *g;
+    dl_adamw *opt;
+    gsl_rng *rng;
+    float *z, *pos, *V, *dout, *ze;
+    double *yd, *xe, *ye;
+    double yy; /* the target sample's mean self-distance */
+} toy_run;
+
+static int toy_setup(toy_run *r)
+{
+    const toy_options *o = &r->o;
+    const int B = r->B = (int)o->batch, big = B > TOY_EVAL ? B : TOY_EVAL;
+    dl_generator_arch arch = {DL_GENERATOR_MLP, (int)o->zdim, (int)o->hidden, 0, 2, 0, 0};
+    r->rng = dl_rng_create(o->seed);
+    r->z = malloc((size_t)big * o->zdim * sizeof(float));
+    r->pos = malloc((size_t)B * 2 * sizeof(float)), r->V = malloc((size_t)B * 2 * sizeof(float));
+    r->dout = malloc((size_t)B * 2 * sizeof(float));
+    r->yd = malloc((size_t)big * 2 * sizeof(double));
+    r->xe = malloc((size_t)TOY_EVAL * 2 * sizeof(double)), r->ye = malloc((size_t)TOY_EVAL * 2 * sizeof(double));
+    r->ze = malloc((size_t)TOY_EVAL * o->zdim * sizeof(float));
+    if (!r->rng || !r->z || !r->pos || !r->V || !r->dout || !r->yd || !r->xe || !r->ye || !r->ze)
+        return dl_error(DL_ENOMEM, "out of memory");
+    int st = dl_generator_create(&r->g, &arch, big);
+    if (st)
+        return st;
+    dl_generator_init(r->g, r->rng);
+    dl_adamw_config cfg = {.lr = (float)o->lr, .beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f,
+                           .weight_decay = 0.0f, .warmup_steps = 20, .clip_norm = 2.0f, .ema_decay = 0.0f};
+    if ((st = dl_adamw_create(&r->opt, r->g->n_params, &cfg, r->g->params)) || (st = dl_mkdir_p(o->out)))
+        return st;
+    /* a fixed evaluation sample of the target and of the noise */
+    gsl_rng *er = dl_rng_create(o->seed + 101);
+    st = dl_dist_sample(&r->target, &r->dom, TOY_EVAL, er, r->ye);
+    for (size_t i = 0; !st && i < (size_t)TOY_EVAL * o->zdim; i++)
+        r->ze[i] = (float)gsl_ran_gaussian(er, 1.0);
+    gsl_rng_free(er);
+    r->yy = st ? 0 : dl_mean_self_distance(&r->dom, r->ye, TOY_EVAL);
+    return st;
+}
+
+/* the energy distance of the fixed noise's images to the target sample */
+static double toy_evaluate(toy_run *r)
+{
+    dl_generator_forward(r->g, r->ze, NULL, NULL, TOY_EVAL);
+    for (size_t i = 0; i < (size_t)TOY_EVAL * 2; i++)
+        r->xe[i] = r->g->out[i];
+    return dl_energy_distance(&r->dom, r->xe, TOY_EVAL, r->ye, TOY_EVAL, r->yy);
+}
+
+/* one step: a batch of noise and of the target, the field on the points, AdamW */
+static int toy_step(toy_run *r, long step)
+{
+    const int B = r->B;
+    for (size_t i = 0; i < (size_t)B * r->o.zdim; i++)
+        r->z[i] = (float)gsl_ran_gaussian(r->rng, 1.0);
+    int st = dl_dist_sample(&r->target, &r->dom, (size_t)B, r->rng, r->yd);
+    if (st)
+        return st;
+    for (size_t i = 0; i < (size_t)B * 2; i++)
+        r->pos[i] = (float)r->yd[i];
+    dl_generator_forward(r->g, r->z, NULL, NULL, B);
+    double scale;
+    if ((st = dl_field_compute(&r->o.field, r->g->out, (size_t)B, r->pos, (size_t)B, 2, r->V, &scale)))
+        return st;
+    const double k2 = -2.0 / ((double)B * 2 * scale); /* -2 V / (numel scale), as in train */
+    for (size_t i = 0; i < (size_t)B * 2; i++)
+        r->dout[i] = (float)(k2 * r->V[i]);
+    dl_generator_backward(r->g, r->dout, B);
+    if (!isfinite(dl_adamw_step(r->opt, r->g->params, r->g->grads)))
+        return dl_error(DL_ENUMERIC, "toytrain: diverged at step %ld", step);
+    return DL_OK;
+}
+
+static int toy_loop(toy_run *r, FILE *log)
+{
+    cli_progress progress;
+    cli_progress_start(&progress, r->o.quiet);
+    int st = DL_OK;
+    for (long step = 0; !st; step++) {
+        if (step % r->o.every == 0 || step == r->o.steps) {
+            double ed = toy_evaluate(r);
+            fprintf(log, "%ld %.10g\n", step, ed);
+            char detail[64];
+            snprintf(detail, sizeof detail, "ED %.3g", ed);
+            cli_progress_update(&progress, (size_t)step, (size_t)r->o.steps, detail);
+        }
+        if (step == r->o.steps)
+            break;
+        st = toy_step(r, step);
+    }
+    cli_progress_finish(&progress);
+    return st;
+}
+
+/* the final generated points and the target sample, as the simulator writes them */
+static int toy_write_points(const toy_run *r, const dl_provenance *prov)
+{
+    const char *names[2] = {"final.dat", "target.dat"};
+    int st = DL_OK;
+    for (int k = 0; k < 2 && !st; k++) {
+        dl_atomic_file f;
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", r->o.out, names[k]);
+        const char *none[] = {NULL};
+        if ((st = dl_dat_open(&f, path, prov, none, "x1 x2")))
+            break;
+        const double *p = k ? r->ye : r->xe;
+        for (int i = 0; i < TOY_EVAL; i++)
+            fprintf(f.fp, "%.9g %.9g\n", p[2 * i], p[2 * i + 1]);
+        st = dl_atomic_commit(&f);
+    }
+    return st;
+}
+
+static int toy_run_all(toy_run *r, const dl_provenance *prov)
+{
+    const toy_options *o = &r->o;
+    int st = toy_setup(r);
+    if (st)
+        return st;
+    char path[4200], line[200];
+    snprintf(line, sizeof line, "toy %s; MLP z=%ld h=%ld; batch %d; field kernel %s norm %s; lr %g",
+             o->toy, o->zdim, o->hidden, r->B, o->field.kernel == DL_FIELD_GAUSSIAN ? "gaussian" : "laplacian",
+             o->field.norm == DL_FIELD_TWO_SIDED ? "two-sided" : o->field.norm == DL_FIELD_ROWS ? "rows" : "none",
+             o->lr);
+    const char *extra[] = {line, NULL};
+    snprintf(path, sizeof path, "%s/diagnostics.dat", o->out);
+    dl_atomic_file log = {0};
+    if ((st = dl_dat_open(&log, path, prov, extra, "step energy_distance")))
+        return st;
+    if ((st = toy_loop(r, log.fp))) {
+        dl_atomic_abort(&log);
+        return st;
+    }
+    if ((st = dl_atomic_commit(&log)))
+        return st;
+    return toy_write_points(r, prov);
+}
+
 int cmd_toytrain(int argc, char **argv)
 {
-    toy_options o;
-    int help, st = parse(argc, argv, &o, &help);
+    toy_run r;
+    memset(&r, 0, sizeof r);
+    int help, st = parse(argc, argv, &r.o, &help);
     if (st)
         return cli_fail("toytrain");
     if (help) {
@@ -102,115 +249,17 @@ int cmd_toytrain(int argc, char **argv)
                TOY_EVAL, TOY_EVAL);
         return 0;
     }
-    dl_dist target = {0};
-    dl_domain dom;
-    dl_domain_init(&dom, DL_DOMAIN_RD, 2, 0);
-    if ((st = dl_dist_kind_parse(o.toy, &target.kind)) || (st = dl_dist_validate(&target, &dom, 1)))
+    dl_domain_init(&r.dom, DL_DOMAIN_RD, 2, 0);
+    if ((st = dl_dist_kind_parse(r.o.toy, &r.target.kind)) || (st = dl_dist_validate(&r.target, &r.dom, 1)))
         return cli_fail("toytrain");
-    const int B = (int)o.batch;
-    dl_generator_arch arch = {DL_GENERATOR_MLP, (int)o.zdim, (int)o.hidden, 0, 2, 0, 0};
-    dl_generator *g = NULL;
-    dl_adamw *opt = NULL;
-    gsl_rng *rng = dl_rng_create(o.seed);
-    float *z = malloc((size_t)(B > TOY_EVAL ? B : TOY_EVAL) * o.zdim * sizeof(float));
-    float *pos = malloc((size_t)B * 2 * sizeof(float)), *V = malloc((size_t)B * 2 * sizeof(float));
-    float *dout = malloc((size_t)B * 2 * sizeof(float));
-    double *yd = malloc((size_t)(B > TOY_EVAL ? B : TOY_EVAL) * 2 * sizeof(double));
-    double *xe = malloc((size_t)TOY_EVAL * 2 * sizeof(double)), *ye = malloc((size_t)TOY_EVAL * 2 * sizeof(double));
-    dl_atomic_file log = {0};
-    if (!z || !pos || !V || !dout || !yd || !xe || !ye) {
-        st = dl_error(DL_ENOMEM, "out of memory");
-        goto done;
-    }
-    if ((st = dl_generator_create(&g, &arch, B > TOY_EVAL ? B : TOY_EVAL)))
-        goto done;
-    dl_generator_init(g, rng);
-    dl_adamw_config cfg = {.lr = (float)o.lr, .beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f,
-                           .weight_decay = 0.0f, .warmup_steps = 20, .clip_norm = 2.0f, .ema_decay = 0.0f};
-    if ((st = dl_adamw_create(&opt, g->n_params, &cfg, g->params)) || (st = dl_mkdir_p(o.out)))
-        goto done;
-    /* a fixed evaluation sample of the target and of the noise */
-    gsl_rng *er = dl_rng_create(o.seed + 101);
-    if ((st = dl_dist_sample(&target, &dom, TOY_EVAL, er, ye)))
-        goto done;
-    float *ze = malloc((size_t)TOY_EVAL * o.zdim * sizeof(float));
-    for (size_t i = 0; ze && i < (size_t)TOY_EVAL * o.zdim; i++)
-        ze[i] = (float)gsl_ran_gaussian(er, 1.0);
-    gsl_rng_free(er);
-    if (!ze) {
-        st = dl_error(DL_ENOMEM, "out of memory");
-        goto done;
-    }
-    dl_provenance prov = {cli_command_line(argc + 1, argv - 1), o.seed};
-    char path[4200], line[200];
-    snprintf(line, sizeof line, "toy %s; MLP z=%ld h=%ld; batch %d; field kernel %s norm %s; lr %g",
-             o.toy, o.zdim, o.hidden, B, o.field.kernel == DL_FIELD_GAUSSIAN ? "gaussian" : "laplacian",
-             o.field.norm == DL_FIELD_TWO_SIDED ? "two-sided" : o.field.norm == DL_FIELD_ROWS ? "rows" : "none",
-             o.lr);
-    const char *extra[] = {line, NULL};
-    snprintf(path, sizeof path, "%s/diagnostics.dat", o.out);
-    if ((st = dl_dat_open(&log, path, &prov, extra, "step energy_distance")))
-        goto done_ze;
-    const double yy = dl_mean_self_distance(&dom, ye, TOY_EVAL);
-    cli_progress progress;
-    cli_progress_start(&progress, o.quiet);
-    for (long step = 0;; step++) {
-        if (step % o.every == 0 || step == o.steps) {
-            dl_generator_forward(g, ze, NULL, NULL, TOY_EVAL);
-            for (size_t i = 0; i < (size_t)TOY_EVAL * 2; i++)
-                xe[i] = g->out[i];
-            double ed = dl_energy_distance(&dom, xe, TOY_EVAL, ye, TOY_EVAL, yy);
-            fprintf(log.fp, "%ld %.10g\n", step, ed);
-            char detail[64];
-            snprintf(detail, sizeof detail, "ED %.3g", ed);
-            cli_progress_update(&progress, (size_t)step, (size_t)o.steps, detail);
-        }
-        if (step == o.steps)
-            break;
-        for (size_t i = 0; i < (size_t)B * o.zdim; i++)
-            z[i] = (float)gsl_ran_gaussian(rng, 1.0);
-        if ((st = dl_dist_sample(&target, &dom, (size_t)B, rng, yd)))
-            goto done_ze;
-        for (size_t i = 0; i < (size_t)B * 2; i++)
-            pos[i] = (float)yd[i];
-        dl_generator_forward(g, z, NULL, NULL, B);
-        double scale;
-        if ((st = dl_field_compute(&o.field, g->out, (size_t)B, pos, (size_t)B, 2, V, &scale)))
-            goto done_ze;
-        const double k2 = -2.0 / ((double)B * 2 * scale); /* -2 V / (numel scale), as in train */
-        for (size_t i = 0; i < (size_t)B * 2; i++)
-            dout[i] = (float)(k2 * V[i]);
-        dl_generator_backward(g, dout, B);
-        if (!isfinite(dl_adamw_step(opt, g->params, g->grads))) {
-            st = dl_error(DL_ENUMERIC, "toytrain: diverged at step %ld", step);
-            goto done_ze;
-        }
-    }
-    cli_progress_finish(&progress);
-    if ((st = dl_atomic_commit(&log)))
-        goto done_ze;
-    /* the final generated points and the target sample, as the simulator writes them */
-    const char *names[2] = {"final.dat", "target.dat"};
-    for (int k = 0; k < 2 && !st; k++) {
-        dl_atomic_file f;
-        snprintf(path, sizeof path, "%s/%s", o.out, names[k]);
-        const char *none[] = {NULL};
-        if ((st = dl_dat_open(&f, path, &prov, none, "x1 x2")))
-            break;
-        for (int i = 0; i < TOY_EVAL; i++)
-            fprintf(f.fp, "%.9g %.9g\n", k ? ye[2 * i] : xe[2 * i], k ? ye[2 * i + 1] : xe[2 * i + 1]);
-        st = dl_atomic_commit(&f);
-    }
-    if (!st && !o.quiet)
-        printf("driftlab toytrain: wrote %s/{diagnostics.dat,final.dat,target.dat}\n", o.out);
-done_ze:
-    free(ze);
-done:
-    if (log.fp)
-        dl_atomic_abort(&log);
-    dl_generator_destroy(g);
-    dl_adamw_destroy(opt);
-    gsl_rng_free(rng);
-    free(z), free(pos), free(V), free(dout), free(yd), free(xe), free(ye);
+    dl_provenance prov = {cli_command_line(argc + 1, argv - 1), r.o.seed};
+    st = toy_run_all(&r, &prov);
+    if (!st && !r.o.quiet)
+        printf("driftlab toytrain: wrote %s/{diagnostics.dat,final.dat,target.dat}\n", r.o.out);
+    dl_generator_destroy(r.g);
+    dl_adamw_destroy(r.opt);
+    if (r.rng)
+        gsl_rng_free(r.rng);
+    free(r.z), free(r.pos), free(r.V), free(r.dout), free(r.yd), free(r.xe), free(r.ye), free(r.ze);
     return st ? cli_fail("toytrain") : 0;
 }

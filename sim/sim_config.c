@@ -282,13 +282,11 @@ static int resolve_dist(const sim_options *o, const char *which, const char *nam
     return DL_OK;
 }
 
-int sim_config_resolve(const sim_options *o, sim_config *c)
+/* The domain, kernel, bandwidth schedule, integrator and time steps;
+ * *sigma and *sigma_min are the bandwidths the run spans. */
+static int resolve_dynamics(const sim_options *o, sim_config *c, double *sigma, double *sigma_min,
+                            dl_schedule_kind *sk)
 {
-    memset(c, 0, sizeof *c);
-    for (int i = 0; i < N_SPECS; i++)
-        if (strlen(specs[i].key) + strlen(get(o, specs[i].key)) + 4 > SIM_INI_MAX_LINE)
-            return dl_error(DL_EINVAL, "--%s: value longer than a run.ini line can hold (%d)",
-                            specs[i].key, SIM_INI_MAX_LINE);
     dl_domain_kind dk;
     long dim;
     double length;
@@ -302,11 +300,10 @@ int sim_config_resolve(const sim_options *o, sim_config *c)
     if (!(c->kernel = dl_kernel_find(get(o, "kernel"))))
         return DL_EINVAL;
 
-    double sigma, rate, sigma_min, anneal;
-    dl_schedule_kind sk;
-    TRY(get_double(o, "sigma", &sigma));
+    double rate, anneal;
+    TRY(get_double(o, "sigma", sigma));
     TRY(get_double(o, "rate", &rate));
-    TRY(get_double(o, "sigma-min", &sigma_min));
+    TRY(get_double(o, "sigma-min", sigma_min));
     TRY(get_double(o, "anneal-time", &anneal));
     TRY(get_double(o, "dt", &c->dt));
     TRY(get_double(o, "t-end", &c->t_end));
@@ -314,10 +311,10 @@ int sim_config_resolve(const sim_options *o, sim_config *c)
         return dl_error(DL_EINVAL, "--dt must be positive, got %g", c->dt);
     if (!(c->t_end > 0))
         return dl_error(DL_EINVAL, "--t-end must be positive, got %g", c->t_end);
-    if (!(sigma > 0))
-        return dl_error(DL_EINVAL, "--sigma must be positive, got %g", sigma);
-    TRY(dl_schedule_kind_parse(get(o, "schedule"), &sk));
-    TRY(dl_schedule_init(&c->schedule, sk, sigma, rate, sigma_min, anneal > 0 ? anneal : c->t_end));
+    if (!(*sigma > 0))
+        return dl_error(DL_EINVAL, "--sigma must be positive, got %g", *sigma);
+    TRY(dl_schedule_kind_parse(get(o, "schedule"), sk));
+    TRY(dl_schedule_init(&c->schedule, *sk, *sigma, rate, *sigma_min, anneal > 0 ? anneal : c->t_end));
     TRY(dl_integrator_kind_parse(get(o, "integrator"), &c->integrator));
 
     double steps = ceil(c->t_end / c->dt - 1e-9);
@@ -332,7 +329,12 @@ int sim_config_resolve(const sim_options *o, sim_config *c)
         return dl_error(DL_EINVAL, "--snapshot-every must be >= 0, got %ld", c->snapshot_every);
     if (c->snapshot_every == 0)
         c->snapshot_every = c->every;
+    return DL_OK;
+}
 
+/* The particles, the target, and the run's switches, threads and seed. */
+static int resolve_particles(const sim_options *o, sim_config *c)
+{
     TRY(get_count(o, "n", 1, &c->n));
     TRY(get_count(o, "m", 0, &c->m));
     TRY(resolve_dist(o, "target", get(o, "target"), &c->target, &c->target_file, &c->domain));
@@ -360,6 +362,12 @@ int sim_config_resolve(const sim_options *o, sim_config *c)
     if (seed < 0)
         return dl_error(DL_EINVAL, "--seed must be non-negative, got %ld", seed);
     c->seed = (unsigned long)seed;
+    return DL_OK;
+}
+
+/* The drift engine and its options, checked before any output exists. */
+static int resolve_engine(const sim_options *o, sim_config *c)
+{
     c->engine = get(o, "engine");
     static const char *const engines[] = {"direct", "simd", "pm", "gemm", "sinkhorn", "auto"};
     int known = 0;
@@ -400,28 +408,50 @@ int sim_config_resolve(const sim_options *o, sim_config *c)
     if (pm_max < 64)
         return dl_error(DL_EINVAL, "--pm-max-cells must be at least 64, got %ld", pm_max);
     pm->max_cells = (size_t)pm_max;
+    return DL_OK;
+}
+
+/* The modes modes.dat records on the torus: --record-modes, the seeded
+ * modes, or 1..8. */
+static int resolve_record_modes(const sim_options *o, sim_config *c)
+{
+    if (c->domain.kind != DL_DOMAIN_TORUS)
+        return DL_OK;
+    const char *rec = get(o, "record-modes");
+    dl_dist tmp;
+    memset(&tmp, 0, sizeof tmp);
+    if (*rec) {
+        int st = dl_dist_set_modes(&tmp, c->domain.dim, rec, "0");
+        if (st)
+            return dl_error(st, "--record-modes: %s", dl_error_message());
+    } else if (c->init.kind == DL_DIST_MODES) {
+        tmp = c->init;
+    } else {
+        tmp.n_modes = 8;
+        for (int k = 0; k < 8; k++)
+            tmp.mode[k][0] = k + 1;
+    }
+    c->n_record = tmp.n_modes;
+    memcpy(c->record, tmp.mode, sizeof c->record);
+    return DL_OK;
+}
+
+int sim_config_resolve(const sim_options *o, sim_config *c)
+{
+    memset(c, 0, sizeof *c);
+    for (int i = 0; i < N_SPECS; i++)
+        if (strlen(specs[i].key) + strlen(get(o, specs[i].key)) + 4 > SIM_INI_MAX_LINE)
+            return dl_error(DL_EINVAL, "--%s: value longer than a run.ini line can hold (%d)",
+                            specs[i].key, SIM_INI_MAX_LINE);
+    double sigma, sigma_min;
+    dl_schedule_kind sk;
+    TRY(resolve_dynamics(o, c, &sigma, &sigma_min, &sk));
+    TRY(resolve_particles(o, c));
+    TRY(resolve_engine(o, c));
     c->out = get(o, "out");
     if (!*c->out)
         return dl_error(DL_EINVAL, "--out must name a directory");
-
-    if (c->domain.kind == DL_DOMAIN_TORUS) {
-        const char *rec = get(o, "record-modes");
-        dl_dist tmp;
-        memset(&tmp, 0, sizeof tmp);
-        if (*rec) {
-            int st = dl_dist_set_modes(&tmp, c->domain.dim, rec, "0");
-            if (st)
-                return dl_error(st, "--record-modes: %s", dl_error_message());
-        } else if (c->init.kind == DL_DIST_MODES) {
-            tmp = c->init;
-        } else {
-            tmp.n_modes = 8;
-            for (int k = 0; k < 8; k++)
-                tmp.mode[k][0] = k + 1;
-        }
-        c->n_record = tmp.n_modes;
-        memcpy(c->record, tmp.mode, sizeof c->record);
-    }
+    TRY(resolve_record_modes(o, c));
     /* The kernel must be usable on this domain at every bandwidth the run reaches. */
     dl_pair_kernel pk;
     TRY(dl_pair_kernel_init(&pk, c->kernel, sigma, &c->domain));
