@@ -85,15 +85,212 @@ static double max_diff(const float *v, const double *w, int n)
     return worst;
 }
 
+/* the small case's sizes: generated, positive, unconditional rows; dimension */
+enum { N = 6, M = 5, D = 4, Mu = 4 };
+static const dl_field_kernel kernels[2] = {DL_FIELD_LAPLACIAN, DL_FIELD_GAUSSIAN};
+static const dl_field_norm norms[3] = {DL_FIELD_TWO_SIDED, DL_FIELD_ROWS, DL_FIELD_NONE};
+
+/* every feature map's backward against central differences of its forward
+ * (loss sum R.f with fixed random R, float maps, h = 1e-2) */
+static void test_feature_backward(gsl_rng *rng)
+{
+    static float img[2 * 784], dimg[2 * 784], f[2 * 784], R[2 * 784];
+    for (int i = 0; i < 2 * 784; i++)
+        img[i] = (float)gsl_ran_gaussian(rng, 0.5), R[i] = (float)gsl_ran_gaussian(rng, 1.0);
+    for (int k = 0; k < DL_FEATURE_COUNT; k++) {
+        dl_feature_kind kind = (dl_feature_kind)k;
+        int D = dl_feature_dim(kind), bad = 0;
+        memset(dimg, 0, sizeof dimg);
+        dl_feature_backward(kind, img, 2, R, dimg);
+        for (int i = 0; i < 2 * 784; i += 37) {
+            float save = img[i];
+            double Lp = 0, Lm = 0;
+            img[i] = save + 1e-2f;
+            dl_feature_forward(kind, img, 2, f);
+            for (int j = 0; j < 2 * D; j++)
+                Lp += (double)R[j] * f[j];
+            img[i] = save - 1e-2f;
+            dl_feature_forward(kind, img, 2, f);
+            for (int j = 0; j < 2 * D; j++)
+                Lm += (double)R[j] * f[j];
+            img[i] = save;
+            double num = (Lp - Lm) / 2e-2;
+            bad += fabs(num - dimg[i]) > 2e-2 * (fabs(num) + fabs(dimg[i])) + 1e-4;
+        }
+        CHECK(bad == 0, "feature map %s: %d gradient entries off", dl_feature_name(kind), bad);
+    }
+}
+
+/* per-location fields: rows of 4 channels x 3 locations, channel-major;
+ * location k's field is the slow field of the rows gathered at k */
+static void test_per_location_small(gsl_rng *rng)
+{
+    enum { PC = 4, PB = 3, PD = PC * PB };
+    float px[N * PD], py[M * PD], pu[Mu * PD], pv[N * PD], gx[N * PC], gy[M * PC], gu[Mu * PC];
+    double pw[N * PC], scales[PB];
+    for (int i = 0; i < N * PD; i++)
+        px[i] = (float)gsl_ran_gaussian(rng, 1.0);
+    for (int i = 0; i < M * PD; i++)
+        py[i] = (float)(gsl_ran_gaussian(rng, 1.0) + 0.5);
+    for (int i = 0; i < Mu * PD; i++)
+        pu[i] = (float)(gsl_ran_gaussian(rng, 1.0) - 0.5);
+    dl_field_config pc = dl_field_default();
+    CHECK_OK(dl_field_compute_per_location(&pc, px, N, py, M, pu, Mu, 0.8, PD, PB, pv, scales));
+    for (int k = 0; k < PB; k++) {
+        for (int ch = 0; ch < PC; ch++) {
+            for (int i = 0; i < N; i++)
+                gx[i * PC + ch] = px[i * PD + ch * PB + k];
+            for (int j = 0; j < M; j++)
+                gy[j * PC + ch] = py[j * PD + ch * PB + k];
+            for (int j = 0; j < Mu; j++)
+                gu[j * PC + ch] = pu[j * PD + ch * PB + k];
+        }
+        slow_field(&pc, gx, N, gy, M, gu, Mu, 0.8, PC, pw);
+        double worst_l = 0;
+        for (int i = 0; i < N; i++)
+            for (int ch = 0; ch < PC; ch++)
+                worst_l = fmax(worst_l, fabs(pv[i * PD + ch * PB + k] - pw[i * PC + ch]));
+        CHECK(worst_l < 1e-4, "per-location, location %d: |V - slow| = %.3g", k, worst_l);
+    }
+    CHECK(dl_field_compute_per_location(&pc, px, N, py, M, pu, Mu, 0.8, PD, 5, pv, scales) ==
+              DL_EINVAL, "12 values split into 5 locations accepted");
+}
+
+/* the training's per-location shape (64 generated, 64 positives, 32
+ * unconditional negatives, 8 channels): float path against double path */
+static void test_per_location_training_shape(gsl_rng *rng)
+{
+    enum { BN = 64, BM = 64, BU = 32, BD = 8 };
+    static float bx[BN * BD], by[BM * BD], bu[BU * BD], bv[BN * BD], bw[BN * BD];
+    for (int i = 0; i < BN * BD; i++)
+        bx[i] = (float)gsl_ran_gaussian(rng, 1.0);
+    for (int i = 0; i < BM * BD; i++)
+        by[i] = (float)(gsl_ran_gaussian(rng, 1.0) + 0.3);
+    for (int i = 0; i < BU * BD; i++)
+        bu[i] = (float)(gsl_ran_gaussian(rng, 1.0) - 0.5);
+    dl_field_config bc = dl_field_default();
+    double s1, s2, worst_b = 0, rms_b = 0;
+    CHECK_OK(dl_field_compute_float(&bc, bx, BN, by, BM, bu, BU, 1.5, BD, bv, &s1));
+    CHECK_OK(dl_field_compute_guided(&bc, bx, BN, by, BM, bu, BU, 1.5, BD, bw, &s2));
+    for (int i = 0; i < BN * BD; i++)
+        worst_b = fmax(worst_b, fabs(bv[i] - bw[i])), rms_b += (double)bw[i] * bw[i] / (BN * BD);
+    CHECK(fabs(s1 - s2) < 1e-5 * s2, "float scale %.9g, double %.9g", s1, s2);
+    CHECK(worst_b < 1e-4 * sqrt(rms_b), "float at 64/64/32 x 8: |V - double| = %.3g (RMS %.3g)",
+          worst_b, sqrt(rms_b));
+    /* one far outlier spreads tau 0.02's logits over ~4000, where one
+     * shared shift would underflow float (exp(-88) = 0) */
+    for (int c = 0; c < BD; c++)
+        by[c] = 300.0f;
+    CHECK_OK(dl_field_compute_float(&bc, bx, BN, by, BM, bu, BU, 1.5, BD, bv, &s1));
+    CHECK_OK(dl_field_compute_guided(&bc, bx, BN, by, BM, bu, BU, 1.5, BD, bw, &s2));
+    worst_b = 0, rms_b = 0;
+    for (int i = 0; i < BN * BD; i++)
+        worst_b = fmax(worst_b, fabs(bv[i] - bw[i])), rms_b += (double)bw[i] * bw[i] / (BN * BD);
+    CHECK(isfinite(worst_b) && worst_b < 1e-4 * sqrt(rms_b),
+          "float with an outlier: |V - double| = %.3g (RMS %.3g)", worst_b, sqrt(rms_b));
+}
+
+/* the float path's OpenBLAS route (rows of 40 >= FLOAT_BLAS_MIN_D) against
+ * the slow field, every kernel and normalisation, guided; and V_{p,p} = 0 */
+static void test_float_blas_route(gsl_rng *rng)
+{
+    enum { LN = 6, LM = 5, LU = 4, LD = 40 };
+    static float lx[LN * LD], ly[LM * LD], lu[LU * LD], lv[LN * LD];
+    static double lw[LN * LD];
+    for (int i = 0; i < LN * LD; i++)
+        lx[i] = (float)gsl_ran_gaussian(rng, 1.0);
+    for (int i = 0; i < LM * LD; i++)
+        ly[i] = (float)(gsl_ran_gaussian(rng, 1.0) + 0.3);
+    for (int i = 0; i < LU * LD; i++)
+        lu[i] = (float)(gsl_ran_gaussian(rng, 1.0) - 0.3);
+    for (int k = 0; k < 2; k++)
+        for (int n = 0; n < 3; n++) {
+            dl_field_config lc = dl_field_default();
+            lc.kernel = kernels[k];
+            lc.norm = norms[n];
+            double ls;
+            CHECK_OK(dl_field_compute_float(&lc, lx, LN, ly, LM, lu, LU, 0.9, LD, lv, &ls));
+            slow_field(&lc, lx, LN, ly, LM, lu, LU, 0.9, LD, lw);
+            double worst_l = max_diff(lv, lw, LN * LD);
+            CHECK(worst_l < 1e-4, "float, rows of %d, kernel %d norm %d: |V - slow| = %.3g",
+                  LD, k, n, worst_l);
+        }
+    dl_field_config lc = dl_field_default();
+    lc.self_mask = 0;
+    double ls, worst_l = 0;
+    CHECK_OK(dl_field_compute_float(&lc, lx, LN, lx, LN, NULL, 0, 0.0, LD, lv, &ls));
+    for (int i = 0; i < LN * LD; i++)
+        worst_l = fmax(worst_l, fabs(lv[i]));
+    CHECK(worst_l == 0.0, "float, rows of %d: V_{p,p} = %.3g, not 0", LD, worst_l);
+}
+
+/* the training's shape for the flattened maps (64 generated, 64 positives,
+ * 32 unconditional negatives, 784 pixels): float against double, with
+ * the rows offset from 0 as images are (the centring's job) */
+static void test_training_shape_flattened(gsl_rng *rng)
+{
+    enum { BN = 64, BM = 64, BU = 32, BD = 784 };
+    static float bx[BN * BD], by[BM * BD], bu[BU * BD], bv[BN * BD], bw[BN * BD];
+    for (int i = 0; i < BN * BD; i++)
+        bx[i] = (float)(gsl_ran_gaussian(rng, 0.3) - 0.5);
+    for (int i = 0; i < BM * BD; i++)
+        by[i] = (float)(gsl_ran_gaussian(rng, 0.3) - 0.45);
+    for (int i = 0; i < BU * BD; i++)
+        bu[i] = (float)(gsl_ran_gaussian(rng, 0.3) - 0.6);
+    for (int k = 0; k < 2; k++) {
+        dl_field_config bc = dl_field_default();
+        bc.kernel = kernels[k];
+        double s1, s2, worst_b = 0, rms_b = 0;
+        CHECK_OK(dl_field_compute_float(&bc, bx, BN, by, BM, bu, BU, 1.5, BD, bv, &s1));
+        CHECK_OK(dl_field_compute_guided(&bc, bx, BN, by, BM, bu, BU, 1.5, BD, bw, &s2));
+        for (int i = 0; i < BN * BD; i++)
+            worst_b = fmax(worst_b, fabs(bv[i] - bw[i])),
+            rms_b += (double)bw[i] * bw[i] / (BN * BD);
+        CHECK(fabs(s1 - s2) < 1e-5 * s2, "float scale %.9g, double %.9g (784)", s1, s2);
+        CHECK(worst_b < 1e-4 * sqrt(rms_b),
+              "float at 64/64/32 x 784, kernel %d: |V - double| = %.3g (RMS %.3g)", k, worst_b,
+              sqrt(rms_b));
+    }
+}
+
+static void test_bad_arguments(void)
+{
+    /* bad arguments: both paths refuse them, and with one message */
+    dl_field_config bc = dl_field_default();
+    float x[4 * 2] = {0, 1, 2, 3, 4, 5, 6, 7}, v[4 * 2];
+    double s;
+    const struct {
+        size_t N, M, Mu;
+        const float *U;
+        double weight;
+        int D;
+        const char *what;
+    } bad[] = {{1, 4, 0, NULL, 0.0, 2, "N = 1"},        {4, 0, 0, NULL, 0.0, 2, "M = 0"},
+               {4, 4, 0, NULL, 0.0, 0, "D = 0"},        {4, 4, 2, NULL, 1.0, 2, "no U rows"},
+               {4, 4, 2, x, -1.0, 2, "weight -1"},      {4, 4, 2, x, NAN, 2, "weight NaN"},
+               {4, 4, 2, x, INFINITY, 2, "weight inf"}};
+    for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
+        char msg[256];
+        CHECK(dl_field_compute_guided(&bc, x, bad[b].N, x, bad[b].M, bad[b].U, bad[b].Mu,
+                                      bad[b].weight, bad[b].D, v, &s) == DL_EINVAL,
+              "double path accepted %s", bad[b].what);
+        snprintf(msg, sizeof msg, "%s", dl_error_message());
+        CHECK(dl_field_compute_float(&bc, x, bad[b].N, x, bad[b].M, bad[b].U, bad[b].Mu,
+                                     bad[b].weight, bad[b].D, v, &s) == DL_EINVAL,
+              "float path accepted %s", bad[b].what);
+        CHECK(!strcmp(msg, dl_error_message()), "%s: '%s' against '%s'", bad[b].what, msg,
+              dl_error_message());
+    }
+    bc.n_tau = 0;
+    CHECK(dl_field_compute_float(&bc, x, 4, x, 4, NULL, 0, 0.0, 2, v, &s) == DL_EINVAL,
+          "no temperature accepted");
+}
+
 int main(void)
 {
     gsl_rng *rng = dl_rng_create(8);
-    const int N = 6, M = 5, D = 4;
-    const int Mu = 4;
     float X[24], Y[20], U[16], V[24], V0[24];
     double W[24], scale;
-    dl_field_kernel kernels[2] = {DL_FIELD_LAPLACIAN, DL_FIELD_GAUSSIAN};
-    dl_field_norm norms[3] = {DL_FIELD_TWO_SIDED, DL_FIELD_ROWS, DL_FIELD_NONE};
     for (int trial = 0; trial < 3; trial++) {
         for (int i = 0; i < N * D; i++)
             X[i] = (float)gsl_ran_gaussian(rng, 1.0);
@@ -179,190 +376,12 @@ int main(void)
         CHECK_CLOSE((Lp - Lm) / (2 * h), -2.0 * V[i] / (numel * scale), 1e-6,
                     "dL/dx = -2 V / (numel scale)");
     }
-    /* every feature map's backward against central differences of its forward
-     * (loss sum R.f with fixed random R, float maps, h = 1e-2) */
-    {
-        static float img[2 * 784], dimg[2 * 784], f[2 * 784], R[2 * 784];
-        for (int i = 0; i < 2 * 784; i++)
-            img[i] = (float)gsl_ran_gaussian(rng, 0.5), R[i] = (float)gsl_ran_gaussian(rng, 1.0);
-        for (int k = 0; k < DL_FEATURE_COUNT; k++) {
-            dl_feature_kind kind = (dl_feature_kind)k;
-            int D = dl_feature_dim(kind), bad = 0;
-            memset(dimg, 0, sizeof dimg);
-            dl_feature_backward(kind, img, 2, R, dimg);
-            for (int i = 0; i < 2 * 784; i += 37) {
-                float save = img[i];
-                double Lp = 0, Lm = 0;
-                img[i] = save + 1e-2f;
-                dl_feature_forward(kind, img, 2, f);
-                for (int j = 0; j < 2 * D; j++)
-                    Lp += (double)R[j] * f[j];
-                img[i] = save - 1e-2f;
-                dl_feature_forward(kind, img, 2, f);
-                for (int j = 0; j < 2 * D; j++)
-                    Lm += (double)R[j] * f[j];
-                img[i] = save;
-                double num = (Lp - Lm) / 2e-2;
-                bad += fabs(num - dimg[i]) > 2e-2 * (fabs(num) + fabs(dimg[i])) + 1e-4;
-            }
-            CHECK(bad == 0, "feature map %s: %d gradient entries off", dl_feature_name(kind), bad);
-        }
-    }
-    /* per-location fields: rows of 4 channels x 3 locations, channel-major;
-     * location k's field is the slow field of the rows gathered at k */
-    {
-        enum { PC = 4, PB = 3, PD = PC * PB };
-        float px[N * PD], py[M * PD], pu[Mu * PD], pv[N * PD], gx[N * PC], gy[M * PC], gu[Mu * PC];
-        double pw[N * PC], scales[PB];
-        for (int i = 0; i < N * PD; i++)
-            px[i] = (float)gsl_ran_gaussian(rng, 1.0);
-        for (int i = 0; i < M * PD; i++)
-            py[i] = (float)(gsl_ran_gaussian(rng, 1.0) + 0.5);
-        for (int i = 0; i < Mu * PD; i++)
-            pu[i] = (float)(gsl_ran_gaussian(rng, 1.0) - 0.5);
-        dl_field_config pc = dl_field_default();
-        CHECK_OK(dl_field_compute_per_location(&pc, px, N, py, M, pu, Mu, 0.8, PD, PB, pv, scales));
-        for (int k = 0; k < PB; k++) {
-            for (int ch = 0; ch < PC; ch++) {
-                for (int i = 0; i < N; i++)
-                    gx[i * PC + ch] = px[i * PD + ch * PB + k];
-                for (int j = 0; j < M; j++)
-                    gy[j * PC + ch] = py[j * PD + ch * PB + k];
-                for (int j = 0; j < Mu; j++)
-                    gu[j * PC + ch] = pu[j * PD + ch * PB + k];
-            }
-            slow_field(&pc, gx, N, gy, M, gu, Mu, 0.8, PC, pw);
-            double worst_l = 0;
-            for (int i = 0; i < N; i++)
-                for (int ch = 0; ch < PC; ch++)
-                    worst_l = fmax(worst_l, fabs(pv[i * PD + ch * PB + k] - pw[i * PC + ch]));
-            CHECK(worst_l < 1e-4, "per-location, location %d: |V - slow| = %.3g", k, worst_l);
-        }
-        CHECK(dl_field_compute_per_location(&pc, px, N, py, M, pu, Mu, 0.8, PD, 5, pv, scales) ==
-                  DL_EINVAL, "12 values split into 5 locations accepted");
-    }
-    /* the training's per-location shape (64 generated, 64 positives, 32
-     * unconditional negatives, 8 channels): float path against double path */
-    {
-        enum { BN = 64, BM = 64, BU = 32, BD = 8 };
-        static float bx[BN * BD], by[BM * BD], bu[BU * BD], bv[BN * BD], bw[BN * BD];
-        for (int i = 0; i < BN * BD; i++)
-            bx[i] = (float)gsl_ran_gaussian(rng, 1.0);
-        for (int i = 0; i < BM * BD; i++)
-            by[i] = (float)(gsl_ran_gaussian(rng, 1.0) + 0.3);
-        for (int i = 0; i < BU * BD; i++)
-            bu[i] = (float)(gsl_ran_gaussian(rng, 1.0) - 0.5);
-        dl_field_config bc = dl_field_default();
-        double s1, s2, worst_b = 0, rms_b = 0;
-        CHECK_OK(dl_field_compute_float(&bc, bx, BN, by, BM, bu, BU, 1.5, BD, bv, &s1));
-        CHECK_OK(dl_field_compute_guided(&bc, bx, BN, by, BM, bu, BU, 1.5, BD, bw, &s2));
-        for (int i = 0; i < BN * BD; i++)
-            worst_b = fmax(worst_b, fabs(bv[i] - bw[i])), rms_b += (double)bw[i] * bw[i] / (BN * BD);
-        CHECK(fabs(s1 - s2) < 1e-5 * s2, "float scale %.9g, double %.9g", s1, s2);
-        CHECK(worst_b < 1e-4 * sqrt(rms_b), "float at 64/64/32 x 8: |V - double| = %.3g (RMS %.3g)",
-              worst_b, sqrt(rms_b));
-        /* one far outlier spreads tau 0.02's logits over ~4000, where one
-         * shared shift would underflow float (exp(-88) = 0) */
-        for (int c = 0; c < BD; c++)
-            by[c] = 300.0f;
-        CHECK_OK(dl_field_compute_float(&bc, bx, BN, by, BM, bu, BU, 1.5, BD, bv, &s1));
-        CHECK_OK(dl_field_compute_guided(&bc, bx, BN, by, BM, bu, BU, 1.5, BD, bw, &s2));
-        worst_b = 0, rms_b = 0;
-        for (int i = 0; i < BN * BD; i++)
-            worst_b = fmax(worst_b, fabs(bv[i] - bw[i])), rms_b += (double)bw[i] * bw[i] / (BN * BD);
-        CHECK(isfinite(worst_b) && worst_b < 1e-4 * sqrt(rms_b),
-              "float with an outlier: |V - double| = %.3g (RMS %.3g)", worst_b, sqrt(rms_b));
-    }
-    /* the float path's OpenBLAS route (rows of 40 >= FLOAT_BLAS_MIN_D) against
-     * the slow field, every kernel and normalisation, guided; and V_{p,p} = 0 */
-    {
-        enum { LN = 6, LM = 5, LU = 4, LD = 40 };
-        static float lx[LN * LD], ly[LM * LD], lu[LU * LD], lv[LN * LD];
-        static double lw[LN * LD];
-        for (int i = 0; i < LN * LD; i++)
-            lx[i] = (float)gsl_ran_gaussian(rng, 1.0);
-        for (int i = 0; i < LM * LD; i++)
-            ly[i] = (float)(gsl_ran_gaussian(rng, 1.0) + 0.3);
-        for (int i = 0; i < LU * LD; i++)
-            lu[i] = (float)(gsl_ran_gaussian(rng, 1.0) - 0.3);
-        for (int k = 0; k < 2; k++)
-            for (int n = 0; n < 3; n++) {
-                dl_field_config lc = dl_field_default();
-                lc.kernel = kernels[k];
-                lc.norm = norms[n];
-                double ls;
-                CHECK_OK(dl_field_compute_float(&lc, lx, LN, ly, LM, lu, LU, 0.9, LD, lv, &ls));
-                slow_field(&lc, lx, LN, ly, LM, lu, LU, 0.9, LD, lw);
-                double worst_l = max_diff(lv, lw, LN * LD);
-                CHECK(worst_l < 1e-4, "float, rows of %d, kernel %d norm %d: |V - slow| = %.3g",
-                      LD, k, n, worst_l);
-            }
-        dl_field_config lc = dl_field_default();
-        lc.self_mask = 0;
-        double ls, worst_l = 0;
-        CHECK_OK(dl_field_compute_float(&lc, lx, LN, lx, LN, NULL, 0, 0.0, LD, lv, &ls));
-        for (int i = 0; i < LN * LD; i++)
-            worst_l = fmax(worst_l, fabs(lv[i]));
-        CHECK(worst_l == 0.0, "float, rows of %d: V_{p,p} = %.3g, not 0", LD, worst_l);
-    }
-    /* the training's shape for the flattened maps (64 generated, 64 positives,
-     * 32 unconditional negatives, 784 pixels): float against double, with
-     * the rows offset from 0 as images are (the centring's job) */
-    {
-        enum { BN = 64, BM = 64, BU = 32, BD = 784 };
-        static float bx[BN * BD], by[BM * BD], bu[BU * BD], bv[BN * BD], bw[BN * BD];
-        for (int i = 0; i < BN * BD; i++)
-            bx[i] = (float)(gsl_ran_gaussian(rng, 0.3) - 0.5);
-        for (int i = 0; i < BM * BD; i++)
-            by[i] = (float)(gsl_ran_gaussian(rng, 0.3) - 0.45);
-        for (int i = 0; i < BU * BD; i++)
-            bu[i] = (float)(gsl_ran_gaussian(rng, 0.3) - 0.6);
-        for (int k = 0; k < 2; k++) {
-            dl_field_config bc = dl_field_default();
-            bc.kernel = kernels[k];
-            double s1, s2, worst_b = 0, rms_b = 0;
-            CHECK_OK(dl_field_compute_float(&bc, bx, BN, by, BM, bu, BU, 1.5, BD, bv, &s1));
-            CHECK_OK(dl_field_compute_guided(&bc, bx, BN, by, BM, bu, BU, 1.5, BD, bw, &s2));
-            for (int i = 0; i < BN * BD; i++)
-                worst_b = fmax(worst_b, fabs(bv[i] - bw[i])),
-                rms_b += (double)bw[i] * bw[i] / (BN * BD);
-            CHECK(fabs(s1 - s2) < 1e-5 * s2, "float scale %.9g, double %.9g (784)", s1, s2);
-            CHECK(worst_b < 1e-4 * sqrt(rms_b),
-                  "float at 64/64/32 x 784, kernel %d: |V - double| = %.3g (RMS %.3g)", k, worst_b,
-                  sqrt(rms_b));
-        }
-    }
-    {
-        /* bad arguments: both paths refuse them, and with one message */
-        dl_field_config bc = dl_field_default();
-        float x[4 * 2] = {0, 1, 2, 3, 4, 5, 6, 7}, v[4 * 2];
-        double s;
-        const struct {
-            size_t N, M, Mu;
-            const float *U;
-            double weight;
-            int D;
-            const char *what;
-        } bad[] = {{1, 4, 0, NULL, 0.0, 2, "N = 1"},        {4, 0, 0, NULL, 0.0, 2, "M = 0"},
-                   {4, 4, 0, NULL, 0.0, 0, "D = 0"},        {4, 4, 2, NULL, 1.0, 2, "no U rows"},
-                   {4, 4, 2, x, -1.0, 2, "weight -1"},      {4, 4, 2, x, NAN, 2, "weight NaN"},
-                   {4, 4, 2, x, INFINITY, 2, "weight inf"}};
-        for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
-            char msg[256];
-            CHECK(dl_field_compute_guided(&bc, x, bad[b].N, x, bad[b].M, bad[b].U, bad[b].Mu,
-                                          bad[b].weight, bad[b].D, v, &s) == DL_EINVAL,
-                  "double path accepted %s", bad[b].what);
-            snprintf(msg, sizeof msg, "%s", dl_error_message());
-            CHECK(dl_field_compute_float(&bc, x, bad[b].N, x, bad[b].M, bad[b].U, bad[b].Mu,
-                                         bad[b].weight, bad[b].D, v, &s) == DL_EINVAL,
-                  "float path accepted %s", bad[b].what);
-            CHECK(!strcmp(msg, dl_error_message()), "%s: '%s' against '%s'", bad[b].what, msg,
-                  dl_error_message());
-        }
-        bc.n_tau = 0;
-        CHECK(dl_field_compute_float(&bc, x, 4, x, 4, NULL, 0, 0.0, 2, v, &s) == DL_EINVAL,
-              "no temperature accepted");
-    }
+    test_feature_backward(rng);
+    test_per_location_small(rng);
+    test_per_location_training_shape(rng);
+    test_float_blas_route(rng);
+    test_training_shape_flattened(rng);
+    test_bad_arguments();
     dl_field_kernel fk;
     dl_field_norm fn;
     CHECK(dl_field_kernel_parse("cosine", &fk) == DL_EINVAL, "unknown kernel accepted");
