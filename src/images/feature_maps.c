@@ -140,10 +140,10 @@ void dl_feature_forward(dl_feature_kind kind, const float *img, int n, float *f)
         memcpy(f, img, (size_t)n * 784 * sizeof(float));
         break;
     case DL_FEATURE_POOL14:
-        nn_avgpool_forward(f, img, n, 28, 28, 2);
+        dl_nn_avgpool_forward(f, img, n, 28, 28, 2);
         break;
     case DL_FEATURE_POOL7:
-        nn_avgpool_forward(f, img, n, 28, 28, 4);
+        dl_nn_avgpool_forward(f, img, n, 28, 28, 4);
         break;
     case DL_FEATURE_MEANSTD:
     case DL_FEATURE_PATCHSTD: {
@@ -178,10 +178,10 @@ void dl_feature_backward(dl_feature_kind kind, const float *img, int n, const fl
             dimg[i] += df[i];
         break;
     case DL_FEATURE_POOL14:
-        nn_avgpool_backward(dimg, df, n, 28, 28, 2);
+        dl_nn_avgpool_backward(dimg, df, n, 28, 28, 2);
         break;
     case DL_FEATURE_POOL7:
-        nn_avgpool_backward(dimg, df, n, 28, 28, 4);
+        dl_nn_avgpool_backward(dimg, df, n, 28, 28, 4);
         break;
     case DL_FEATURE_MEANSTD:
     case DL_FEATURE_PATCHSTD: {

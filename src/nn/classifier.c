@@ -41,9 +41,9 @@ int dl_classifier_create(dl_classifier **out, const dl_classifier_arch *arch, in
     c->arch = *arch;
     c->max_batch = B;
     const int c1 = arch->c1, c2 = arch->c2, c3 = arch->c3, fc = arch->fc;
-    nn_conv2d_setup(&c->s1, 1, 28, 28, c1, 3, 1, 1);
-    nn_conv2d_setup(&c->s2, c1, 28, 28, c2, 3, 2, 1);
-    nn_conv2d_setup(&c->s3, c2, 14, 14, c3, 3, 2, 1);
+    dl_nn_conv2d_setup(&c->s1, 1, 28, 28, c1, 3, 1, 1);
+    dl_nn_conv2d_setup(&c->s2, c1, 28, 28, c2, 3, 2, 1);
+    dl_nn_conv2d_setup(&c->s3, c2, 14, 14, c3, 3, 2, 1);
     size_t sizes[10] = {(size_t)c1 * 9, c1, (size_t)c2 * c1 * 9, c2, (size_t)c3 * c2 * 9, c3,
                         (size_t)fc * c3 * 49, fc, (size_t)DL_CLASSES * fc, DL_CLASSES};
     for (int i = 0; i < 10; i++)
@@ -59,11 +59,11 @@ int dl_classifier_create(dl_classifier **out, const dl_classifier_arch *arch, in
         off += sizes[i];
     }
     size_t n1 = (size_t)c1 * B * 784, n2 = (size_t)c2 * B * 196, n3 = (size_t)c3 * B * 49;
-    size_t scratch = nn_conv2d_scratch(&c->s1, B);
-    if (nn_conv2d_scratch(&c->s2, B) > scratch)
-        scratch = nn_conv2d_scratch(&c->s2, B);
-    if (nn_conv2d_scratch(&c->s3, B) > scratch)
-        scratch = nn_conv2d_scratch(&c->s3, B);
+    size_t scratch = dl_nn_conv2d_scratch(&c->s1, B);
+    if (dl_nn_conv2d_scratch(&c->s2, B) > scratch)
+        scratch = dl_nn_conv2d_scratch(&c->s2, B);
+    if (dl_nn_conv2d_scratch(&c->s3, B) > scratch)
+        scratch = dl_nn_conv2d_scratch(&c->s3, B);
     struct { float **p; size_t n; } bufs[] = {
         {&c->a1, n1}, {&c->r1, n1}, {&c->a2, n2}, {&c->r2, n2}, {&c->a3, n3}, {&c->r3, n3},
         {&c->flat, n3}, {&c->h, (size_t)B * fc}, {&c->features, (size_t)B * fc},
@@ -129,24 +129,24 @@ void dl_classifier_forward_to(dl_classifier *c, const float *x, int B, int depth
     const dl_classifier_arch *a = &c->arch;
     const size_t n1 = (size_t)a->c1 * B * 784, n2 = (size_t)a->c2 * B * 196,
                  n3 = (size_t)a->c3 * B * 49;
-    nn_conv2d_forward(c->a1, c->scratch, x, c->w1, c->b1, &c->s1, B);
-    nn_relu_forward(c->r1, c->a1, n1);
+    dl_nn_conv2d_forward(c->a1, c->scratch, x, c->w1, c->b1, &c->s1, B);
+    dl_nn_relu_forward(c->r1, c->a1, n1);
     if (depth < 2)
         return;
-    nn_conv2d_forward(c->a2, c->scratch, c->r1, c->w2, c->b2, &c->s2, B);
-    nn_relu_forward(c->r2, c->a2, n2);
+    dl_nn_conv2d_forward(c->a2, c->scratch, c->r1, c->w2, c->b2, &c->s2, B);
+    dl_nn_relu_forward(c->r2, c->a2, n2);
     if (depth < 3)
         return;
-    nn_conv2d_forward(c->a3, c->scratch, c->r2, c->w3, c->b3, &c->s3, B);
-    nn_relu_forward(c->r3, c->a3, n3);
+    dl_nn_conv2d_forward(c->a3, c->scratch, c->r2, c->w3, c->b3, &c->s3, B);
+    dl_nn_relu_forward(c->r3, c->a3, n3);
     if (depth < 4)
         return;
-    nn_cbp_to_bcp(c->flat, c->r3, a->c3, B, 49);
-    nn_linear_forward(c->h, c->flat, c->wf1, c->bf1, B, a->c3 * 49, a->fc);
-    nn_relu_forward(c->features, c->h, (size_t)B * a->fc);
+    dl_nn_cbp_to_bcp(c->flat, c->r3, a->c3, B, 49);
+    dl_nn_linear_forward(c->h, c->flat, c->wf1, c->bf1, B, a->c3 * 49, a->fc);
+    dl_nn_relu_forward(c->features, c->h, (size_t)B * a->fc);
     if (depth < 5)
         return;
-    nn_linear_forward(c->logits, c->features, c->wf2, c->bf2, B, a->fc, DL_CLASSES);
+    dl_nn_linear_forward(c->logits, c->features, c->wf2, c->bf2, B, a->fc, DL_CLASSES);
 }
 
 void dl_classifier_forward(dl_classifier *c, const float *x, int B)
@@ -159,25 +159,25 @@ float dl_classifier_backward(dl_classifier *c, const float *x, const unsigned ch
     const dl_classifier_arch *a = &c->arch;
     const size_t n1 = (size_t)a->c1 * B * 784, n2 = (size_t)a->c2 * B * 196,
                  n3 = (size_t)a->c3 * B * 49;
-    float loss = nn_softmax_xent_forward(c->probs, c->logits, labels, B, DL_CLASSES);
+    float loss = dl_nn_softmax_xent_forward(c->probs, c->logits, labels, B, DL_CLASSES);
     memset(c->grads, 0, c->n_params * sizeof(float));
     float *zero[] = {c->dlogits, c->dfeatures, c->dh, c->dflat, c->dr3, c->da3, c->dr2, c->da2,
                      c->dr1, c->da1};
     size_t sizes[] = {(size_t)B * 10, (size_t)B * a->fc, (size_t)B * a->fc, n3, n3, n3, n2, n2, n1, n1};
     for (int i = 0; i < 10; i++)
         memset(zero[i], 0, sizes[i] * sizeof(float));
-    nn_softmax_xent_backward(c->dlogits, c->probs, labels, B, DL_CLASSES);
-    nn_linear_backward(c->dfeatures, c->gwf2, c->gbf2, c->dlogits, c->features, c->wf2, B, a->fc,
+    dl_nn_softmax_xent_backward(c->dlogits, c->probs, labels, B, DL_CLASSES);
+    dl_nn_linear_backward(c->dfeatures, c->gwf2, c->gbf2, c->dlogits, c->features, c->wf2, B, a->fc,
                        DL_CLASSES);
-    nn_relu_backward(c->dh, c->dfeatures, c->h, (size_t)B * a->fc);
-    nn_linear_backward(c->dflat, c->gwf1, c->gbf1, c->dh, c->flat, c->wf1, B, a->c3 * 49, a->fc);
-    nn_bcp_to_cbp(c->dr3, c->dflat, a->c3, B, 49);
-    nn_relu_backward(c->da3, c->dr3, c->a3, n3);
-    nn_conv2d_backward(c->dr2, c->gw3, c->gb3, c->scratch, c->da3, c->r2, c->w3, &c->s3, B);
-    nn_relu_backward(c->da2, c->dr2, c->a2, n2);
-    nn_conv2d_backward(c->dr1, c->gw2, c->gb2, c->scratch, c->da2, c->r1, c->w2, &c->s2, B);
-    nn_relu_backward(c->da1, c->dr1, c->a1, n1);
-    nn_conv2d_backward(NULL, c->gw1, c->gb1, c->scratch, c->da1, x, c->w1, &c->s1, B);
+    dl_nn_relu_backward(c->dh, c->dfeatures, c->h, (size_t)B * a->fc);
+    dl_nn_linear_backward(c->dflat, c->gwf1, c->gbf1, c->dh, c->flat, c->wf1, B, a->c3 * 49, a->fc);
+    dl_nn_bcp_to_cbp(c->dr3, c->dflat, a->c3, B, 49);
+    dl_nn_relu_backward(c->da3, c->dr3, c->a3, n3);
+    dl_nn_conv2d_backward(c->dr2, c->gw3, c->gb3, c->scratch, c->da3, c->r2, c->w3, &c->s3, B);
+    dl_nn_relu_backward(c->da2, c->dr2, c->a2, n2);
+    dl_nn_conv2d_backward(c->dr1, c->gw2, c->gb2, c->scratch, c->da2, c->r1, c->w2, &c->s2, B);
+    dl_nn_relu_backward(c->da1, c->dr1, c->a1, n1);
+    dl_nn_conv2d_backward(NULL, c->gw1, c->gb1, c->scratch, c->da1, x, c->w1, &c->s1, B);
     return loss;
 }
 

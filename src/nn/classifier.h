@@ -31,7 +31,7 @@ typedef struct {
     float *params, *grads;
     float *w1, *b1, *w2, *b2, *w3, *b3, *wf1, *bf1, *wf2, *bf2;     /* views into params */
     float *gw1, *gb1, *gw2, *gb2, *gw3, *gb3, *gwf1, *gbf1, *gwf2, *gbf2; /* into grads */
-    nn_conv2d_shape s1, s2, s3;
+    dl_nn_conv2d_shape s1, s2, s3;
     /* activations for max_batch images, and their gradients */
     float *a1, *r1, *a2, *r2, *a3, *r3, *flat, *h, *features, *logits, *probs;
     float *da1, *dr1, *da2, *dr2, *da3, *dr3, *dflat, *dh, *dfeatures, *dlogits;

@@ -64,9 +64,9 @@ void dl_encoder_forward(dl_encoder *e, const float *img, int B, int depth)
      * recomputes the conv.  The (c1,B,28,28) planes the general path writes
      * and reads back were 16 MB apiece at B = 640, and their traffic set
      * the time of the whole map. */
-    e->fused1 = depth <= 1 && nn_conv_relu_pool_fusable(&c->s1, 4);
+    e->fused1 = depth <= 1 && dl_nn_conv_relu_pool_fusable(&c->s1, 4);
     if (e->fused1) {
-        nn_conv_relu_pool_forward(e->pooled, e->x, c->w1, c->b1, &c->s1, B, 4);
+        dl_nn_conv_relu_pool_forward(e->pooled, e->x, c->w1, c->b1, &c->s1, B, 4);
         return;
     }
     /* layer 4 (the features) is classifier depth 4: the logits are never needed */
@@ -83,15 +83,15 @@ void dl_encoder_layer(dl_encoder *e, int layer, int B, float *f)
             memcpy(f, e->pooled, (size_t)B * e->dim[0] * sizeof(float));
             break;
         }
-        nn_avgpool_forward(e->pooled, c->r1, a->c1 * B, 28, 28, 4);
-        nn_cbp_to_bcp(f, e->pooled, a->c1, B, 49);
+        dl_nn_avgpool_forward(e->pooled, c->r1, a->c1 * B, 28, 28, 4);
+        dl_nn_cbp_to_bcp(f, e->pooled, a->c1, B, 49);
         break;
     case 2:
-        nn_avgpool_forward(e->pooled, c->r2, a->c2 * B, 14, 14, 2);
-        nn_cbp_to_bcp(f, e->pooled, a->c2, B, 49);
+        dl_nn_avgpool_forward(e->pooled, c->r2, a->c2 * B, 14, 14, 2);
+        dl_nn_cbp_to_bcp(f, e->pooled, a->c2, B, 49);
         break;
     case 3:
-        nn_cbp_to_bcp(f, c->r3, a->c3, B, 49);
+        dl_nn_cbp_to_bcp(f, c->r3, a->c3, B, 49);
         break;
     default:
         memcpy(f, c->features, (size_t)B * a->fc * sizeof(float));
@@ -111,36 +111,36 @@ static void backward_layers(dl_encoder *e, float *const d[DL_ENCODER_LAYERS], in
         if (d[3]) {
             memset(c->dh, 0, (size_t)B * a->fc * sizeof(float));
             memset(c->dflat, 0, n3 * sizeof(float));
-            nn_relu_backward(c->dh, d[3], c->h, (size_t)B * a->fc);
-            nn_linear_backward(c->dflat, NULL, NULL, c->dh, c->flat, c->wf1, B, a->c3 * 49, a->fc);
-            nn_bcp_to_cbp(c->dr3, c->dflat, a->c3, B, 49);
+            dl_nn_relu_backward(c->dh, d[3], c->h, (size_t)B * a->fc);
+            dl_nn_linear_backward(c->dflat, NULL, NULL, c->dh, c->flat, c->wf1, B, a->c3 * 49, a->fc);
+            dl_nn_bcp_to_cbp(c->dr3, c->dflat, a->c3, B, 49);
         }
         if (d[2]) {
-            nn_bcp_to_cbp(c->da3, d[2], a->c3, B, 49); /* da3 as scratch */
-            nn_add_forward(c->dr3, c->dr3, c->da3, n3);
+            dl_nn_bcp_to_cbp(c->da3, d[2], a->c3, B, 49); /* da3 as scratch */
+            dl_nn_add_forward(c->dr3, c->dr3, c->da3, n3);
         }
         memset(c->da3, 0, n3 * sizeof(float));
-        nn_relu_backward(c->da3, c->dr3, c->a3, n3);
+        dl_nn_relu_backward(c->da3, c->dr3, c->a3, n3);
     }
     if (deepest >= 2) {
         memset(c->dr2, 0, n2 * sizeof(float));
         if (deepest >= 3)
-            nn_conv2d_backward(c->dr2, NULL, NULL, c->scratch, c->da3, c->r2, c->w3, &c->s3, B);
+            dl_nn_conv2d_backward(c->dr2, NULL, NULL, c->scratch, c->da3, c->r2, c->w3, &c->s3, B);
         if (d[1]) {
-            nn_bcp_to_cbp(e->pooled, d[1], a->c2, B, 49);
-            nn_avgpool_backward(c->dr2, e->pooled, a->c2 * B, 14, 14, 2);
+            dl_nn_bcp_to_cbp(e->pooled, d[1], a->c2, B, 49);
+            dl_nn_avgpool_backward(c->dr2, e->pooled, a->c2 * B, 14, 14, 2);
         }
         memset(c->da2, 0, n2 * sizeof(float));
-        nn_relu_backward(c->da2, c->dr2, c->a2, n2);
-        nn_conv2d_backward(c->dr1, NULL, NULL, c->scratch, c->da2, c->r1, c->w2, &c->s2, B);
+        dl_nn_relu_backward(c->da2, c->dr2, c->a2, n2);
+        dl_nn_conv2d_backward(c->dr1, NULL, NULL, c->scratch, c->da2, c->r1, c->w2, &c->s2, B);
     }
     if (d[0]) {
-        nn_bcp_to_cbp(e->pooled, d[0], a->c1, B, 49);
-        nn_avgpool_backward(c->dr1, e->pooled, a->c1 * B, 28, 28, 4);
+        dl_nn_bcp_to_cbp(e->pooled, d[0], a->c1, B, 49);
+        dl_nn_avgpool_backward(c->dr1, e->pooled, a->c1 * B, 28, 28, 4);
     }
     memset(c->da1, 0, n1 * sizeof(float));
-    nn_relu_backward(c->da1, c->dr1, c->a1, n1);
-    nn_conv2d_backward(e->dx, NULL, NULL, c->scratch, c->da1, e->x, c->w1, &c->s1, B);
+    dl_nn_relu_backward(c->da1, c->dr1, c->a1, n1);
+    dl_nn_conv2d_backward(e->dx, NULL, NULL, c->scratch, c->da1, e->x, c->w1, &c->s1, B);
 }
 
 void dl_encoder_backward(dl_encoder *e, float *const d[DL_ENCODER_LAYERS], int B, float *dimg)
@@ -154,7 +154,7 @@ void dl_encoder_backward(dl_encoder *e, float *const d[DL_ENCODER_LAYERS], int B
     memset(e->dx, 0, (size_t)B * 784 * sizeof(float));
     dl_classifier *c = e->net;
     if (e->fused1) /* forward stopped at enc1, so d[0] is the only gradient */
-        nn_conv_relu_pool_backward(e->dx, d[0], e->x, c->w1, c->b1, &c->s1, B, 4);
+        dl_nn_conv_relu_pool_backward(e->dx, d[0], e->x, c->w1, c->b1, &c->s1, B, 4);
     else
         backward_layers(e, d, B, deepest);
     const float scale = 0.5f / ENC_STD;

@@ -20,7 +20,7 @@
 /* one residual block at c channels and HW pixels: x + conv(SiLU(GN(conv(SiLU(GN(x)))))) */
 typedef struct {
     int c, hw;
-    nn_conv2d_shape s;
+    dl_nn_conv2d_shape s;
     float *g1, *be1, *w1, *b1, *g2, *be2, *w2, *b2;         /* params */
     float *gg1, *gbe1, *gw1, *gb1, *gg2, *gbe2, *gw2, *gb2; /* grads */
     float *n1, *m1, *r1, *a1, *c1, *n2, *m2, *r2, *a2, *c2; /* activations (x is the caller's) */
@@ -28,7 +28,7 @@ typedef struct {
 
 struct dl_convgen {
     int zc, C, in_ch;
-    nn_conv2d_shape s_in, s_mid, s_o1, s_o2;
+    dl_nn_conv2d_shape s_in, s_mid, s_o1, s_o2;
     float *emb, *w_in, *b_in, *w_mid, *b_mid, *w_o1, *b_o1, *g_o, *be_o, *w_o2, *b_o2;
     float *gemb, *gw_in, *gb_in, *gw_mid, *gb_mid, *gw_o1, *gb_o1, *gg_o, *gbe_o, *gw_o2, *gb_o2;
     cg_res r7, r14;
@@ -117,14 +117,14 @@ static int cg_create(dl_generator *g)
         return 0;
     g->conv = cg;
     cg->zc = a->zdim / 49, cg->C = C, cg->in_ch = cg->zc + CG_CLASS_CH + (a->guided ? 1 : 0);
-    nn_conv2d_setup(&cg->s_in, cg->in_ch, 7, 7, 2 * C, 3, 1, 1);
-    nn_conv2d_setup(&cg->r7.s, 2 * C, 7, 7, 2 * C, 3, 1, 1);
+    dl_nn_conv2d_setup(&cg->s_in, cg->in_ch, 7, 7, 2 * C, 3, 1, 1);
+    dl_nn_conv2d_setup(&cg->r7.s, 2 * C, 7, 7, 2 * C, 3, 1, 1);
     cg->r7.c = 2 * C, cg->r7.hw = 49;
-    nn_conv2d_setup(&cg->s_mid, 2 * C, 14, 14, C, 3, 1, 1);
-    nn_conv2d_setup(&cg->r14.s, C, 14, 14, C, 3, 1, 1);
+    dl_nn_conv2d_setup(&cg->s_mid, 2 * C, 14, 14, C, 3, 1, 1);
+    dl_nn_conv2d_setup(&cg->r14.s, C, 14, 14, C, 3, 1, 1);
     cg->r14.c = C, cg->r14.hw = 196;
-    nn_conv2d_setup(&cg->s_o1, C, 28, 28, C / 2, 3, 1, 1);
-    nn_conv2d_setup(&cg->s_o2, C / 2, 28, 28, 1, 3, 1, 1);
+    dl_nn_conv2d_setup(&cg->s_o1, C, 28, 28, C / 2, 3, 1, 1);
+    dl_nn_conv2d_setup(&cg->s_o2, C / 2, 28, 28, 1, 3, 1, 1);
     cg_arena count = {0};
     cg_layout(cg, a->classes, &count);
     g->n_params = count.n;
@@ -135,10 +135,10 @@ static int cg_create(dl_generator *g)
     cg_arena fill = {g->params, g->grads, 0};
     cg_layout(cg, a->classes, &fill);
     size_t scratch = 0;
-    const nn_conv2d_shape *shapes[] = {&cg->s_in, &cg->r7.s, &cg->s_mid, &cg->r14.s, &cg->s_o1, &cg->s_o2};
+    const dl_nn_conv2d_shape *shapes[] = {&cg->s_in, &cg->r7.s, &cg->s_mid, &cg->r14.s, &cg->s_o1, &cg->s_o2};
     for (int i = 0; i < 6; i++)
-        if (nn_conv2d_scratch(shapes[i], B) > scratch)
-            scratch = nn_conv2d_scratch(shapes[i], B);
+        if (dl_nn_conv2d_scratch(shapes[i], B) > scratch)
+            scratch = dl_nn_conv2d_scratch(shapes[i], B);
     const size_t n7 = (size_t)2 * C * B * 49, n14 = (size_t)C * B * 196, n28 = (size_t)C * B * 784;
     size_t widest = n7 > n14 ? n7 : n14;
     widest = widest > n28 ? widest : n28;
@@ -189,13 +189,13 @@ static void cg_init(dl_generator *g, gsl_rng *rng)
 static void cg_res_forward(cg_res *r, float *out, const float *x, float *scratch, int B)
 {
     const size_t n = (size_t)r->c * B * r->hw;
-    nn_groupnorm_forward(r->n1, r->m1, r->r1, x, r->g1, r->be1, r->c, B, r->hw, CG_GROUPS);
-    nn_silu_forward(r->a1, r->n1, n);
-    nn_conv2d_forward(r->c1, scratch, r->a1, r->w1, r->b1, &r->s, B);
-    nn_groupnorm_forward(r->n2, r->m2, r->r2, r->c1, r->g2, r->be2, r->c, B, r->hw, CG_GROUPS);
-    nn_silu_forward(r->a2, r->n2, n);
-    nn_conv2d_forward(r->c2, scratch, r->a2, r->w2, r->b2, &r->s, B);
-    nn_add_forward(out, x, r->c2, n);
+    dl_nn_groupnorm_forward(r->n1, r->m1, r->r1, x, r->g1, r->be1, r->c, B, r->hw, CG_GROUPS);
+    dl_nn_silu_forward(r->a1, r->n1, n);
+    dl_nn_conv2d_forward(r->c1, scratch, r->a1, r->w1, r->b1, &r->s, B);
+    dl_nn_groupnorm_forward(r->n2, r->m2, r->r2, r->c1, r->g2, r->be2, r->c, B, r->hw, CG_GROUPS);
+    dl_nn_silu_forward(r->a2, r->n2, n);
+    dl_nn_conv2d_forward(r->c2, scratch, r->a2, r->w2, r->b2, &r->s, B);
+    dl_nn_add_forward(out, x, r->c2, n);
 }
 
 /* dout (c,B,hw) -> ADDS into dx; t1, t2 scratch maps of n floats */
@@ -206,17 +206,17 @@ static void cg_res_backward(cg_res *r, float *dx, const float *dout, const float
     for (size_t i = 0; i < n; i++)
         dx[i] += dout[i];
     memset(t1, 0, n * sizeof(float));
-    nn_conv2d_backward(t1, r->gw2, r->gb2, scratch, dout, r->a2, r->w2, &r->s, B); /* d a2 */
+    dl_nn_conv2d_backward(t1, r->gw2, r->gb2, scratch, dout, r->a2, r->w2, &r->s, B); /* d a2 */
     memset(t2, 0, n * sizeof(float));
-    nn_silu_backward(t2, t1, r->n2, n); /* d n2 */
+    dl_nn_silu_backward(t2, t1, r->n2, n); /* d n2 */
     memset(t1, 0, n * sizeof(float));
-    nn_groupnorm_backward(t1, r->gg2, r->gbe2, t2, r->c1, r->m2, r->r2, r->g2, r->c, B, r->hw,
+    dl_nn_groupnorm_backward(t1, r->gg2, r->gbe2, t2, r->c1, r->m2, r->r2, r->g2, r->c, B, r->hw,
                           CG_GROUPS); /* d c1 */
     memset(t2, 0, n * sizeof(float));
-    nn_conv2d_backward(t2, r->gw1, r->gb1, scratch, t1, r->a1, r->w1, &r->s, B); /* d a1 */
+    dl_nn_conv2d_backward(t2, r->gw1, r->gb1, scratch, t1, r->a1, r->w1, &r->s, B); /* d a1 */
     memset(t1, 0, n * sizeof(float));
-    nn_silu_backward(t1, t2, r->n1, n); /* d n1 */
-    nn_groupnorm_backward(dx, r->gg1, r->gbe1, t1, x, r->m1, r->r1, r->g1, r->c, B, r->hw, CG_GROUPS);
+    dl_nn_silu_backward(t1, t2, r->n1, n); /* d n1 */
+    dl_nn_groupnorm_backward(dx, r->gg1, r->gbe1, t1, x, r->m1, r->r1, r->g1, r->c, B, r->hw, CG_GROUPS);
 }
 
 static void cg_forward(dl_generator *g, const float *z, const unsigned char *labels,
@@ -229,7 +229,7 @@ static void cg_forward(dl_generator *g, const float *z, const unsigned char *lab
     else
         memset(cg->labels, 0, (size_t)B);
     /* z (B, zc*49) batch-major -> channels 0..zc-1; the class map -> the rest */
-    nn_bcp_to_cbp(cg->x0, z, cg->zc, B, 49);
+    dl_nn_bcp_to_cbp(cg->x0, z, cg->zc, B, 49);
     for (int k = 0; k < CG_CLASS_CH; k++)
         for (int b = 0; b < B; b++)
             memcpy(cg->x0 + ((size_t)(cg->zc + k) * B + b) * 49,
@@ -240,21 +240,21 @@ static void cg_forward(dl_generator *g, const float *z, const unsigned char *lab
             for (int i = 0; i < 49; i++)
                 cg->x0[((size_t)(cg->in_ch - 1) * B + b) * 49 + i] = alpha ? alpha[b] - 1.0f : 0.0f;
     float *t = cg->dbuf[0]; /* forward scratch for block outputs */
-    nn_conv2d_forward(cg->h0, cg->scratch, cg->x0, cg->w_in, cg->b_in, &cg->s_in, B);
+    dl_nn_conv2d_forward(cg->h0, cg->scratch, cg->x0, cg->w_in, cg->b_in, &cg->s_in, B);
     cg_res_forward(&cg->r7, t, cg->h0, cg->scratch, B);
-    nn_upsample2x_forward(cg->u14, t, 2 * C * B, 7, 7);
-    nn_conv2d_forward(cg->h1, cg->scratch, cg->u14, cg->w_mid, cg->b_mid, &cg->s_mid, B);
+    dl_nn_upsample2x_forward(cg->u14, t, 2 * C * B, 7, 7);
+    dl_nn_conv2d_forward(cg->h1, cg->scratch, cg->u14, cg->w_mid, cg->b_mid, &cg->s_mid, B);
     cg_res_forward(&cg->r14, t, cg->h1, cg->scratch, B);
-    nn_upsample2x_forward(cg->u28, t, C * B, 14, 14);
-    nn_conv2d_forward(cg->h2, cg->scratch, cg->u28, cg->w_o1, cg->b_o1, &cg->s_o1, B);
-    nn_groupnorm_forward(cg->n3, cg->m3, cg->r3, cg->h2, cg->g_o, cg->be_o, C / 2, B, 784, CG_GROUPS);
-    nn_silu_forward(cg->a3, cg->n3, (size_t)(C / 2) * B * 784);
-    nn_conv2d_forward(cg->o, cg->scratch, cg->a3, cg->w_o2, cg->b_o2, &cg->s_o2, B);
+    dl_nn_upsample2x_forward(cg->u28, t, C * B, 14, 14);
+    dl_nn_conv2d_forward(cg->h2, cg->scratch, cg->u28, cg->w_o1, cg->b_o1, &cg->s_o1, B);
+    dl_nn_groupnorm_forward(cg->n3, cg->m3, cg->r3, cg->h2, cg->g_o, cg->be_o, C / 2, B, 784, CG_GROUPS);
+    dl_nn_silu_forward(cg->a3, cg->n3, (size_t)(C / 2) * B * 784);
+    dl_nn_conv2d_forward(cg->o, cg->scratch, cg->a3, cg->w_o2, cg->b_o2, &cg->s_o2, B);
     /* (1,B,28,28) is (B,784) */
     if (g->arch.linear)
         memcpy(g->out, cg->o, (size_t)B * 784 * sizeof(float));
     else
-        nn_tanh_forward(g->out, cg->o, (size_t)B * 784);
+        dl_nn_tanh_forward(g->out, cg->o, (size_t)B * 784);
 }
 
 static void cg_backward(dl_generator *g, const float *dout, int B)
@@ -270,28 +270,28 @@ static void cg_backward(dl_generator *g, const float *dout, int B)
     if (g->arch.linear) /* d o */
         memcpy(d0, dout, (size_t)B * 784 * sizeof(float));
     else
-        nn_tanh_backward(d0, dout, g->out, (size_t)B * 784);
+        dl_nn_tanh_backward(d0, dout, g->out, (size_t)B * 784);
     memset(d1, 0, half * sizeof(float));
-    nn_conv2d_backward(d1, cg->gw_o2, cg->gb_o2, cg->scratch, d0, cg->a3, cg->w_o2, &cg->s_o2, B);
+    dl_nn_conv2d_backward(d1, cg->gw_o2, cg->gb_o2, cg->scratch, d0, cg->a3, cg->w_o2, &cg->s_o2, B);
     memset(d0, 0, half * sizeof(float));
-    nn_silu_backward(d0, d1, cg->n3, half); /* d n3 */
+    dl_nn_silu_backward(d0, d1, cg->n3, half); /* d n3 */
     memset(d1, 0, half * sizeof(float));
-    nn_groupnorm_backward(d1, cg->gg_o, cg->gbe_o, d0, cg->h2, cg->m3, cg->r3, cg->g_o, C / 2, B,
+    dl_nn_groupnorm_backward(d1, cg->gg_o, cg->gbe_o, d0, cg->h2, cg->m3, cg->r3, cg->g_o, C / 2, B,
                           784, CG_GROUPS); /* d h2 */
     memset(d0, 0, n28 * sizeof(float));
-    nn_conv2d_backward(d0, cg->gw_o1, cg->gb_o1, cg->scratch, d1, cg->u28, cg->w_o1, &cg->s_o1, B);
+    dl_nn_conv2d_backward(d0, cg->gw_o1, cg->gb_o1, cg->scratch, d1, cg->u28, cg->w_o1, &cg->s_o1, B);
     memset(d1, 0, n14 * sizeof(float));
-    nn_upsample2x_backward(d1, d0, C * B, 14, 14); /* d r14 output */
+    dl_nn_upsample2x_backward(d1, d0, C * B, 14, 14); /* d r14 output */
     memset(d0, 0, n14 * sizeof(float));
     cg_res_backward(&cg->r14, d0, d1, cg->h1, cg->scratch, ta, tb, B); /* d h1 */
     memset(d1, 0, (size_t)2 * C * B * 196 * sizeof(float));
-    nn_conv2d_backward(d1, cg->gw_mid, cg->gb_mid, cg->scratch, d0, cg->u14, cg->w_mid, &cg->s_mid, B);
+    dl_nn_conv2d_backward(d1, cg->gw_mid, cg->gb_mid, cg->scratch, d0, cg->u14, cg->w_mid, &cg->s_mid, B);
     memset(d0, 0, n7 * sizeof(float));
-    nn_upsample2x_backward(d0, d1, 2 * C * B, 7, 7); /* d r7 output */
+    dl_nn_upsample2x_backward(d0, d1, 2 * C * B, 7, 7); /* d r7 output */
     memset(d1, 0, n7 * sizeof(float));
     cg_res_backward(&cg->r7, d1, d0, cg->h0, cg->scratch, ta, tb, B); /* d h0 */
     memset(d0, 0, (size_t)cg->in_ch * B * 49 * sizeof(float));
-    nn_conv2d_backward(d0, cg->gw_in, cg->gb_in, cg->scratch, d1, cg->x0, cg->w_in, &cg->s_in, B);
+    dl_nn_conv2d_backward(d0, cg->gw_in, cg->gb_in, cg->scratch, d1, cg->x0, cg->w_in, &cg->s_in, B);
     for (int k = 0; k < CG_CLASS_CH; k++)
         for (int b = 0; b < B; b++) {
             float *ge = cg->gemb + ((size_t)cg->labels[b] * CG_CLASS_CH + k) * 49;
@@ -456,14 +456,14 @@ void dl_generator_forward(dl_generator *g, const float *z, const unsigned char *
         if (g->arch.guided)
             g->in[(size_t)b * I + Z + K] = alpha ? alpha[b] - 1.0f : 0.0f;
     }
-    nn_linear_forward(g->h1, g->in, g->w1, g->b1, B, I, H);
-    nn_silu_forward(g->s1, g->h1, (size_t)B * H);
-    nn_linear_forward(g->h2, g->s1, g->w2, g->b2, B, H, H);
-    nn_silu_forward(g->s2, g->h2, (size_t)B * H);
+    dl_nn_linear_forward(g->h1, g->in, g->w1, g->b1, B, I, H);
+    dl_nn_silu_forward(g->s1, g->h1, (size_t)B * H);
+    dl_nn_linear_forward(g->h2, g->s1, g->w2, g->b2, B, H, H);
+    dl_nn_silu_forward(g->s2, g->h2, (size_t)B * H);
     const int P = out_dim(&g->arch);
-    nn_linear_forward(g->o, g->s2, g->w3, g->b3, B, H, P);
+    dl_nn_linear_forward(g->o, g->s2, g->w3, g->b3, B, H, P);
     if (P == PIXELS && !g->arch.linear)
-        nn_tanh_forward(g->out, g->o, (size_t)B * P);
+        dl_nn_tanh_forward(g->out, g->o, (size_t)B * P);
     else /* points, or unsquashed pixels */
         memcpy(g->out, g->o, (size_t)B * P * sizeof(float));
 }
@@ -482,12 +482,12 @@ void dl_generator_backward(dl_generator *g, const float *dout, int B)
     memset(g->ds1, 0, (size_t)B * H * sizeof(float));
     memset(g->dh1, 0, (size_t)B * H * sizeof(float));
     if (P == PIXELS && !g->arch.linear)
-        nn_tanh_backward(g->dout_pre, dout, g->out, (size_t)B * P);
+        dl_nn_tanh_backward(g->dout_pre, dout, g->out, (size_t)B * P);
     else
         memcpy(g->dout_pre, dout, (size_t)B * P * sizeof(float));
-    nn_linear_backward(g->ds2, g->gw3, g->gb3, g->dout_pre, g->s2, g->w3, B, H, P);
-    nn_silu_backward(g->dh2, g->ds2, g->h2, (size_t)B * H);
-    nn_linear_backward(g->ds1, g->gw2, g->gb2, g->dh2, g->s1, g->w2, B, H, H);
-    nn_silu_backward(g->dh1, g->ds1, g->h1, (size_t)B * H);
-    nn_linear_backward(NULL, g->gw1, g->gb1, g->dh1, g->in, g->w1, B, I, H);
+    dl_nn_linear_backward(g->ds2, g->gw3, g->gb3, g->dout_pre, g->s2, g->w3, B, H, P);
+    dl_nn_silu_backward(g->dh2, g->ds2, g->h2, (size_t)B * H);
+    dl_nn_linear_backward(g->ds1, g->gw2, g->gb2, g->dh2, g->s1, g->w2, B, H, H);
+    dl_nn_silu_backward(g->dh1, g->ds1, g->h1, (size_t)B * H);
+    dl_nn_linear_backward(NULL, g->gw1, g->gb1, g->dh1, g->in, g->w1, B, I, H);
 }

@@ -12,7 +12,7 @@ float expf(float);
 
 /* ---------------- dense ---------------- */
 
-void nn_linear_forward(float *out, const float *inp, const float *weight, const float *bias,
+void dl_nn_linear_forward(float *out, const float *inp, const float *weight, const float *bias,
                        int B, int C, int OC)
 {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, OC, C, 1.0f, inp, C, weight, C, 0.0f,
@@ -23,7 +23,7 @@ void nn_linear_forward(float *out, const float *inp, const float *weight, const 
                 out[(size_t)b * OC + o] += bias[o];
 }
 
-void nn_linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+void dl_nn_linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                         const float *inp, const float *weight, int B, int C, int OC)
 {
     if (dinp)
@@ -43,25 +43,25 @@ void nn_linear_backward(float *dinp, float *dweight, float *dbias, const float *
 
 /* ---------------- convolution ---------------- */
 
-void nn_conv2d_setup(nn_conv2d_shape *s, int C, int H, int W, int OC, int K, int stride, int pad)
+void dl_nn_conv2d_setup(dl_nn_conv2d_shape *s, int C, int H, int W, int OC, int K, int stride, int pad)
 {
     s->C = C, s->H = H, s->W = W, s->OC = OC, s->K = K, s->stride = stride, s->pad = pad;
     s->OH = (H + 2 * pad - K) / stride + 1;
     s->OW = (W + 2 * pad - K) / stride + 1;
 }
 
-static int is_pointwise(const nn_conv2d_shape *s)
+static int is_pointwise(const dl_nn_conv2d_shape *s)
 {
     return s->K == 1 && s->stride == 1 && s->pad == 0;
 }
 
-size_t nn_conv2d_scratch(const nn_conv2d_shape *s, int B)
+size_t dl_nn_conv2d_scratch(const dl_nn_conv2d_shape *s, int B)
 {
     return (size_t)s->C * s->K * s->K * B * s->OH * s->OW;
 }
 
 /* cols (C*K*K, B*OH*OW) from inp (C,B,H,W) */
-static void im2col(float *cols, const float *inp, const nn_conv2d_shape *s, int B)
+static void im2col(float *cols, const float *inp, const dl_nn_conv2d_shape *s, int B)
 {
     const int K = s->K, P = s->OH * s->OW;
     const size_t BP = (size_t)B * P;
@@ -99,7 +99,7 @@ static void im2col(float *cols, const float *inp, const nn_conv2d_shape *s, int 
 }
 
 /* dinp (C,B,H,W) += scatter of dcols; one thread per input channel */
-static void col2im_add(float *dinp, const float *dcols, const nn_conv2d_shape *s, int B)
+static void col2im_add(float *dinp, const float *dcols, const dl_nn_conv2d_shape *s, int B)
 {
     const int K = s->K, P = s->OH * s->OW;
     const size_t BP = (size_t)B * P;
@@ -142,7 +142,7 @@ static void col2im_add(float *dinp, const float *dcols, const nn_conv2d_shape *s
  * vectorise, no bounds inside. */
 #define DIRECT_PLANE 4096 /* floats of a padded plane on the stack */
 
-static int is_direct(const nn_conv2d_shape *s)
+static int is_direct(const dl_nn_conv2d_shape *s)
 {
     /* the forward's padded input and the backward's padded gradient */
     const int hp = s->H + 2 * s->pad, wp = s->W + 2 * s->pad, hq = s->H + s->K - 1,
@@ -165,7 +165,7 @@ static void pad_plane(float *dst, const float *src, int H, int W, int top, int l
  * already padded into xp (row stride Wp): acc[q] = bias + sum of the taps,
  * tap by tap over the whole plane */
 static void direct_plane(float *restrict acc, const float *restrict xp, const float *weight,
-                         const float *bias, const nn_conv2d_shape *s, int o)
+                         const float *bias, const dl_nn_conv2d_shape *s, int o)
 {
     const int K = s->K, Wp = s->W + 2 * s->pad, n = s->OH * Wp;
     const float b0 = bias ? bias[o] : 0.0f;
@@ -192,7 +192,7 @@ static void direct_plane(float *restrict acc, const float *restrict xp, const fl
 }
 
 static void direct_forward(float *out, const float *inp, const float *weight, const float *bias,
-                           const nn_conv2d_shape *s, int B)
+                           const dl_nn_conv2d_shape *s, int B)
 {
     const int H = s->H, W = s->W, OH = s->OH, OW = s->OW, pad = s->pad;
     const int Wp = W + 2 * pad, Hp = H + 2 * pad;
@@ -212,7 +212,7 @@ static void direct_forward(float *out, const float *inp, const float *weight, co
 /* adds output channel o's share of the input gradient into acc (H rows of
  * stride Wq = OW + 2m), from its output gradient padded by m = K-1-pad into gp */
 static void transposed_taps(float *restrict acc, const float *restrict gp, const float *weight,
-                            const nn_conv2d_shape *s, int o)
+                            const dl_nn_conv2d_shape *s, int o)
 {
     const int K = s->K, Wq = s->OW + 2 * (K - 1 - s->pad), n = s->H * Wq;
     if (K == 3) { /* as direct_plane: one pass, the taps in the general loop's order */
@@ -238,7 +238,7 @@ static void transposed_taps(float *restrict acc, const float *restrict gp, const
 /* adds into dinp (1,B,H,W): dinp[iy][ix] += sum w[ky][kx] dout[iy+pad-ky][ix+pad-kx],
  * dout zero-padded by K-1-pad on each side; one image per thread */
 static void direct_backward_input(float *dinp, const float *dout, const float *weight,
-                                  const nn_conv2d_shape *s, int B)
+                                  const dl_nn_conv2d_shape *s, int B)
 {
     const int H = s->H, W = s->W, OH = s->OH, OW = s->OW, K = s->K, m = K - 1 - s->pad;
     const int Wq = OW + 2 * m, Hq = OH + 2 * m, n = H * Wq;
@@ -258,13 +258,13 @@ static void direct_backward_input(float *dinp, const float *dout, const float *w
     }
 }
 
-int nn_conv_relu_pool_fusable(const nn_conv2d_shape *s, int k)
+int dl_nn_conv_relu_pool_fusable(const dl_nn_conv2d_shape *s, int k)
 {
     return is_direct(s) && k >= 1 && s->OH % k == 0 && s->OW % k == 0;
 }
 
-void nn_conv_relu_pool_forward(float *out, const float *inp, const float *weight,
-                               const float *bias, const nn_conv2d_shape *s, int B, int k)
+void dl_nn_conv_relu_pool_forward(float *out, const float *inp, const float *weight,
+                               const float *bias, const dl_nn_conv2d_shape *s, int B, int k)
 {
     const int H = s->H, W = s->W, OW = s->OW, PH = s->OH / k, PW = OW / k, pad = s->pad;
     const int Wp = W + 2 * pad, Hp = H + 2 * pad, D = s->OC * PH * PW;
@@ -279,7 +279,7 @@ void nn_conv_relu_pool_forward(float *out, const float *inp, const float *weight
             for (int q = 0; q < s->OH * Wp; q++) /* ReLU in place */
                 acc[q] = acc[q] > 0 ? acc[q] : 0.0f;
             for (int i = 0; i < PH; i++) {
-                /* each block summed row by row, as nn_avgpool_forward does,
+                /* each block summed row by row, as dl_nn_avgpool_forward does,
                  * all blocks of the row at once */
                 float sum[DIRECT_PLANE];
                 for (int j = 0; j < PW; j++)
@@ -297,8 +297,8 @@ void nn_conv_relu_pool_forward(float *out, const float *inp, const float *weight
     }
 }
 
-void nn_conv_relu_pool_backward(float *dinp, const float *dout, const float *inp,
-                                const float *weight, const float *bias, const nn_conv2d_shape *s,
+void dl_nn_conv_relu_pool_backward(float *dinp, const float *dout, const float *inp,
+                                const float *weight, const float *bias, const dl_nn_conv2d_shape *s,
                                 int B, int k)
 {
     const int H = s->H, W = s->W, OH = s->OH, OW = s->OW, K = s->K, pad = s->pad;
@@ -338,8 +338,8 @@ void nn_conv_relu_pool_backward(float *dinp, const float *dout, const float *inp
     }
 }
 
-void nn_conv2d_forward(float *out, float *scratch, const float *inp, const float *weight,
-                       const float *bias, const nn_conv2d_shape *s, int B)
+void dl_nn_conv2d_forward(float *out, float *scratch, const float *inp, const float *weight,
+                       const float *bias, const dl_nn_conv2d_shape *s, int B)
 {
     if (is_direct(s)) {
         direct_forward(out, inp, weight, bias, s, B);
@@ -361,9 +361,9 @@ void nn_conv2d_forward(float *out, float *scratch, const float *inp, const float
                 out[(size_t)o * BP + i] += bias[o];
 }
 
-void nn_conv2d_backward(float *dinp, float *dweight, float *dbias, float *scratch,
+void dl_nn_conv2d_backward(float *dinp, float *dweight, float *dbias, float *scratch,
                         const float *dout, const float *inp, const float *weight,
-                        const nn_conv2d_shape *s, int B)
+                        const dl_nn_conv2d_shape *s, int B)
 {
     const int CKK = s->C * s->K * s->K;
     const int BP = B * s->OH * s->OW;
@@ -402,7 +402,7 @@ void nn_conv2d_backward(float *dinp, float *dweight, float *dbias, float *scratc
 
 /* ---------------- resampling ---------------- */
 
-void nn_upsample2x_forward(float *out, const float *inp, int N, int H, int W)
+void dl_nn_upsample2x_forward(float *out, const float *inp, int N, int H, int W)
 {
 #pragma omp parallel for schedule(static)
     for (int n = 0; n < N; n++)
@@ -411,7 +411,7 @@ void nn_upsample2x_forward(float *out, const float *inp, int N, int H, int W)
                 out[((size_t)n * 2 * H + i) * 2 * W + j] = inp[((size_t)n * H + i / 2) * W + j / 2];
 }
 
-void nn_upsample2x_backward(float *dinp, const float *dout, int N, int H, int W)
+void dl_nn_upsample2x_backward(float *dinp, const float *dout, int N, int H, int W)
 {
 #pragma omp parallel for schedule(static)
     for (int n = 0; n < N; n++)
@@ -422,7 +422,7 @@ void nn_upsample2x_backward(float *dinp, const float *dout, int N, int H, int W)
             }
 }
 
-void nn_avgpool_forward(float *out, const float *inp, int N, int H, int W, int k)
+void dl_nn_avgpool_forward(float *out, const float *inp, int N, int H, int W, int k)
 {
     const int OH = H / k, OW = W / k;
     const float scale = 1.0f / (float)(k * k);
@@ -438,7 +438,7 @@ void nn_avgpool_forward(float *out, const float *inp, int N, int H, int W, int k
             }
 }
 
-void nn_avgpool_backward(float *dinp, const float *dout, int N, int H, int W, int k)
+void dl_nn_avgpool_backward(float *dinp, const float *dout, int N, int H, int W, int k)
 {
     const int OH = H / k, OW = W / k;
     const float scale = 1.0f / (float)(k * k);
@@ -455,28 +455,28 @@ void nn_avgpool_backward(float *dinp, const float *dout, int N, int H, int W, in
 
 /* ---------------- elementwise ---------------- */
 
-void nn_relu_forward(float *out, const float *inp, size_t n)
+void dl_nn_relu_forward(float *out, const float *inp, size_t n)
 {
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++)
         out[i] = inp[i] > 0 ? inp[i] : 0.0f;
 }
 
-void nn_relu_backward(float *dinp, const float *dout, const float *inp, size_t n)
+void dl_nn_relu_backward(float *dinp, const float *dout, const float *inp, size_t n)
 {
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++)
         dinp[i] += inp[i] > 0 ? dout[i] : 0.0f;
 }
 
-void nn_silu_forward(float *out, const float *inp, size_t n)
+void dl_nn_silu_forward(float *out, const float *inp, size_t n)
 {
 #pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < n; i++)
         out[i] = inp[i] / (1.0f + expf(-inp[i]));
 }
 
-void nn_silu_backward(float *dinp, const float *dout, const float *inp, size_t n)
+void dl_nn_silu_backward(float *dinp, const float *dout, const float *inp, size_t n)
 {
 #pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < n; i++) {
@@ -485,7 +485,7 @@ void nn_silu_backward(float *dinp, const float *dout, const float *inp, size_t n
     }
 }
 
-void nn_tanh_forward(float *out, const float *inp, size_t n)
+void dl_nn_tanh_forward(float *out, const float *inp, size_t n)
 {
     /* 1 - 2 / (e^2x + 1): exact at both ends (e^2x = inf gives 1, 0 gives
      * -1), within ~1e-7 of tanhf elsewhere, and vectorised where libm's
@@ -495,35 +495,35 @@ void nn_tanh_forward(float *out, const float *inp, size_t n)
         out[i] = 1.0f - 2.0f / (expf(2.0f * inp[i]) + 1.0f);
 }
 
-void nn_tanh_backward(float *dinp, const float *dout, const float *out, size_t n)
+void dl_nn_tanh_backward(float *dinp, const float *dout, const float *out, size_t n)
 {
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++)
         dinp[i] += dout[i] * (1.0f - out[i] * out[i]);
 }
 
-void nn_sigmoid_forward(float *out, const float *inp, size_t n)
+void dl_nn_sigmoid_forward(float *out, const float *inp, size_t n)
 {
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++)
         out[i] = 1.0f / (1.0f + expf(-inp[i]));
 }
 
-void nn_sigmoid_backward(float *dinp, const float *dout, const float *out, size_t n)
+void dl_nn_sigmoid_backward(float *dinp, const float *dout, const float *out, size_t n)
 {
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++)
         dinp[i] += dout[i] * out[i] * (1.0f - out[i]);
 }
 
-void nn_add_forward(float *out, const float *a, const float *b, size_t n)
+void dl_nn_add_forward(float *out, const float *a, const float *b, size_t n)
 {
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++)
         out[i] = a[i] + b[i];
 }
 
-void nn_add_backward(float *da, float *db, const float *dout, size_t n)
+void dl_nn_add_backward(float *da, float *db, const float *dout, size_t n)
 {
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++) {
@@ -536,7 +536,7 @@ void nn_add_backward(float *da, float *db, const float *dout, size_t n)
 
 #define GN_EPS 1e-5f
 
-void nn_groupnorm_forward(float *out, float *mean, float *rstd, const float *inp,
+void dl_nn_groupnorm_forward(float *out, float *mean, float *rstd, const float *inp,
                           const float *gamma, const float *beta, int C, int B, int HW, int G)
 {
     const int CG = C / G;
@@ -562,7 +562,7 @@ void nn_groupnorm_forward(float *out, float *mean, float *rstd, const float *inp
     }
 }
 
-void nn_groupnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout,
+void dl_nn_groupnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout,
                            const float *inp, const float *mean, const float *rstd,
                            const float *gamma, int C, int B, int HW, int G)
 {
@@ -608,7 +608,7 @@ void nn_groupnorm_backward(float *dinp, float *dgamma, float *dbeta, const float
 
 /* ---------------- layout ---------------- */
 
-void nn_cbp_to_bcp(float *out, const float *inp, int C, int B, int P)
+void dl_nn_cbp_to_bcp(float *out, const float *inp, int C, int B, int P)
 {
 #pragma omp parallel for schedule(static)
     for (int b = 0; b < B; b++)
@@ -616,7 +616,7 @@ void nn_cbp_to_bcp(float *out, const float *inp, int C, int B, int P)
             memcpy(out + ((size_t)b * C + c) * P, inp + ((size_t)c * B + b) * P, sizeof(float) * P);
 }
 
-void nn_bcp_to_cbp(float *out, const float *inp, int C, int B, int P)
+void dl_nn_bcp_to_cbp(float *out, const float *inp, int C, int B, int P)
 {
 #pragma omp parallel for schedule(static)
     for (int c = 0; c < C; c++)
@@ -626,7 +626,7 @@ void nn_bcp_to_cbp(float *out, const float *inp, int C, int B, int P)
 
 /* ---------------- loss ---------------- */
 
-float nn_softmax_xent_forward(float *probs, const float *logits, const unsigned char *labels,
+float dl_nn_softmax_xent_forward(float *probs, const float *logits, const unsigned char *labels,
                               int B, int K)
 {
     double loss = 0;
@@ -646,7 +646,7 @@ float nn_softmax_xent_forward(float *probs, const float *logits, const unsigned 
     return (float)(loss / B);
 }
 
-void nn_softmax_xent_backward(float *dlogits, const float *probs, const unsigned char *labels,
+void dl_nn_softmax_xent_backward(float *dlogits, const float *probs, const unsigned char *labels,
                               int B, int K)
 {
     for (int b = 0; b < B; b++)

@@ -22,7 +22,7 @@ struct layer_case {
     void (*backward)(const layer_case *c, const float *in, const float *param, const float *dout,
                      float *din, float *dparam);
     int B, C, H, W, OC, K, stride, pad, G;
-    nn_conv2d_shape conv;
+    dl_nn_conv2d_shape conv;
 };
 
 static float scratch[1 << 20];
@@ -30,61 +30,61 @@ static float scratch[1 << 20];
 /* ---- wrappers: (in, param) -> out ---- */
 static void linear_f(const layer_case *c, const float *in, const float *p, float *out)
 {
-    nn_linear_forward(out, in, p, p + c->OC * c->C, c->B, c->C, c->OC);
+    dl_nn_linear_forward(out, in, p, p + c->OC * c->C, c->B, c->C, c->OC);
 }
 static void linear_b(const layer_case *c, const float *in, const float *p, const float *dout,
                      float *din, float *dp)
 {
-    nn_linear_backward(din, dp, dp + c->OC * c->C, dout, in, p, c->B, c->C, c->OC);
+    dl_nn_linear_backward(din, dp, dp + c->OC * c->C, dout, in, p, c->B, c->C, c->OC);
 }
 static void conv_f(const layer_case *c, const float *in, const float *p, float *out)
 {
     size_t nw = (size_t)c->OC * c->C * c->K * c->K;
-    nn_conv2d_forward(out, scratch, in, p, p + nw, &c->conv, c->B);
+    dl_nn_conv2d_forward(out, scratch, in, p, p + nw, &c->conv, c->B);
 }
 static void conv_b(const layer_case *c, const float *in, const float *p, const float *dout,
                    float *din, float *dp)
 {
     size_t nw = (size_t)c->OC * c->C * c->K * c->K;
-    nn_conv2d_backward(din, dp, dp + nw, scratch, dout, in, p, &c->conv, c->B);
+    dl_nn_conv2d_backward(din, dp, dp + nw, scratch, dout, in, p, &c->conv, c->B);
 }
 static void up_f(const layer_case *c, const float *in, const float *p, float *out)
 {
     (void)p;
-    nn_upsample2x_forward(out, in, c->C * c->B, c->H, c->W);
+    dl_nn_upsample2x_forward(out, in, c->C * c->B, c->H, c->W);
 }
 static void up_b(const layer_case *c, const float *in, const float *p, const float *dout,
                  float *din, float *dp)
 {
     (void)in, (void)p, (void)dp;
-    nn_upsample2x_backward(din, dout, c->C * c->B, c->H, c->W);
+    dl_nn_upsample2x_backward(din, dout, c->C * c->B, c->H, c->W);
 }
 static void pool_f(const layer_case *c, const float *in, const float *p, float *out)
 {
     (void)p;
-    nn_avgpool_forward(out, in, c->C * c->B, c->H, c->W, c->K);
+    dl_nn_avgpool_forward(out, in, c->C * c->B, c->H, c->W, c->K);
 }
 static void pool_b(const layer_case *c, const float *in, const float *p, const float *dout,
                    float *din, float *dp)
 {
     (void)in, (void)p, (void)dp;
-    nn_avgpool_backward(din, dout, c->C * c->B, c->H, c->W, c->K);
+    dl_nn_avgpool_backward(din, dout, c->C * c->B, c->H, c->W, c->K);
 }
 #define ELEMENTWISE(name, uses_out)                                                                \
     static void name##_f(const layer_case *c, const float *in, const float *p, float *out)        \
     {                                                                                              \
         (void)p;                                                                                   \
-        nn_##name##_forward(out, in, c->n_in);                                                     \
+        dl_nn_##name##_forward(out, in, c->n_in);                                                     \
     }                                                                                              \
     static void name##_b(const layer_case *c, const float *in, const float *p, const float *dout, \
                          float *din, float *dp)                                                    \
     {                                                                                              \
         (void)p, (void)dp;                                                                         \
         if (uses_out) {                                                                            \
-            nn_##name##_forward(scratch, in, c->n_in);                                             \
-            nn_##name##_backward(din, dout, scratch, c->n_in);                                     \
+            dl_nn_##name##_forward(scratch, in, c->n_in);                                             \
+            dl_nn_##name##_backward(din, dout, scratch, c->n_in);                                     \
         } else {                                                                                   \
-            nn_##name##_backward(din, dout, in, c->n_in);                                          \
+            dl_nn_##name##_backward(din, dout, in, c->n_in);                                          \
         }                                                                                          \
     }
 ELEMENTWISE(relu, 0)
@@ -94,38 +94,38 @@ ELEMENTWISE(sigmoid, 1)
 /* residual add: the second operand is the "parameter" */
 static void add_f(const layer_case *c, const float *in, const float *p, float *out)
 {
-    nn_add_forward(out, in, p, c->n_in);
+    dl_nn_add_forward(out, in, p, c->n_in);
 }
 static void add_b(const layer_case *c, const float *in, const float *p, const float *dout,
                   float *din, float *dp)
 {
     (void)in, (void)p;
-    nn_add_backward(din, dp, dout, c->n_in);
+    dl_nn_add_backward(din, dp, dout, c->n_in);
 }
 static float gn_mean[256], gn_rstd[256];
 static void gn_f(const layer_case *c, const float *in, const float *p, float *out)
 {
-    nn_groupnorm_forward(out, gn_mean, gn_rstd, in, p, p + c->C, c->C, c->B, c->H * c->W, c->G);
+    dl_nn_groupnorm_forward(out, gn_mean, gn_rstd, in, p, p + c->C, c->C, c->B, c->H * c->W, c->G);
 }
 static void gn_b(const layer_case *c, const float *in, const float *p, const float *dout,
                  float *din, float *dp)
 {
     float tmp[4096];
-    nn_groupnorm_forward(tmp, gn_mean, gn_rstd, in, p, p + c->C, c->C, c->B, c->H * c->W, c->G);
-    nn_groupnorm_backward(din, dp, dp + c->C, dout, in, gn_mean, gn_rstd, p, c->C, c->B,
+    dl_nn_groupnorm_forward(tmp, gn_mean, gn_rstd, in, p, p + c->C, c->C, c->B, c->H * c->W, c->G);
+    dl_nn_groupnorm_backward(din, dp, dp + c->C, dout, in, gn_mean, gn_rstd, p, c->C, c->B,
                           c->H * c->W, c->G);
 }
 static void transpose_f(const layer_case *c, const float *in, const float *p, float *out)
 {
     (void)p;
-    nn_cbp_to_bcp(out, in, c->C, c->B, c->H * c->W);
+    dl_nn_cbp_to_bcp(out, in, c->C, c->B, c->H * c->W);
 }
 static void transpose_b(const layer_case *c, const float *in, const float *p, const float *dout,
                         float *din, float *dp)
 {
     (void)in, (void)p, (void)dp;
     float tmp[4096];
-    nn_bcp_to_cbp(tmp, dout, c->C, c->B, c->H * c->W);
+    dl_nn_bcp_to_cbp(tmp, dout, c->C, c->B, c->H * c->W);
     for (size_t i = 0; i < c->n_in; i++)
         din[i] += tmp[i];
 }
@@ -190,15 +190,15 @@ static void check_xent(gsl_rng *rng)
     unsigned char labels[4] = {3, 0, 9, 3};
     for (int i = 0; i < B * K; i++)
         z[i] = (float)gsl_ran_gaussian(rng, 2.0);
-    nn_softmax_xent_forward(probs, z, labels, B, K);
-    nn_softmax_xent_backward(dz, probs, labels, B, K);
+    dl_nn_softmax_xent_forward(probs, z, labels, B, K);
+    dl_nn_softmax_xent_backward(dz, probs, labels, B, K);
     int bad = 0;
     for (int i = 0; i < B * K; i++) {
         float save = z[i], h = 1e-2f;
         z[i] = save + h;
-        double Lp = nn_softmax_xent_forward(probs, z, labels, B, K);
+        double Lp = dl_nn_softmax_xent_forward(probs, z, labels, B, K);
         z[i] = save - h;
-        double Lm = nn_softmax_xent_forward(probs, z, labels, B, K);
+        double Lm = dl_nn_softmax_xent_forward(probs, z, labels, B, K);
         z[i] = save;
         double num = (Lp - Lm) / (2 * h);
         bad += fabs(num - dz[i]) > 2e-2 * (fabs(num) + fabs(dz[i])) + 1e-3;
@@ -207,7 +207,7 @@ static void check_xent(gsl_rng *rng)
     /* uniform logits: loss = ln K exactly */
     for (int i = 0; i < B * K; i++)
         z[i] = 0.25f;
-    CHECK_CLOSE(nn_softmax_xent_forward(probs, z, labels, B, K), log(10.0), 1e-6,
+    CHECK_CLOSE(dl_nn_softmax_xent_forward(probs, z, labels, B, K), log(10.0), 1e-6,
                 "uniform logits give ln K");
     printf("%-28s %4d entries checked, %d off\n", "softmax cross-entropy", B * K, bad);
 }
@@ -215,7 +215,7 @@ static void check_xent(gsl_rng *rng)
 /* the forward against the convolution's definition, summed in double */
 static void check_conv_reference(const layer_case *c, gsl_rng *rng)
 {
-    const nn_conv2d_shape *s = &c->conv;
+    const dl_nn_conv2d_shape *s = &c->conv;
     size_t nw = (size_t)c->OC * c->C * c->K * c->K;
     float *in = malloc(c->n_in * sizeof(float)), *p = malloc(c->n_param * sizeof(float)),
           *out = malloc(c->n_out * sizeof(float));
@@ -223,7 +223,7 @@ static void check_conv_reference(const layer_case *c, gsl_rng *rng)
         in[i] = (float)gsl_ran_gaussian(rng, 1.0);
     for (size_t i = 0; i < c->n_param; i++)
         p[i] = (float)gsl_ran_gaussian(rng, 1.0);
-    nn_conv2d_forward(out, scratch, in, p, p + nw, s, c->B);
+    dl_nn_conv2d_forward(out, scratch, in, p, p + nw, s, c->B);
     double worst = 0;
     for (int o = 0; o < c->OC; o++)
         for (int b = 0; b < c->B; b++)
@@ -268,7 +268,7 @@ int main(void)
                         .W = convs[i].W, .OC = convs[i].OC, .K = convs[i].K,
                         .stride = convs[i].stride, .pad = convs[i].pad, .forward = conv_f,
                         .backward = conv_b};
-        nn_conv2d_setup(&c.conv, c.C, c.H, c.W, c.OC, c.K, c.stride, c.pad);
+        dl_nn_conv2d_setup(&c.conv, c.C, c.H, c.W, c.OC, c.K, c.stride, c.pad);
         c.n_in = (size_t)c.C * c.B * c.H * c.W;
         c.n_param = (size_t)c.OC * c.C * c.K * c.K + c.OC;
         c.n_out = (size_t)c.OC * c.B * c.conv.OH * c.conv.OW;
@@ -301,11 +301,11 @@ int main(void)
         static float x[NX], y[NX];
         for (int i = 0; i < NX; i++)
             x[i] = (float)((i - NX / 2) * 1e-3);
-        nn_tanh_forward(y, x, NX);
+        dl_nn_tanh_forward(y, x, NX);
         double worst_t = 0, worst_s = 0;
         for (int i = 0; i < NX; i++)
             worst_t = fmax(worst_t, fabs(y[i] - tanh((double)x[i])));
-        nn_silu_forward(y, x, NX);
+        dl_nn_silu_forward(y, x, NX);
         for (int i = 0; i < NX; i++) {
             const double xi = x[i], ref = xi / (1.0 + exp(-xi));
             worst_s = fmax(worst_s, fabs(y[i] - ref) / fmax(1.0, fabs(ref)));
@@ -313,8 +313,8 @@ int main(void)
         CHECK(worst_t < 5e-7, "tanh: %.3g from the double tanh", worst_t);
         CHECK(worst_s < 5e-7, "SiLU: %.3g (relative) from the double SiLU", worst_s);
         float ends[3] = {INFINITY, -INFINITY, NAN}, t[3], si[3];
-        nn_tanh_forward(t, ends, 3);
-        nn_silu_forward(si, ends, 3);
+        dl_nn_tanh_forward(t, ends, 3);
+        dl_nn_silu_forward(si, ends, 3);
         CHECK(t[0] == 1.0f && t[1] == -1.0f && isnan(t[2]), "tanh(+-inf, nan) = %g %g %g", t[0],
               t[1], t[2]);
         CHECK(si[0] == INFINITY && isnan(si[2]), "silu(inf, nan) = %g %g", si[0], si[2]);
