@@ -48,7 +48,9 @@ typedef struct {
 static void usage(FILE *fp)
 {
     fprintf(fp,
-            "usage: driftlab spectrum RUN_DIR [options]\n\n"
+            "usage: driftlab spectrum RUN_DIR [options]\n"
+            "       driftlab spectrum --images A.idx.gz [--reference B.idx.gz] ...  (image sets:\n"
+            "       power per radial frequency shell; driftlab spectrum --images x --help)\n\n"
             "Reads RUN_DIR/run.ini, RUN_DIR/target.dlsnap and RUN_DIR/snapshots/ of a 1-D or 2-D\n"
             "torus run; deposits every snapshot on a grid (CIC/TSC), FFTs it, divides out the\n"
             "assignment window and writes into RUN_DIR:\n"
@@ -675,6 +677,9 @@ static void spectrum_run_free(spectrum_run *r)
 
 int cmd_spectrum(int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++) /* image sets: their own analyzer */
+        if (!strcmp(argv[i], "--images"))
+            return cmd_imgspectrum(argc, argv);
     spectrum_run r;
     memset(&r, 0, sizeof r);
     sim_options_init(&r.opts);

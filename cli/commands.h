@@ -7,6 +7,7 @@ int cmd_train(int argc, char **argv); /* train/cmd_train.c */
 int cmd_sample(int argc, char **argv); /* train/cmd_sample.c */
 int cmd_toytrain(int argc, char **argv); /* sim/cmd_toytrain.c */
 int cmd_spectrum(int argc, char **argv); /* analysis/cmd_spectrum.c */
+int cmd_imgspectrum(int argc, char **argv); /* analysis/cmd_imgspectrum.c: spectrum --images */
 int cmd_theory(int argc, char **argv);   /* analysis/cmd_theory.c */
 int cmd_bench(int argc, char **argv);    /* analysis/cmd_bench.c */
 int cmd_classify(int argc, char **argv); /* analysis/cmd_classify.c */

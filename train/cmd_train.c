@@ -21,10 +21,15 @@ typedef struct {
     const char *data, *out, *classifier, *encoder, *resume;
     int quiet;
     long steps, eval_every, checkpoint_every, eval_n;
+    long stop_at; /* > 0: end this invocation at that step; the schedules still span --steps */
     double time_budget_min;
     double lr_decay; /* the run's last fraction: lr decays to 0 over it (cosine) */
     double alpha;    /* guidance scale of the evaluations and grids */
     int cfg_explicit, tau_explicit;
+    /* --tau-schedule KIND --tau-start S0 --tau-rate R | --tau-end E --tau-min M */
+    dl_schedule_kind tau_kind;
+    double tau_start, tau_rate, tau_end, tau_min;
+    int tau_rate_set, tau_end_set, tau_min_set;
     dl_trainer_config cfg;
 } train_options;
 
@@ -61,6 +66,14 @@ static void usage(FILE *fp)
             "  --tau LIST            the practical field's temperatures, in units of the batch's\n"
             "                        mean distance; each one's force is RMS-normalised, then\n"
             "                        summed (default 0.02,0.05,0.2; at most 8)\n"
+            "  --tau-schedule S      constant (default) | exp | cosine: every temperature scaled as a\n"
+            "                        length by s(progress), progress = step / end step in [0, 1]\n"
+            "                        (--steps, or under --time-budget the fitted end): tau s for\n"
+            "                        the Laplacian, tau s^2 for the Gaussian; train.dat records s\n"
+            "  --tau-start S0        s at progress 0 (default 1)\n"
+            "  --tau-rate R          exp: s = max(M, S0 exp(-R progress))\n"
+            "  --tau-end E           exp: the rate that reaches E at progress 1 (instead of --tau-rate)\n"
+            "  --tau-min M           exp: the floor; cosine: the end value (0 < M <= S0)\n"
             "  --field F             practical (default: Deng et al., three temperatures, two-sided,\n"
             "                        RMS-normalised) | meanshift (V+ - V-, rows, tau 0.2, no RMS)\n"
             "                        | sinkhorn (T_qp - T_qq, eps 0.05 in units of the mean distance)\n"
@@ -93,6 +106,8 @@ static void usage(FILE *fp)
             "                        its images clamped to [-1, 1] where written\n"
             "  --steps N             (default 100000; --time-budget usually ends it first)\n"
             "  --time-budget MIN     stop after MIN minutes of training\n"
+            "  --stop-at STEP        end this run at STEP (with a checkpoint); the lr and tau\n"
+            "                        schedules still span --steps, so --resume finishes the run\n"
             "  --eval-every N        steps between evaluations (default 2500; they count in --time-budget)\n"
             "  --eval-n N            images per evaluation (default 2000)\n"
             "  --checkpoint-every N  (default 1000)\n"
@@ -158,6 +173,7 @@ static int parse_integer(const char *name, const char *v, train_options *o, int 
         {"eval-every", NULL, &o->eval_every, 1, 100000000},
         {"eval-n", NULL, &o->eval_n, 100, 100000},
         {"checkpoint-every", NULL, &o->checkpoint_every, 1, 100000000},
+        {"stop-at", NULL, &o->stop_at, 1, 100000000},
     };
     *matched = 1;
     for (size_t k = 0; k < sizeof table / sizeof table[0]; k++) {
@@ -208,6 +224,57 @@ static int parse_real(const char *name, const char *v, train_options *o, int *ma
     return DL_OK;
 }
 
+static int parse_tau_schedule(const char *name, const char *v, train_options *o, int *matched)
+{
+    *matched = 1;
+    int st = DL_OK;
+    if (!strcmp(name, "tau-schedule")) {
+        if ((st = dl_schedule_kind_parse(v, &o->tau_kind)))
+            st = dl_error(DL_EINVAL, "--tau-schedule: unknown schedule '%s' (constant, exp, cosine)", v);
+    } else if (!strcmp(name, "tau-start"))
+        st = parse_checked(name, v, &o->tau_start, positive, "--tau-start must be positive, got %s");
+    else if (!strcmp(name, "tau-rate"))
+        o->tau_rate_set = 1,
+        st = parse_checked(name, v, &o->tau_rate, positive, "--tau-rate must be positive, got %s");
+    else if (!strcmp(name, "tau-end"))
+        o->tau_end_set = 1,
+        st = parse_checked(name, v, &o->tau_end, positive, "--tau-end must be positive, got %s");
+    else if (!strcmp(name, "tau-min"))
+        o->tau_min_set = 1,
+        st = parse_checked(name, v, &o->tau_min, positive, "--tau-min must be positive, got %s");
+    else
+        *matched = 0;
+    return st;
+}
+
+/* The schedule from its options, each checked against the kind it serves. */
+static int finish_tau_schedule(train_options *o)
+{
+    const int annealed = o->tau_kind != DL_SCHEDULE_CONSTANT;
+    if (!annealed && (o->tau_rate_set || o->tau_end_set || o->tau_min_set))
+        return dl_error(DL_EINVAL, "--tau-rate, --tau-end and --tau-min shape an annealed "
+                        "--tau-schedule (exp, cosine), not the constant one");
+    if (annealed && !o->tau_min_set)
+        return dl_error(DL_EINVAL, "--tau-schedule %s needs --tau-min (its floor or end value)",
+                        dl_schedule_kind_name(o->tau_kind));
+    if (annealed && o->tau_min > o->tau_start)
+        return dl_error(DL_EINVAL, "--tau-min %g lies above --tau-start %g", o->tau_min, o->tau_start);
+    if (o->tau_kind == DL_SCHEDULE_COSINE && (o->tau_rate_set || o->tau_end_set))
+        return dl_error(DL_EINVAL, "--tau-schedule cosine runs from --tau-start to --tau-min; "
+                        "--tau-rate and --tau-end are for exp");
+    if (o->tau_kind == DL_SCHEDULE_EXP) {
+        if (o->tau_rate_set == o->tau_end_set)
+            return dl_error(DL_EINVAL, "--tau-schedule exp needs one of --tau-rate and --tau-end");
+        if (o->tau_end_set && !(o->tau_end < o->tau_start && o->tau_end >= o->tau_min))
+            return dl_error(DL_EINVAL, "--tau-end %g must lie in [--tau-min %g, --tau-start %g)",
+                            o->tau_end, o->tau_min, o->tau_start);
+        if (o->tau_end_set)
+            o->tau_rate = log(o->tau_start / o->tau_end);
+    }
+    return dl_schedule_init(&o->cfg.tau_schedule, o->tau_kind, o->tau_start, o->tau_rate,
+                            annealed ? o->tau_min : 0, 1.0);
+}
+
 static int parse_value(const char *a, const char *v, train_options *o)
 {
     dl_trainer_config *c = &o->cfg;
@@ -216,6 +283,8 @@ static int parse_value(const char *a, const char *v, train_options *o)
     if ((st = parse_integer(name, v, o, &matched)) || matched)
         return st;
     if ((st = parse_real(name, v, o, &matched)) || matched)
+        return st;
+    if ((st = parse_tau_schedule(name, v, o, &matched)) || matched)
         return st;
     if (!strcmp(name, "data"))
         o->data = v;
@@ -264,7 +333,10 @@ static int finish_options(train_options *o)
                         "uses tau 0.2, sinkhorn its own eps)");
     if (!o->cfg_explicit && (c->unconditional || other_field))
         c->cfg_alpha_max = 1; /* the default guidance is the practical field's, with classes */
-    int st = dl_trainer_config_check(c);
+    int st = finish_tau_schedule(o);
+    c->tau_end_step = o->steps;
+    if (!st)
+        st = dl_trainer_config_check(c);
     if (!st && o->alpha > c->cfg_alpha_max)
         st = dl_error(DL_EINVAL, "--alpha %g lies outside the trained range [1, %g] (--cfg-alpha-max)",
                       o->alpha, c->cfg_alpha_max);
@@ -278,11 +350,12 @@ static int parse_args(int argc, char **argv, train_options *o, int *help)
         "field", "norm", "tau", "gen-per-class", "pos-per-class", "zdim", "hidden",
         "noise-channels", "width", "steps", "eval-every", "eval-n", "checkpoint-every",
         "cfg-uncond", "seed", "lr", "weight-decay", "ema", "output", "cfg-alpha-max", "alpha",
-        "lr-decay", "time-budget", NULL};
+        "lr-decay", "time-budget", "stop-at", "tau-schedule", "tau-start", "tau-rate", "tau-end", "tau-min",
+        NULL};
     memset(o, 0, sizeof *o);
     o->data = DEFAULT_DATA, o->out = "runs/train", o->encoder = FIT_ENCODER;
     o->steps = 100000, o->eval_every = 2500, o->checkpoint_every = 1000, o->eval_n = 2000;
-    o->alpha = 1, o->lr_decay = 1;
+    o->alpha = 1, o->lr_decay = 1, o->tau_start = 1;
     o->cfg = dl_trainer_config_default();
     *help = 0;
     int st = DL_OK;
@@ -310,6 +383,7 @@ typedef struct {
     long step0;
     int n_evals, decay_planned;
     cli_progress progress;
+    FILE *spectrum; /* imgspectrum.dat, with --classifier */
 } train_clock;
 
 /* The step at which this run's time budget will run out, from its rate so far:
@@ -391,10 +465,12 @@ static int evaluate(const train_options *o, dl_trainer *t, const dl_trainer_eval
     if (st)
         return st;
     const double el = cli_wall_seconds() - k->t0;
-    fprintf(log, "%ld %.1f %.1f %.4f %.5g %.5g %.4f %.4f %.4f\n", t->step, el,
+    fprintf(log, "%ld %.1f %.1f %.4f %.5g %.5g %.4f %.4f %.4f %.6g\n", t->step, el,
             (t->step - k->step0) * (double)t->batch / (el > 0 ? el : 1), t->drift_rms, e.fd, e.kid,
-            e.precision, e.recall, e.label_acc);
+            e.precision, e.recall, e.label_acc, dl_trainer_tau_scale(&t->cfg, t->step, t->cfg.tau_end_step));
     fflush(log);
+    dl_imgspectrum_write_rows(k->spectrum, t->step, -1, &e.spectrum, &es->real_spectrum, 784, 0);
+    fflush(k->spectrum);
     k->last_fd = e.fd;
     char path[4200];
     snprintf(path, sizeof path, "%s/samples-%08ld.png", o->out, t->step);
@@ -419,6 +495,24 @@ static void show_progress(const train_options *o, const dl_trainer *t, train_clo
     cli_progress_update(&k->progress, (size_t)t->step, (size_t)(total > t->step ? total : t->step), detail);
 }
 
+/* The step where the temperatures' schedule reaches progress 1: --steps, or
+ * under --time-budget the end the lr decay fitted to the budget (before that
+ * fit, the end the step rate so far points to). */
+static void update_tau_end(const train_options *o, dl_trainer *t, const train_clock *k)
+{
+    if (!(o->time_budget_min > 0)) {
+        t->cfg.tau_end_step = o->steps;
+        return;
+    }
+    if (k->decay_planned) {
+        t->cfg.tau_end_step = t->opt->cfg.total_steps;
+        return;
+    }
+    const double el = cli_wall_seconds() - k->t0;
+    const double by_time = k->step0 + (t->step - k->step0 + 1) * 60 * o->time_budget_min / (el > 1e-3 ? el : 1e-3);
+    t->cfg.tau_end_step = by_time < (double)o->steps ? (long)by_time + 1 : o->steps;
+}
+
 /* Steps until --steps, the planned decay's end or the time budget; evaluates
  * at the start, every --eval-every and at the end; checkpoints every
  * --checkpoint-every and at the end. */
@@ -428,7 +522,8 @@ static int train_loop(const train_options *o, dl_trainer *t, const dl_trainer_ev
     int st = DL_OK;
     for (;;) {
         const long step = t->step;
-        const int stop = step >= o->steps || (k->decay_planned && step >= t->opt->cfg.total_steps) ||
+        const int stop = step >= o->steps || (o->stop_at > 0 && step >= o->stop_at) ||
+                         (k->decay_planned && step >= t->opt->cfg.total_steps) ||
                          (o->time_budget_min > 0 && cli_wall_seconds() - k->t0 > 60 * o->time_budget_min);
         if (es && (stop || step == k->step0 || step % o->eval_every == 0) &&
             (st = evaluate(o, t, es, k, log)))
@@ -443,6 +538,7 @@ static int train_loop(const train_options *o, dl_trainer *t, const dl_trainer_ev
             return DL_OK;
         if (o->lr_decay > 0 && plan_lr_decay(o, step, k, &t->opt->cfg))
             log_decay(o, &t->opt->cfg, step, k, log);
+        update_tau_end(o, t, k);
         if ((st = dl_trainer_step(t)))
             return st;
         show_progress(o, t, k);
@@ -518,21 +614,34 @@ static int run(const train_options *o, dl_trainer *t, const dl_trainer_eval_set 
     dl_trainer_describe(t, (float)o->alpha, cfg_line, sizeof cfg_line);
     const char *extra[] = {cfg_line, NULL};
     snprintf(path, sizeof path, "%s/train.dat", o->out);
-    dl_atomic_file log = {0};
+    dl_atomic_file log = {0}, spectrum = {0};
     int st = dl_mkdir_p(o->out);
     if (!st)
         st = dl_dat_open(&log, path, prov, extra,
-                         "step seconds images_per_s drift_rms fd_fmnist kid precision recall label_accuracy");
-    if (st)
+                         "step seconds images_per_s drift_rms fd_fmnist kid precision recall "
+                         "label_accuracy tau_scale");
+    /* the generated images' power per frequency shell against the evaluation's real ones */
+    const char *spec_extra[] = {"the evaluation's images against its real test images, pixels in [-1, 1]", NULL};
+    snprintf(path, sizeof path, "%s/imgspectrum.dat", o->out);
+    if (!st && es)
+        st = dl_dat_open(&spectrum, path, prov, spec_extra, DL_IMGSPECTRUM_COLUMNS);
+    if (st) {
+        if (log.fp)
+            dl_atomic_abort(&log);
         return st;
+    }
+    k->spectrum = spectrum.fp;
     cli_progress_start(&k->progress, o->quiet);
     k->t_setup = cli_wall_seconds() - k->t0, k->last_fd = NAN, k->step0 = t->step;
     k->t_loop = cli_wall_seconds();
     st = train_loop(o, t, es, prov, k, log.fp);
     cli_progress_finish(&k->progress);
-    if (!st)
-        return dl_atomic_commit(&log);
-    dl_atomic_abort(&log);
+    if (!st && !(st = dl_atomic_commit(&log)) && spectrum.fp)
+        st = dl_atomic_commit(&spectrum);
+    if (log.fp)
+        dl_atomic_abort(&log);
+    if (spectrum.fp)
+        dl_atomic_abort(&spectrum);
     return st;
 }
 

@@ -40,6 +40,8 @@ struct dl_trainer_state {
     float *chan_scale[DL_TRAINER_MAX_FEATURES]; /* per channel, to unit RMS; NULL: none */
     int chan_block[DL_TRAINER_MAX_FEATURES];
     dl_sinkhorn_config sinkhorn;
+    dl_field_config field_now; /* the temperatures of this step, scaled by s(progress) */
+    double meanshift_tau_now;
     float *z;      /* (B, zdim) noise */
     float *dout;   /* (B, 784) d loss / d image */
     float *pos;    /* (PU, 784) positives, then the unconditional negatives */
@@ -70,6 +72,8 @@ dl_trainer_config dl_trainer_config_default(void)
     c.cfg_alpha_max = 3, c.cfg_uncond = 32;
     c.lr = 3e-3, c.ema = 0.999;
     c.seed = 1;
+    dl_schedule_init(&c.tau_schedule, DL_SCHEDULE_CONSTANT, 1.0, 0, 0, 1.0);
+    c.tau_end_step = 100000;
     dl_trainer_features_parse("pixels,enc1", &c);
     return c;
 }
@@ -133,6 +137,12 @@ int dl_trainer_needs_encoder(const dl_trainer_config *cfg)
     return 0;
 }
 
+double dl_trainer_tau_scale(const dl_trainer_config *cfg, long step, long end)
+{
+    const double progress = end > 0 ? fmin((double)step / (double)end, 1.0) : 1.0;
+    return dl_schedule_sigma(&cfg->tau_schedule, progress);
+}
+
 static int check_features(const dl_trainer_config *c)
 {
     for (int f = 0; f < c->n_features; f++) {
@@ -160,6 +170,11 @@ int dl_trainer_config_check(const dl_trainer_config *c)
         return dl_error(DL_EINVAL, "--cfg-alpha-max: guidance is implemented for the practical field");
     if (c->generator == DL_GENERATOR_CONV && c->width % 8)
         return dl_error(DL_EINVAL, "--width must be a multiple of 8, got %d", c->width);
+    if (c->tau_schedule.kind != DL_SCHEDULE_CONSTANT && c->field_kind == DL_TRAINER_SINKHORN)
+        return dl_error(DL_EINVAL, "--tau-schedule anneals the kernel fields' temperatures (practical, "
+                        "meanshift), not the Sinkhorn field's eps");
+    if (!(c->tau_end_step >= 1))
+        return dl_error(DL_EINVAL, "trainer: the schedule's end step must be >= 1, got %ld", c->tau_end_step);
     if (c->gen_per_class < 2 || c->pos_per_class < 1)
         return dl_error(DL_EINVAL, "trainer: %d generated and %d positive images per class "
                         "(at least 2 and 1)", c->gen_per_class, c->pos_per_class);
@@ -495,15 +510,15 @@ static int class_field(dl_trainer *t, int c, int f, float *V, double *sq)
     double scale;
     int st;
     if (ft->per_location) /* writes its own gradient into d */
-        return field_per_location(&t->cfg.field, xc, Bg, yc, Bp, uc, Nu, s->weight[c], D,
+        return field_per_location(&s->field_now, xc, Bg, yc, Bp, uc, Nu, s->weight[c], D,
                                   s->chan_block[f], ft->weight, V, d, sq);
     if (t->cfg.field_kind == DL_TRAINER_MEANSHIFT)
-        st = dl_field_meanshift(&t->cfg.field, MEANSHIFT_TAU, xc, Bg, yc, Bp, D, V, nsg ? d : NULL,
+        st = dl_field_meanshift(&s->field_now, s->meanshift_tau_now, xc, Bg, yc, Bp, D, V, nsg ? d : NULL,
                                 &scale);
     else if (t->cfg.field_kind == DL_TRAINER_SINKHORN)
         st = dl_field_sinkhorn(&s->sinkhorn, xc, Bg, yc, Bp, D, V, &scale);
     else
-        st = dl_field_compute_float(&t->cfg.field, xc, Bg, yc, Bp, uc, Nu, s->weight[c], D, V, &scale);
+        st = dl_field_compute_float(&s->field_now, xc, Bg, yc, Bp, uc, Nu, s->weight[c], D, V, &scale);
     if (st)
         return st;
     /* stop-gradient: d/dx ||x/s - sg(x/s + V)||^2 / numel = -2 V / (numel s);
@@ -569,10 +584,24 @@ static void backward_features(dl_trainer *t)
         dl_encoder_backward(s->enc, denc, B, s->dout);
 }
 
+/* This step's temperatures: tau s (Laplacian, a length) or tau s^2 (Gaussian,
+ * a squared length).  At s = 1 they are the configured ones, bit for bit. */
+static void anneal_temperatures(dl_trainer *t)
+{
+    dl_trainer_state *s = t->state;
+    const double sc = t->tau_scale = dl_trainer_tau_scale(&t->cfg, t->step, t->cfg.tau_end_step);
+    const double f = t->cfg.field.kernel == DL_FIELD_GAUSSIAN ? sc * sc : sc;
+    s->field_now = t->cfg.field;
+    for (int k = 0; k < s->field_now.n_tau; k++)
+        s->field_now.tau[k] *= f;
+    s->meanshift_tau_now = MEANSHIFT_TAU * f;
+}
+
 int dl_trainer_step(dl_trainer *t)
 {
     dl_trainer_state *s = t->state;
     dl_trainer_profile *p = &t->profile;
+    anneal_temperatures(t);
     /* noise and positives depend only on (seed, step): a resumed run sees the same */
     gsl_rng *sr = dl_rng_create(t->cfg.seed * 1000003ul + (unsigned long)t->step + 1);
     if (!sr)
@@ -646,12 +675,18 @@ int dl_trainer_eval_set_create(dl_trainer_eval_set *es, dl_classifier *cls,
         return dl_error(DL_EINVAL, "--eval-n %zu exceeds the test split's %zu images", n, real->count);
     if (!(es->real_features = malloc(n * cls->arch.fc * sizeof(float))))
         return dl_error(DL_ENOMEM, "out of memory for the test split's features");
-    return dl_classifier_run(cls, real->pixels, n, NULL, NULL, es->real_features, NULL);
+    int st = dl_imgspectrum_create(&es->spectrum_plan, real->rows, real->cols);
+    if (!st)
+        st = dl_imgspectrum_execute_bytes(es->spectrum_plan, real->pixels, n, &es->real_spectrum);
+    if (!st)
+        st = dl_classifier_run(cls, real->pixels, n, NULL, NULL, es->real_features, NULL);
+    return st;
 }
 
 void dl_trainer_eval_set_free(dl_trainer_eval_set *es)
 {
     dl_classifier_destroy(es->classifier);
+    dl_imgspectrum_destroy(es->spectrum_plan);
     free(es->real_features);
     memset(es, 0, sizeof *es);
 }
@@ -680,6 +715,8 @@ int dl_trainer_evaluate(dl_trainer *t, const dl_trainer_eval_set *es, float alph
         st = dl_kid(fg, n, ft, n, cls->arch.fc, 4, n / 4, rng, &e->kid, &se);
     if (!st)
         st = dl_precision_recall(ft, n, fg, n, cls->arch.fc, 3, &e->precision, &e->recall);
+    if (!st)
+        st = dl_imgspectrum_execute_bytes(es->spectrum_plan, pix, n, &e->spectrum);
     gsl_rng_free(rng);
     free(pix), free(lab), free(pred), free(fg);
     return st;
@@ -718,14 +755,24 @@ void dl_trainer_describe(const dl_trainer *t, float alpha, char *buf, size_t len
                  "; guidance: alpha ~ alpha^-3 on [1, %g], %d unconditional negatives per class, "
                  "evaluated at alpha %g", o->cfg_alpha_max, t->state->Nu, alpha);
     static const char *const fields[] = {"practical", "meanshift", "sinkhorn"};
+    const dl_schedule *ts = &o->tau_schedule;
+    char anneal[200] = "";
+    if (ts->kind == DL_SCHEDULE_CONSTANT && ts->sigma0 != 1)
+        snprintf(anneal, sizeof anneal, "; temperatures scaled by %g", ts->sigma0);
+    else if (ts->kind == DL_SCHEDULE_EXP)
+        snprintf(anneal, sizeof anneal, "; temperatures scaled by max(%g, %g exp(-%g step / %ld))",
+                 ts->sigma_min, ts->sigma0, ts->rate, o->tau_end_step);
+    else if (ts->kind == DL_SCHEDULE_COSINE)
+        snprintf(anneal, sizeof anneal, "; temperatures scaled by a cosine from %g to %g over %ld steps",
+                 ts->sigma0, ts->sigma_min, o->tau_end_step);
     snprintf(buf, len,
              "generator %s; features %d%s; field %s%s kernel %s norm %s%s; %d generated + %d positive "
-             "per class; lr %g%s",
+             "per class; lr %g%s%s",
              t->arch_string, o->n_features, t->state->enc ? " (with encoder)" : "", fields[o->field_kind],
              o->no_stop_gradient ? " WITHOUT stop-gradient" : "",
              o->field.kernel == DL_FIELD_GAUSSIAN ? "gaussian" : "laplacian",
              o->field.norm == DL_FIELD_TWO_SIDED ? "two-sided" : o->field.norm == DL_FIELD_ROWS ? "rows" : "none",
-             taus, o->gen_per_class, o->pos_per_class, o->lr, guidance);
+             taus, o->gen_per_class, o->pos_per_class, o->lr, guidance, anneal);
 }
 
 void dl_trainer_destroy(dl_trainer *t)

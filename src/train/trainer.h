@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include "base/io.h"
+#include "drift/schedule.h"
 #include "images/drift_field.h"
 #include "images/feature_maps.h"
 #include "images/idx.h"
@@ -27,6 +28,7 @@
 #include "nn/encoder.h"
 #include "nn/generator.h"
 #include "nn/optim.h"
+#include "spectral/imgspectrum.h"
 
 #define DL_TRAINER_MAX_FEATURES 8
 
@@ -58,6 +60,12 @@ typedef struct {
     int no_channel_scale; /* encoder maps as they come, not per channel to unit RMS */
     double lr, weight_decay, ema;
     unsigned long seed;
+    /* Annealed bandwidth: every temperature of the field is scaled as a length
+     * by s(progress), progress = step / tau_end_step in [0, 1] (the schedule's
+     * time runs over [0, 1]): the Laplacian's tau by s, the Gaussian's (a
+     * squared length) by s^2.  Constant at 1: the temperatures as given. */
+    dl_schedule tau_schedule;
+    long tau_end_step;
 } dl_trainer_config;
 
 /* Seconds spent in each part of the steps (wall clock). */
@@ -67,6 +75,7 @@ typedef struct {
 
 typedef struct {
     double fd, kid, precision, recall, label_acc;
+    dl_imgspectrum_result spectrum; /* of the generated images */
 } dl_trainer_eval;
 
 /* The evaluation's fixed half: a classifier and its features of n real images,
@@ -75,6 +84,8 @@ typedef struct {
     dl_classifier *classifier;
     float *real_features; /* (n, fc) */
     size_t n;
+    dl_imgspectrum *spectrum_plan;
+    dl_imgspectrum_result real_spectrum; /* of the n real images */
 } dl_trainer_eval_set;
 
 typedef struct dl_trainer_state dl_trainer_state;
@@ -88,6 +99,7 @@ typedef struct {
     gsl_rng *rng;  /* the generator's initialisation; kept in checkpoints */
     long step;     /* steps done */
     double drift_rms; /* of the last step's fields */
+    double tau_scale; /* s(progress) of the last step */
     int batch;        /* generated images per step */
     dl_trainer_profile profile;
     dl_trainer_state *state; /* buffers, encoder, class index (trainer.c) */
@@ -101,6 +113,8 @@ int dl_trainer_features_parse(const char *text, dl_trainer_config *cfg);
 /* The config's own consistency (the field, guidance and maps agree). */
 int dl_trainer_config_check(const dl_trainer_config *cfg);
 int dl_trainer_needs_encoder(const dl_trainer_config *cfg);
+/* s(step / end): the temperatures' scale at that step (clamped to progress 1). */
+double dl_trainer_tau_scale(const dl_trainer_config *cfg, long step, long end);
 
 /* train: the training split (kept by reference, must outlive the trainer);
  * encoder_path: a classifier checkpoint for the enc* maps, or NULL. */

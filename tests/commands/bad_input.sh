@@ -15,6 +15,13 @@ rd=(--target 8gaussians --init normal --n 64 --m 64 --t-end 0.2 --quiet)
 must_not_exist=("$out")
 expect="" # where set, the error line must contain it
 
+# An IDX image file: PATH COUNT ROWS COLS, then BYTES pixel bytes (0x80).
+idx() {
+  be32() { printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) $(($1 >> 8 & 255)) $(($1 & 255)); }
+  { printf '\x00\x00\x08\x03'; printf "$(be32 "$2")$(be32 "$3")$(be32 "$4")"; head -c "$5" /dev/zero | tr '\0' '\200'; } > "$1"
+}
+images=0
+
 # A valid run to damage.
 make_run() {
   "$driftlab" sim "$@" --out "$work/r" >/dev/null 2>&1 || { echo "setup run failed"; exit 1; }
@@ -126,6 +133,24 @@ case "$command:$case_name" in
   train:loc_fixed_map)    args=(--features pixels,pool7-loc --out "$out") ;;
   train:loc_twice)        args=(--features pixels,enc1-loc,enc1-loc:2 --out "$out") ;;
   train:option_unknown_last) args=(--out "$out" --frobnicate); expect="unknown option '--frobnicate'" ;;
+  train:tau_schedule_unknown) args=(--tau-schedule linear --out "$out"); expect="--tau-schedule" ;;
+  train:tau_min_zero)     args=(--tau-schedule exp --tau-rate 1 --tau-min 0 --out "$out"); expect="--tau-min" ;;
+  train:tau_min_above_start) args=(--tau-schedule exp --tau-rate 1 --tau-min 2 --out "$out"); expect="--tau-min" ;;
+  train:tau_rate_negative) args=(--tau-schedule exp --tau-rate -1 --tau-min 0.1 --out "$out"); expect="--tau-rate" ;;
+  train:tau_rate_nan)     args=(--tau-schedule exp --tau-rate nan --tau-min 0.1 --out "$out"); expect="--tau-rate" ;;
+  train:tau_min_nan)      args=(--tau-schedule cosine --tau-min nan --out "$out"); expect="--tau-min" ;;
+  train:tau_start_nan)    args=(--tau-start nan --out "$out"); expect="--tau-start" ;;
+  train:tau_end_above_start) args=(--tau-schedule exp --tau-end 2 --tau-min 0.1 --out "$out"); expect="--tau-end" ;;
+  train:tau_unused)       args=(--tau-rate 1 --out "$out"); expect="--tau-schedule" ;;
+  train:tau_exp_no_rate)  args=(--tau-schedule exp --tau-min 0.1 --out "$out"); expect="--tau-rate" ;;
+  train:tau_sinkhorn)     args=(--field sinkhorn --tau-schedule exp --tau-rate 1 --tau-min 0.1 --out "$out"); expect="--tau-schedule" ;;
+  spectrum:images_missing) images=1; args=(--images "$work/none.idx" --out "$out") ;;
+  spectrum:images_truncated)
+    images=1; idx "$work/a.idx" 2 28 28 784; args=(--images "$work/a.idx" --reference "$work/a.idx" --out "$out") ;;
+  spectrum:images_size_mismatch)
+    images=1; idx "$work/a.idx" 1 28 28 784; idx "$work/b.idx" 1 14 14 196
+    args=(--images "$work/a.idx" --reference "$work/b.idx" --out "$out"); expect="14x14" ;;
+  spectrum:images_option_unknown_last) images=1; args=(--images "$work/a.idx" --out "$out" --frobnicate); expect="unknown option '--frobnicate'" ;;
   train:loc_meanshift)    args=(--features pixels,enc1-loc --field meanshift --out "$out") ;;
   toytrain:toy_unknown)   args=(--toy spiral --out "$out") ;;
   toytrain:batch_one)     args=(--batch 1 --out "$out") ;;
@@ -146,8 +171,8 @@ case "$command:$case_name" in
 esac
 if [ "$command" = sim ]; then
   args+=(--out "$out")
-elif [ "$command" != spectrum ]; then
-  : # classify and eval cases name their outputs inside $out themselves
+elif [ "$command" != spectrum ] || [ "$images" -eq 1 ]; then
+  : # classify, eval and image-spectrum cases name their outputs inside $out themselves
 else
   args=("$run" ${args[@]+"${args[@]}"})
   must_not_exist=("$run/spectrum.dat" "$run/rates.dat" "$run/heatmap.mat" "$run/tconv.dat")

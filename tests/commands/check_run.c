@@ -16,6 +16,10 @@
  *       the spectrum's fitted rates (column 2) of seeded modes against gamma(k)
  *   check_run improves TABLE.dat COLUMN FACTOR
  *       the last row's COLUMN (1-based) is at least FACTOR times below the first's
+ *   check_run column_zero TABLE.dat COLUMN TOL
+ *       every row's COLUMN (1-based) is finite and within TOL of 0
+ *   check_run rows TABLE.dat N
+ *       the table holds exactly N data rows, every value finite
  *   check_run fft SPECTRUM.dat MODES.dat REL_TOL FLOOR
  *       the mesh/FFT q_hat (columns 9, 10) against the direct sums of modes.dat
  *       at every matching (t, k) whose amplitude exceeds FLOOR */
@@ -257,6 +261,37 @@ static int check_same(int argc, char **argv)
     return !ok || lines == 0;
 }
 
+static int check_column_zero(int argc, char **argv)
+{
+    if (argc != 5)
+        return 2;
+    int n = read_table(argv[2]), col = atoi(argv[3]) - 1, bad = 0;
+    double tol = atof(argv[4]), worst = 0;
+    if (n < 1 || col < 0 || col >= ncols)
+        return 2;
+    for (int i = 0; i < n; i++) {
+        bad += !(fabs(rows[i][col]) <= tol);
+        worst = fmax(worst, fabs(rows[i][col]));
+    }
+    printf("column %d over %d rows: largest |value| %.3g (need <= %g)\n", col + 1, n, worst, tol);
+    printf("%d passed, %d failed\n", !bad, !!bad);
+    return !!bad;
+}
+
+static int check_rows(int argc, char **argv)
+{
+    if (argc != 4)
+        return 2;
+    int n = read_table(argv[2]), want = atoi(argv[3]), finite = 1;
+    for (int i = 0; i < n; i++)
+        for (int c = 0; c < ncols; c++)
+            finite &= isfinite(rows[i][c]) || c == ncols - 1; /* the last column may be NaN by design */
+    int ok = n == want && finite;
+    printf("%d data rows (want %d), %s\n%d passed, %d failed\n", n, want,
+           finite ? "all finite" : "NOT all finite", ok, !ok);
+    return !ok;
+}
+
 int main(int argc, char **argv)
 {
     int rc = 2;
@@ -274,6 +309,10 @@ int main(int argc, char **argv)
         rc = check_fitted(argc, argv);
     else if (argc >= 2 && !strcmp(argv[1], "fft"))
         rc = check_fft(argc, argv);
+    else if (argc >= 2 && !strcmp(argv[1], "column_zero"))
+        rc = check_column_zero(argc, argv);
+    else if (argc >= 2 && !strcmp(argv[1], "rows"))
+        rc = check_rows(argc, argv);
     if (rc == 2)
         fprintf(stderr, "check_run: bad arguments (see the comment at the top of check_run.c)\n");
     return rc;

@@ -1,0 +1,190 @@
+/* driftlab spectrum --images A: the power of an image set per radial
+ * spatial-frequency shell beside a reference set's (src/spectral/imgspectrum.h),
+ * and THEORY.md 7's Gaussian-kernel rate from the reference's own variances. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/dl_error.h"
+#include "base/io.h"
+#include "cli.h"
+#include "commands.h"
+#include "images/idx.h"
+#include "spectral/imgspectrum.h"
+
+#define DEFAULT_DATA "/usr/share/datasets/fashion-mnist"
+
+typedef struct {
+    const char *images, *labels, *reference, *reference_labels, *data, *out;
+    int per_class, quiet;
+    double sigma;
+} imgspectrum_options;
+
+static void usage(void)
+{
+    printf("usage: driftlab spectrum --images A.idx[.gz] [--labels L] [--reference B.idx[.gz]]\n"
+           "                         [--reference-labels L] [--per-class] [--sigma S] [--out DIR]\n\n"
+           "The power |F(k)|^2 of each image's 2-D FFT (pixels mapped to [-1, 1]), averaged over\n"
+           "the images and over the radial shells |k| = 1 .. min(rows, cols)/2, for the images\n"
+           "minus their set's mean image (centred) and for the mean image itself, beside the\n"
+           "same for the reference (default: the Fashion-MNIST test split in --data).  Writes\n"
+           "DIR/imgspectrum.dat (" DL_IMGSPECTRUM_COLUMNS ")\n"
+           "with the DC terms in its header; --sigma S adds THEORY.md 7's rate 2u/(1+u)^2,\n"
+           "u = lambda_ref / S^2, of the Gaussian kernel; --per-class adds one block per class\n"
+           "(both sets need labels).  plots/imgspectrum.gp draws it.\n\n"
+           "options:\n"
+           "  --data DIR    Fashion-MNIST IDX files (default " DEFAULT_DATA ")\n"
+           "  --out DIR     (default runs/imgspectrum)\n"
+           "  --quiet       no table on stdout\n");
+}
+
+static int parse_value(const char *a, const char *v, imgspectrum_options *o)
+{
+    const char **slots[] = {&o->images, &o->labels, &o->reference, &o->reference_labels, &o->data, &o->out};
+    const char *names[] = {"--images", "--labels", "--reference", "--reference-labels", "--data", "--out"};
+    for (int k = 0; k < 6; k++)
+        if (!strcmp(a, names[k])) {
+            *slots[k] = v;
+            return DL_OK;
+        }
+    if (!strcmp(a, "--sigma")) {
+        int st = cli_parse_double("sigma", v, &o->sigma);
+        if (!st && !(o->sigma > 0))
+            st = dl_error(DL_EINVAL, "--sigma must be positive, got %s", v);
+        return st;
+    }
+    return dl_error(DL_EINVAL, "unknown option '%s' (see driftlab spectrum --help)", a);
+}
+
+static int parse_args(int argc, char **argv, imgspectrum_options *o, int *help)
+{
+    static const char *const with_value[] = {"images", "labels", "reference", "reference-labels",
+                                             "data", "out", "sigma", NULL};
+    *o = (imgspectrum_options){.data = DEFAULT_DATA, .out = "runs/imgspectrum"};
+    *help = 0;
+    int st = DL_OK;
+    for (int i = 1; i < argc && !st; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h"))
+            return *help = 1, DL_OK;
+        if (!strcmp(a, "--quiet"))
+            o->quiet = 1;
+        else if (!strcmp(a, "--per-class"))
+            o->per_class = 1;
+        else if (strncmp(a, "--", 2))
+            st = dl_error(DL_EINVAL, "unexpected argument '%s'", a);
+        else if (!(st = cli_option_value("spectrum", a, v, with_value)))
+            st = parse_value(a, v, o), i++;
+    }
+    if (!st && !o->images)
+        st = dl_error(DL_EINVAL, "--images: no image set given");
+    return st;
+}
+
+static int load_sets(const imgspectrum_options *o, dl_image_set *a, dl_image_set *b)
+{
+    int st = dl_idx_read(o->images, o->labels, a);
+    if (!st)
+        st = o->reference ? dl_idx_read(o->reference, o->reference_labels, b)
+                          : dl_idx_read_split(o->data, "t10k", b);
+    if (!st && (a->rows != b->rows || a->cols != b->cols))
+        st = dl_error(DL_EFORMAT, "'%s' holds %dx%d images, the reference %dx%d: the shells differ",
+                      o->images, a->rows, a->cols, b->rows, b->cols);
+    if (!st && o->per_class && (!a->labels || !b->labels))
+        st = dl_error(DL_EINVAL, "--per-class needs labels for both sets (--labels, --reference-labels)");
+    return st;
+}
+
+/* the images of class c (all for c < 0), copied into buf; their count */
+static size_t class_subset(const dl_image_set *s, int c, unsigned char *buf)
+{
+    const size_t npix = (size_t)s->rows * s->cols;
+    size_t n = 0;
+    for (size_t i = 0; i < s->count; i++)
+        if (c < 0 || s->labels[i] == c)
+            memcpy(buf + n++ * npix, s->pixels + i * npix, npix);
+    return n;
+}
+
+/* One block of rows: class c of both sets (c < 0: every image). */
+static int spectrum_block(dl_imgspectrum *plan, const dl_image_set *a, const dl_image_set *b, int c,
+                          unsigned char *buf, double sigma, FILE *fp, dl_imgspectrum_result *ra,
+                          dl_imgspectrum_result *rb)
+{
+    size_t na = class_subset(a, c, buf);
+    int st = na ? dl_imgspectrum_execute_bytes(plan, buf, na, ra)
+                : dl_error(DL_EINVAL, "class %d: no images in the set", c);
+    size_t nb = st ? 0 : class_subset(b, c, buf);
+    if (!st)
+        st = nb ? dl_imgspectrum_execute_bytes(plan, buf, nb, rb)
+                : dl_error(DL_EINVAL, "class %d: no images in the reference", c);
+    if (!st)
+        dl_imgspectrum_write_rows(fp, 0, c, ra, rb, a->rows * a->cols, sigma);
+    return st;
+}
+
+static void print_table(const dl_imgspectrum_result *a, const dl_imgspectrum_result *b, int pixels)
+{
+    printf("%5s %12s %12s %9s %12s %12s\n", "shell", "P", "P_ref", "ln ratio", "P_mean", "P_mean_ref");
+    printf("%5s %12.5g %12.5g %9.4f %12.5g %12.5g   (DC)\n", "0", a->centred[0], b->centred[0],
+           log(a->centred[0] / b->centred[0]), a->mean[0], b->mean[0]);
+    for (int k = 1; k <= a->kmax; k++)
+        printf("%5d %12.5g %12.5g %9.4f %12.5g %12.5g   lambda_ref %.4g\n", k, a->centred[k],
+               b->centred[k], log(a->centred[k] / b->centred[k]), a->mean[k], b->mean[k],
+               b->centred[k] / pixels);
+}
+
+static int write_spectra(const imgspectrum_options *o, const dl_image_set *a, const dl_image_set *b,
+                         const dl_provenance *prov)
+{
+    dl_imgspectrum *plan = NULL;
+    const size_t npix = (size_t)a->rows * a->cols, most = a->count > b->count ? a->count : b->count;
+    unsigned char *buf = malloc(most * npix);
+    int st = buf ? dl_imgspectrum_create(&plan, a->rows, a->cols) : dl_error(DL_ENOMEM, "out of memory");
+    dl_imgspectrum_result ra, rb;
+    char path[4200], line[4400];
+    dl_atomic_file f = {0};
+    if (!st)
+        st = dl_mkdir_p(o->out);
+    snprintf(path, sizeof path, "%s/imgspectrum.dat", o->out);
+    snprintf(line, sizeof line, "%zu images of %s against %zu of %s; %dx%d pixels in [-1, 1]", a->count,
+             o->images, b->count, o->reference ? o->reference : "the test split", a->rows, a->cols);
+    const char *extra[] = {line, NULL};
+    if (!st)
+        st = dl_dat_open(&f, path, prov, extra, DL_IMGSPECTRUM_COLUMNS);
+    for (int c = o->per_class ? 9 : -1; !st && c >= -1; c--)
+        st = spectrum_block(plan, a, b, c, buf, o->sigma, f.fp, &ra, &rb);
+    if (!st) /* the last block is every image's: its DC terms close the file */
+        fprintf(f.fp, "# DC (shell 0): P %.8e P_ref %.8e P_mean %.8e P_mean_ref %.8e\n", ra.centred[0],
+                rb.centred[0], ra.mean[0], rb.mean[0]);
+    if (!st)
+        st = dl_atomic_commit(&f);
+    else if (f.fp)
+        dl_atomic_abort(&f);
+    if (!st && !o->quiet) {
+        print_table(&ra, &rb, a->rows * a->cols);
+        printf("wrote %s\n", path);
+    }
+    dl_imgspectrum_destroy(plan);
+    free(buf);
+    return st;
+}
+
+int cmd_imgspectrum(int argc, char **argv)
+{
+    imgspectrum_options o;
+    int help, st = parse_args(argc, argv, &o, &help);
+    if (!st && help) {
+        usage();
+        return 0;
+    }
+    dl_image_set a = {0}, b = {0};
+    if (!st)
+        st = load_sets(&o, &a, &b);
+    dl_provenance prov = {cli_command_line(argc + 1, argv - 1), 0};
+    if (!st)
+        st = write_spectra(&o, &a, &b, &prov);
+    dl_image_set_free(&a), dl_image_set_free(&b);
+    return st ? cli_fail("spectrum") : 0;
+}
