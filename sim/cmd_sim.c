@@ -17,6 +17,7 @@
 #include "base/io.h"
 #include "drift/snapshot.h"
 #include "drift/metrics.h"
+#include "image_points.h"
 #include "sim_config.h"
 
 typedef struct {
@@ -27,6 +28,10 @@ typedef struct {
 static int load_points(const sim_config *c, const dl_dist *d, const char *file, size_t want,
                        gsl_rng *rng, const char *role, double **x, size_t *count)
 {
+    if (file && sim_is_image_spec(file)) {
+        int st = sim_image_load(file, want, rng, x, count);
+        return st ? dl_error(st, "--%s: %s", role, dl_error_message()) : DL_OK;
+    }
     if (file) {
         int st = dl_samples_read(file, c->domain.dim, x, count);
         if (st)
@@ -135,6 +140,13 @@ static int write_snapshot(const sim_config *c, const dl_provenance *prov, long s
 {
     char path[4300];
     snprintf(path, sizeof path, "%s/snapshots/snap-%08ld.dlsnap", c->out, step);
+    if (c->image_rows) { /* images: also as IDX (driftlab eval reads it) and a PNG grid */
+        char dir[4300];
+        snprintf(dir, sizeof dir, "%s/snapshots", c->out);
+        int st = sim_image_snapshot(dir, step, x, c->n, c->image_rows, c->image_cols);
+        if (st)
+            return st;
+    }
     dl_snapshot_header h = {.dim = (uint32_t)c->domain.dim,
                             .count = c->n,
                             .seed = c->seed,
@@ -315,6 +327,15 @@ int cmd_sim(int argc, char **argv)
         goto fail;
     c.m = m;
     c.n = n;
+    double median = NAN;
+    if (c.sigma_median) { /* sigma in units of the target's median pairwise distance */
+        median = sim_median_distance(y, m, c.domain.dim);
+        if (!(median > 0)) {
+            st = dl_error(DL_EINVAL, "--sigma-units median: the target's median pairwise distance is %g", median);
+            goto fail;
+        }
+        c.schedule.sigma0 *= median, c.schedule.sigma_min *= median;
+    }
 
     double gmax;
     if (dl_kernel_rate_max(c.kernel, c.domain.dim, &gmax) == DL_OK && c.dt > 2.0 / gmax)
@@ -330,6 +351,12 @@ int cmd_sim(int argc, char **argv)
     if ((st = dl_mkdir_p(c.out)) || (st = dl_mkdir_p(snapdir)) || (c.frames && (st = dl_mkdir_p(framedir))) ||
         (st = write_run_ini(&opts, &c, &prov)) || (st = open_outputs(&c, &prov, &out)))
         goto fail;
+    if (c.sigma_median) {
+        char line[160];
+        snprintf(line, sizeof line, "median pairwise distance of the target %.6g; sigma %.6g, sigma-min %.6g",
+                 median, c.schedule.sigma0, c.schedule.sigma_min);
+        run_log(&c, &out, "sigma", line);
+    }
     if ((st = write_points(&c, &prov, "target.dat", y, m, 0.0)) ||
         (st = write_target_snapshot(&c, &prov, y, m)) ||
         (st = simulate(&c, &prov, x, y, m, &out)) ||

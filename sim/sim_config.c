@@ -7,6 +7,7 @@
 #include <ini.h>
 
 #include "cli.h"
+#include "image_points.h"
 #include "base/dl_error.h"
 
 typedef struct {
@@ -19,10 +20,10 @@ typedef struct {
 /* Order here is the order of --help and of run.ini. */
 static const option_spec specs[] = {
     {"domain", "rd", 0, "rd | torus"},
-    {"dim", "2", 0, "dimension d (1..8)"},
+    {"dim", "2", 0, "dimension d (R^d: 1..1024, torus: 1..8; image targets set it)"},
     {"length", "6.283185307179586", 0, "torus period L"},
-    {"target", "8gaussians", 0, "target p: uniform | modes | normal | gmm | 8gaussians | checkerboard | swissroll | moons | rings | file:PATH"},
-    {"m", "2000", 0, "target sample count (0 with file: all samples in the file)"},
+    {"target", "8gaussians", 0, "target p: uniform | modes | normal | gmm | 8gaussians | checkerboard | swissroll | moons | rings | file:PATH | idx:IMAGES[:CLASS]"},
+    {"m", "2000", 0, "target sample count (0 with file: all samples in the file; idx: a seeded random subset)"},
     {"target-sampling", "lattice", 0, "torus target: lattice (quiet) | iid"},
     {"target-modes", "", 0, "modes of a 'modes' target (see --modes)"},
     {"target-amp", "0", 0, "amplitude(s) of the target modes"},
@@ -37,6 +38,7 @@ static const option_spec specs[] = {
     {"init-std", "1", 0, "std of a normal init"},
     {"kernel", "gaussian", 0, "gaussian | laplacian | cauchy"},
     {"sigma", "0.5", 0, "bandwidth (initial bandwidth when annealed)"},
+    {"sigma-units", "absolute", 0, "absolute (pixel units for images) | median: sigma and sigma-min times the target's median pairwise distance"},
     {"schedule", "constant", 0, "constant | exp | cosine"},
     {"rate", "0", 0, "exp schedule: sigma(t) = sigma exp(-rate t)"},
     {"sigma-min", "0", 0, "floor of exp, end value of cosine"},
@@ -239,6 +241,11 @@ static int resolve_dist(const sim_options *o, const char *which, const char *nam
 {
     memset(d, 0, sizeof *d);
     *file = NULL;
+    if (sim_is_image_spec(name)) { /* read by cmd_sim through image_points */
+        d->kind = DL_DIST_FILE;
+        *file = name;
+        return DL_OK;
+    }
     if (!strncmp(name, "file:", 5)) {
         d->kind = DL_DIST_FILE;
         *file = name + 5;
@@ -282,6 +289,33 @@ static int resolve_dist(const sim_options *o, const char *which, const char *nam
     return DL_OK;
 }
 
+/* Image targets or inits set the dimension, rows x cols; both must agree. */
+static int resolve_image_size(const sim_options *o, sim_config *c, dl_domain_kind dk, long *dim)
+{
+    const char *roles[2] = {"target", "init"};
+    for (int r = 0; r < 2; r++) {
+        const char *spec = get(o, roles[r]);
+        int rows, cols;
+        if (!sim_is_image_spec(spec))
+            continue;
+        int st = sim_image_size(spec, &rows, &cols);
+        if (st)
+            return dl_error(st, "--%s: %s", roles[r], dl_error_message());
+        if (dk != DL_DOMAIN_RD)
+            return dl_error(DL_EINVAL, "--%s %s: image particles live in R^d (--domain rd)", roles[r], spec);
+        if (c->image_rows && (rows != c->image_rows || cols != c->image_cols))
+            return dl_error(DL_EINVAL, "--init images are %dx%d, the target's %dx%d", rows, cols,
+                            c->image_rows, c->image_cols);
+        c->image_rows = rows, c->image_cols = cols;
+        *dim = (long)rows * cols;
+    }
+    const char *units = get(o, "sigma-units");
+    if (strcmp(units, "absolute") && strcmp(units, "median"))
+        return dl_error(DL_EINVAL, "--sigma-units: unknown '%s' (absolute, median)", units);
+    c->sigma_median = !strcmp(units, "median");
+    return DL_OK;
+}
+
 /* The domain, kernel, bandwidth schedule, integrator and time steps;
  * *sigma and *sigma_min are the bandwidths the run spans. */
 static int resolve_dynamics(const sim_options *o, sim_config *c, double *sigma, double *sigma_min,
@@ -293,6 +327,7 @@ static int resolve_dynamics(const sim_options *o, sim_config *c, double *sigma, 
     TRY(dl_domain_kind_parse(get(o, "domain"), &dk));
     TRY(get_long(o, "dim", &dim));
     TRY(get_double(o, "length", &length));
+    TRY(resolve_image_size(o, c, dk, &dim));
     if (dim < 1 || dim > DL_MAX_DIM)
         return dl_error(DL_EINVAL, "--dim must be between 1 and %d, got %ld", DL_MAX_DIM, dim);
     TRY(dl_domain_init(&c->domain, dk, (int)dim, length));

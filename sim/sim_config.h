@@ -24,7 +24,10 @@ typedef struct {
     dl_schedule schedule;
     dl_integrator_kind integrator;
     dl_dist target, init;
-    const char *target_file, *init_file; /* for kind == DL_DIST_FILE */
+    const char *target_file, *init_file; /* for kind == DL_DIST_FILE (idx:... for images) */
+    int image_rows, image_cols;          /* > 0: an image run in R^(rows x cols) */
+    int sigma_median;                    /* --sigma-units median: sigma in units of the target's
+                                            median pairwise distance (cmd_sim rescales) */
     size_t m, n;
     double dt, t_end;
     long every, snapshot_every, steps;

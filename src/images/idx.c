@@ -57,6 +57,24 @@ static uint32_t be32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+int dl_idx_peek(const char *images_path, size_t *count, int *rows, int *cols)
+{
+    gzFile f = gzopen(images_path, "rb");
+    if (!f)
+        return dl_error(DL_EIO, "cannot open '%s': %s", images_path, strerror(errno ? errno : ENOENT));
+    uint8_t h[16];
+    int got = gzread(f, h, sizeof h);
+    gzclose(f);
+    if (got != (int)sizeof h || be32(h) != 0x00000803u)
+        return dl_error(DL_EFORMAT, "'%s' is not an IDX image file (%s)", images_path,
+                        got != (int)sizeof h ? "shorter than its header" : "bad magic, want 0x00000803");
+    const uint32_t n = be32(h + 4), r = be32(h + 8), c = be32(h + 12);
+    if (n == 0 || r == 0 || c == 0 || r > 4096 || c > 4096)
+        return dl_error(DL_EFORMAT, "'%s': implausible dimensions %u x %u x %u", images_path, n, r, c);
+    *count = n, *rows = (int)r, *cols = (int)c;
+    return DL_OK;
+}
+
 int dl_idx_read(const char *images_path, const char *labels_path, dl_image_set *set)
 {
     memset(set, 0, sizeof *set);

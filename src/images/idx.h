@@ -18,6 +18,10 @@ typedef struct {
  * values 0..9, the same count as the images.  labels_path may be NULL. */
 int dl_idx_read(const char *images_path, const char *labels_path, dl_image_set *set);
 
+/* An image file's header alone: the count and image size, checked as
+ * dl_idx_read checks them (the payload is not read). */
+int dl_idx_peek(const char *images_path, size_t *count, int *rows, int *cols);
+
 /* DIR/train-images-idx3-ubyte.gz and friends; split is "train" or "t10k". */
 int dl_idx_read_split(const char *dir, const char *split, dl_image_set *set);
 

@@ -144,6 +144,14 @@ case "$command:$case_name" in
   train:tau_unused)       args=(--tau-rate 1 --out "$out"); expect="--tau-schedule" ;;
   train:tau_exp_no_rate)  args=(--tau-schedule exp --tau-min 0.1 --out "$out"); expect="--tau-rate" ;;
   train:tau_sinkhorn)     args=(--field sinkhorn --tau-schedule exp --tau-rate 1 --tau-min 0.1 --out "$out"); expect="--tau-schedule" ;;
+  sim:idx_missing)       args=(--target "idx:$work/none.idx" --n 4 --t-end 0.1 --quiet) ;;
+  sim:idx_truncated)     idx "$work/a.idx" 3 28 28 1000; args=(--target "idx:$work/a.idx" --n 4 --t-end 0.1 --quiet); expect="truncated" ;;
+  sim:idx_wrong_magic)   printf 'not an idx file at all' > "$work/w.idx"; args=(--target "idx:$work/w.idx" --n 4 --t-end 0.1 --quiet) ;;
+  sim:idx_class_range)   idx "$work/a-images-idx3-ubyte" 2 28 28 1568; args=(--target "idx:$work/a-images-idx3-ubyte:10" --n 4 --t-end 0.1 --quiet); expect="class 10" ;;
+  sim:idx_class_junk)    idx "$work/a-images-idx3-ubyte" 2 28 28 1568; args=(--target "idx:$work/a-images-idx3-ubyte:3" --n 4 --t-end 0.1 --quiet); expect="labels" ;;
+  sim:idx_m_beyond)      idx "$work/a.idx" 2 28 28 1568; args=(--target "idx:$work/a.idx" --m 3 --n 4 --t-end 0.1 --quiet); expect="3 images were asked for" ;;
+  sim:idx_torus)         idx "$work/a.idx" 2 28 28 1568; args=(--domain torus --target "idx:$work/a.idx" --n 4 --t-end 0.1 --quiet); expect="R^d" ;;
+  sim:sigma_units_unknown) args=("${rd[@]}" --sigma-units pixels); expect="--sigma-units" ;;
   spectrum:images_missing) images=1; args=(--images "$work/none.idx" --out "$out") ;;
   spectrum:images_truncated)
     images=1; idx "$work/a.idx" 2 28 28 784; args=(--images "$work/a.idx" --reference "$work/a.idx" --out "$out") ;;

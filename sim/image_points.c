@@ -1,0 +1,155 @@
+#include "image_points.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/dl_error.h"
+#include "images/idx.h"
+#include "images/imagegrid.h"
+
+#define PREFIX "idx:"
+#define MAX_PATH 4096
+
+int sim_is_image_spec(const char *spec) { return !strncmp(spec, PREFIX, strlen(PREFIX)); }
+
+/* "idx:PATH[:CLASS]" -> path and class (-1: every class) */
+static int parse_spec(const char *spec, char *path, int *cls)
+{
+    const char *p = spec + strlen(PREFIX);
+    const char *colon = strrchr(p, ':');
+    *cls = -1;
+    size_t len = colon ? (size_t)(colon - p) : strlen(p);
+    if (colon) {
+        char *end;
+        long c = strtol(colon + 1, &end, 10);
+        if (end == colon + 1 || *end)
+            len = strlen(p); /* not a class: part of the path */
+        else if (c < 0 || c > 9)
+            return dl_error(DL_EINVAL, "'%s': class %ld out of range 0..9", spec, c);
+        else
+            *cls = (int)c;
+    }
+    if (len == 0 || len >= MAX_PATH)
+        return dl_error(DL_EINVAL, "'%s': needs idx:PATH[:CLASS]", spec);
+    memcpy(path, p, len);
+    path[len] = '\0';
+    return DL_OK;
+}
+
+int sim_image_size(const char *spec, int *rows, int *cols)
+{
+    char path[MAX_PATH];
+    int cls;
+    size_t count;
+    int st = parse_spec(spec, path, &cls);
+    return st ? st : dl_idx_peek(path, &count, rows, cols);
+}
+
+/* the labels file of an images file, by the data set's naming */
+static int labels_path(const char *images, char *out)
+{
+    const char *at = strstr(images, "images-idx3");
+    if (!at)
+        return dl_error(DL_EINVAL, "'%s': a class needs labels, and the name has no "
+                        "'images-idx3' to find them by", images);
+    snprintf(out, MAX_PATH, "%.*slabels-idx1%s", (int)(at - images), images, at + strlen("images-idx3"));
+    return DL_OK;
+}
+
+/* the chosen images' indices: class cls (or all), then a seeded partial shuffle */
+static int pick(const dl_image_set *s, int cls, size_t want, gsl_rng *rng, size_t **idx, size_t *n)
+{
+    size_t have = 0;
+    size_t *all = malloc(s->count * sizeof(size_t));
+    if (!all)
+        return dl_error(DL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < s->count; i++)
+        if (cls < 0 || s->labels[i] == cls)
+            all[have++] = i;
+    if (!have || want > have) {
+        free(all);
+        return dl_error(DL_EINVAL, "%zu images were asked for, the file holds %zu%s", want, have,
+                        cls >= 0 ? " of that class" : "");
+    }
+    *n = want ? want : have;
+    for (size_t i = 0; i < *n && want; i++) { /* Fisher-Yates, the first n places */
+        size_t j = i + (size_t)gsl_rng_uniform_int(rng, have - i), t = all[i];
+        all[i] = all[j], all[j] = t;
+    }
+    *idx = all;
+    return DL_OK;
+}
+
+int sim_image_load(const char *spec, size_t want, gsl_rng *rng, double **x, size_t *count)
+{
+    char path[MAX_PATH], lpath[MAX_PATH];
+    int cls;
+    dl_image_set s = {0};
+    size_t *idx = NULL, n = 0;
+    int st = parse_spec(spec, path, &cls);
+    if (!st && cls >= 0)
+        st = labels_path(path, lpath);
+    if (!st)
+        st = dl_idx_read(path, cls >= 0 ? lpath : NULL, &s);
+    if (!st)
+        st = pick(&s, cls, want, rng, &idx, &n);
+    const size_t d = (size_t)s.rows * s.cols;
+    if (!st && !(*x = malloc(n * d * sizeof(double))))
+        st = dl_error(DL_ENOMEM, "out of memory for %zu images", n);
+    for (size_t i = 0; !st && i < n; i++)
+        for (size_t p = 0; p < d; p++)
+            (*x)[i * d + p] = s.pixels[idx[i] * d + p] / 127.5 - 1.0;
+    if (!st)
+        *count = n;
+    free(idx);
+    dl_image_set_free(&s);
+    return st;
+}
+
+int sim_image_snapshot(const char *dir, long step, const double *x, size_t n, int rows, int cols)
+{
+    const size_t d = (size_t)rows * cols;
+    dl_image_set s = {.count = n, .rows = rows, .cols = cols, .pixels = malloc(n * d)};
+    if (!s.pixels)
+        return dl_error(DL_ENOMEM, "out of memory for the snapshot's images");
+    for (size_t i = 0; i < n * d; i++) {
+        const double v = (x[i] + 1.0) * 127.5;
+        s.pixels[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : lrint(v));
+    }
+    char path[MAX_PATH + 64];
+    snprintf(path, sizeof path, "%s/snap-%08ld-images.idx.gz", dir, step);
+    int st = dl_idx_write(path, NULL, &s);
+    snprintf(path, sizeof path, "%s/snap-%08ld.png", dir, step);
+    if (!st)
+        st = dl_imagegrid_write_png(path, s.pixels, n < 100 ? n : 100, rows, cols, 10, 2);
+    free(s.pixels);
+    return st;
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double sim_median_distance(const double *y, size_t m, int d)
+{
+    const size_t k = m < 1000 ? m : 1000, pairs = k * (k - 1) / 2;
+    double *dist = pairs ? malloc(pairs * sizeof(double)) : NULL;
+    if (!dist)
+        return NAN;
+    size_t at = 0;
+    for (size_t i = 0; i < k; i++)
+        for (size_t j = i + 1; j < k; j++) {
+            double s = 0;
+            for (int c = 0; c < d; c++)
+                s += (y[i * d + c] - y[j * d + c]) * (y[i * d + c] - y[j * d + c]);
+            dist[at++] = sqrt(s);
+        }
+    qsort(dist, pairs, sizeof(double), compare_doubles);
+    const double med = pairs % 2 ? dist[pairs / 2] : 0.5 * (dist[pairs / 2 - 1] + dist[pairs / 2]);
+    free(dist);
+    return med;
+}

@@ -1,0 +1,29 @@
+/* image_points: Fashion-MNIST (or any IDX) images as particles of `driftlab
+ * sim` in R^(rows x cols), pixels mapped to [-1, 1] as the trainer maps them.
+ *
+ *   --target idx:PATH[:CLASS]   --init idx:PATH[:CLASS]
+ * PATH is an IDX image file; CLASS (0..9) keeps the images of that class,
+ * whose labels come from the matching labels file (PATH with "images-idx3"
+ * replaced by "labels-idx1", as the data set names them).  --m / --n draw a
+ * seeded random subset without replacement (0: every image). */
+#ifndef DL_SIM_IMAGE_POINTS_H
+#define DL_SIM_IMAGE_POINTS_H
+
+#include <stddef.h>
+
+#include <gsl/gsl_rng.h>
+
+/* 1 if spec names an image file (idx:...). */
+int sim_is_image_spec(const char *spec);
+/* The image size of spec, from its file's header. */
+int sim_image_size(const char *spec, int *rows, int *cols);
+/* count images of spec (all when want is 0) as rows x cols doubles in [-1, 1]. */
+int sim_image_load(const char *spec, size_t want, gsl_rng *rng, double **x, size_t *count);
+/* Snapshot STEP of an image run: DIR/snap-STEP-images.idx.gz (every
+ * particle, clamped to [-1, 1] and rounded to bytes) and DIR/snap-STEP.png
+ * (the first 100 in a 10-wide grid). */
+int sim_image_snapshot(const char *dir, long step, const double *x, size_t n, int rows, int cols);
+/* The median pairwise distance of the first min(m, 1000) points (m x d). */
+double sim_median_distance(const double *y, size_t m, int d);
+
+#endif
