@@ -8,9 +8,14 @@
 
 #include "base/dl_error.h"
 #include "base/io.h"
+#include "drift/snapshot.h"
 #include "cli.h"
 #include "commands.h"
 #include "images/idx.h"
+#include "cmd_imgspectrum.h"
+#include "sim_config.h"
+#include "snapshot_list.h"
+#include "spectral/decay.h"
 #include "spectral/imgspectrum.h"
 
 #define DEFAULT_DATA "/usr/share/datasets/fashion-mnist"
@@ -187,4 +192,177 @@ int cmd_imgspectrum(int argc, char **argv)
         st = write_spectra(&o, &a, &b, &prov);
     dl_image_set_free(&a), dl_image_set_free(&b);
     return st ? cli_fail("spectrum") : 0;
+}
+
+/* ---- an image particle run (driftlab spectrum RUN_DIR, target idx:...) ---- */
+
+/* A snapshot (or the target) as floats in [-1, 1]; its spectrum into r. */
+static int snapshot_spectrum(dl_imgspectrum *plan, const char *path, int d, dl_snapshot_header *h,
+                             dl_imgspectrum_result *r)
+{
+    double *x = NULL;
+    int st = dl_snapshot_read(path, h, &x);
+    if (!st && (int)h->dim != d)
+        st = dl_error(DL_EFORMAT, "'%s' is %u-D, the run's images %d pixels", path, h->dim, d);
+    float *f = st ? NULL : malloc(h->count * (size_t)d * sizeof(float));
+    if (!st && !f)
+        st = dl_error(DL_ENOMEM, "out of memory for '%s'", path);
+    for (size_t i = 0; !st && i < h->count * (size_t)d; i++)
+        f[i] = (float)x[i];
+    if (!st)
+        st = dl_imgspectrum_execute(plan, f, (size_t)h->count, r);
+    free(x), free(f);
+    return st;
+}
+
+typedef struct {
+    size_t n_snaps;
+    double *t, *sigma;
+    dl_imgspectrum_result ref, *at; /* the target's; one per snapshot */
+    size_t n_particles, n_target;
+} image_series;
+
+static int read_series(const char *run, const sim_config *c, dl_imgspectrum *plan, image_series *s,
+                       FILE *fp)
+{
+    const int d = c->image_rows * c->image_cols;
+    char path[4300];
+    snprintf(path, sizeof path, "%s/target.dlsnap", run);
+    dl_snapshot_header h;
+    snapshot_list l;
+    int st = snapshot_spectrum(plan, path, d, &h, &s->ref);
+    s->n_target = (size_t)h.count;
+    if (!st)
+        st = snapshot_list_read(run, &l);
+    if (st)
+        return st;
+    s->n_snaps = l.count;
+    s->t = calloc(l.count, sizeof(double)), s->sigma = calloc(l.count, sizeof(double));
+    s->at = calloc(l.count, sizeof *s->at);
+    if (!s->t || !s->sigma || !s->at)
+        st = dl_error(DL_ENOMEM, "out of memory");
+    for (size_t i = 0; !st && i < l.count; i++) {
+        st = snapshot_spectrum(plan, l.paths[i], d, &h, &s->at[i]);
+        s->t[i] = h.time, s->sigma[i] = h.sigma, s->n_particles = (size_t)h.count;
+        if (!st) /* gamma at the snapshot's own bandwidth, for the Gaussian kernel */
+            dl_imgspectrum_write_rows(fp, h.time, -1, &s->at[i], &s->ref, d,
+                                      strcmp(c->kernel->name, "gaussian") ? 0 : h.sigma);
+    }
+    snapshot_list_free(&l);
+    return st;
+}
+
+static void free_series(image_series *s) { free(s->t), free(s->sigma), free(s->at); }
+
+/* Shell k's gap |ln P/P_ref| fitted as a decay over [t0, t1], beside THEORY.md
+ * 7 (Gaussian kernel): the constant rate, and the log gap at the last
+ * snapshot under the run's schedule.  The floor is the sampling error of the
+ * two log powers, sqrt(2 / (N count)) + sqrt(2 / (M count)). */
+static void fit_shell(const image_series *s, const sim_config *c, int k, double t0, double t1, FILE *fp,
+                      int quiet)
+{
+    const size_t n = s->n_snaps;
+    double gap[4096], noise[4096];
+    const size_t use = n < 4096 ? n : 4096;
+    for (size_t i = 0; i < use; i++) {
+        gap[i] = fabs(log(s->at[i].centred[k] / s->ref.centred[k]));
+        noise[i] = sqrt(2.0 / ((double)s->n_particles * s->ref.count[k])) +
+                   sqrt(2.0 / ((double)s->n_target * s->ref.count[k]));
+    }
+    const double lambda = s->ref.centred[k] / (c->image_rows * c->image_cols);
+    const int gaussian = !strcmp(c->kernel->name, "gaussian");
+    const double g_theory = gaussian && c->schedule.kind == DL_SCHEDULE_CONSTANT
+                                ? dl_imgspectrum_gaussian_rate(lambda, c->schedule.sigma0) : NAN;
+    const double lg_theory = gaussian ? dl_imgspectrum_log_gap(lambda, &c->schedule, s->t[use - 1] - s->t[0]) : NAN;
+    const double lg_meas = log(gap[use - 1] / gap[0]);
+    dl_decay_fit fit;
+    int fst = dl_decay_fit_window(s->t, gap, noise, use, t0, t1, &fit);
+    dl_error_clear();
+    fprintf(fp, "%d %.8e %.8e %.8e %.4g %.8e %.6g %.6g %zu %.6g %.6g %.4g\n", k, lambda, gap[0],
+            fst ? NAN : fit.gamma, fst ? NAN : fit.stderr_gamma, g_theory, fit.t0, fit.t1,
+            fst ? 0 : fit.points, lg_meas, lg_theory, noise[0]);
+    if (!quiet)
+        printf("%5d %10.4g %10.4g %12.5g %10.2g %12.5g %10.4g %10.4g\n", k, lambda, gap[0],
+               fst ? NAN : fit.gamma, fst ? NAN : fit.stderr_gamma, g_theory, lg_meas, lg_theory);
+}
+
+static int write_heatmap(const char *run, const image_series *s, const dl_provenance *prov)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/imgheatmap.mat", run);
+    const char *extra[] = {"gnuplot: plot FILE nonuniform matrix using 1:2:3 with image", NULL};
+    dl_atomic_file f;
+    int st = dl_dat_open(&f, path, prov, extra, "first row: count, shells...; then t, |ln P/P_ref|...");
+    if (st)
+        return st;
+    const int kmax = s->ref.kmax;
+    fprintf(f.fp, "%d", kmax);
+    for (int k = 1; k <= kmax; k++)
+        fprintf(f.fp, " %d", k);
+    fputc('\n', f.fp);
+    for (size_t i = 0; i < s->n_snaps; i++) {
+        fprintf(f.fp, "%.10g", s->t[i]);
+        for (int k = 1; k <= kmax; k++)
+            fprintf(f.fp, " %.6e", fabs(log(s->at[i].centred[k] / s->ref.centred[k])));
+        fputc('\n', f.fp);
+    }
+    return dl_atomic_commit(&f);
+}
+
+static int write_rates(const char *run, const sim_config *c, const image_series *s, double t0,
+                       double t1, int quiet, const dl_provenance *prov)
+{
+    char path[4300], line[200];
+    snprintf(path, sizeof path, "%s/imgrates.dat", run);
+    snprintf(line, sizeof line, "gap |ln P/P_ref| per shell fitted as a decay over [%g, %g]; kernel %s, "
+             "schedule %s, sigma0 %.6g", t0, t1, c->kernel->name, dl_schedule_kind_name(c->schedule.kind),
+             c->schedule.sigma0);
+    const char *extra[] = {line, NULL};
+    dl_atomic_file f;
+    int st = dl_dat_open(&f, path, prov, extra,
+                         "shell lambda_ref gap0 gamma_measured stderr gamma_theory t0 t1 points "
+                         "log_gap_end log_gap_end_theory noise");
+    if (st)
+        return st;
+    if (!quiet)
+        printf("%5s %10s %10s %12s %10s %12s %10s %10s\n", "shell", "lambda", "gap(0)", "gamma_fit",
+               "stderr", "gamma_th", "ln gap end", "theory");
+    for (int k = 1; k <= s->ref.kmax; k++)
+        fit_shell(s, c, k, t0, t1, f.fp, quiet);
+    return dl_atomic_commit(&f);
+}
+
+int imgspectrum_analyze_run(const char *run, const sim_config *c, double t0, double t1, int quiet,
+                            const dl_provenance *prov)
+{
+    dl_imgspectrum *plan = NULL;
+    image_series s = {0};
+    char path[4300];
+    snprintf(path, sizeof path, "%s/imgspectrum.dat", run);
+    const char *extra[] = {"the particles at every snapshot against the run's target (t in the first column)", NULL};
+    dl_atomic_file f = {0};
+    int st = dl_imgspectrum_create(&plan, c->image_rows, c->image_cols);
+    if (!st)
+        st = dl_dat_open(&f, path, prov, extra, DL_IMGSPECTRUM_COLUMNS);
+    if (!st)
+        st = read_series(run, c, plan, &s, f.fp);
+    /* the bandwidth the run used: with --sigma-units median run.ini holds it
+     * in units of the median distance, the snapshots in pixel units */
+    sim_config cs = *c;
+    const double planned = st ? 0 : dl_schedule_sigma(&c->schedule, s.t[0]);
+    if (!st && planned > 0 && s.sigma[0] > 0)
+        cs.schedule.sigma0 *= s.sigma[0] / planned, cs.schedule.sigma_min *= s.sigma[0] / planned;
+    if (!st)
+        st = dl_atomic_commit(&f);
+    else if (f.fp)
+        dl_atomic_abort(&f);
+    if (!st)
+        st = write_heatmap(run, &s, prov);
+    if (!st)
+        st = write_rates(run, &cs, &s, t0, t1, quiet, prov);
+    if (!st && !quiet)
+        printf("wrote %s/{imgspectrum.dat,imgrates.dat,imgheatmap.mat}\n", run);
+    free_series(&s);
+    dl_imgspectrum_destroy(plan);
+    return st;
 }

@@ -16,7 +16,9 @@
 #include "base/io.h"
 #include "drift/snapshot.h"
 #include "drift/metrics.h"
+#include "cmd_imgspectrum.h"
 #include "sim_config.h"
+#include "snapshot_list.h"
 #include "spectral/spectrum.h"
 #include "spectral/theory.h"
 
@@ -38,12 +40,6 @@ typedef struct {
     double *theory;      /* linear-theory amplitude per snapshot */
 } wave;
 
-typedef struct {
-    char **paths;
-    size_t count;
-    double *t, *sigma;
-    long *step;
-} snapshot_list;
 
 static void usage(FILE *fp)
 {
@@ -143,71 +139,6 @@ static int parse_args(int argc, char **argv, spectrum_options *o, int *help)
     }
     if (!o->run)
         return dl_error(DL_EINVAL, "no run directory given (see driftlab spectrum --help)");
-    return DL_OK;
-}
-
-static int compare_strings(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void snapshot_list_free(snapshot_list *l)
-{
-    for (size_t i = 0; i < l->count; i++)
-        free(l->paths[i]);
-    free(l->paths);
-    free(l->t);
-    free(l->sigma);
-    free(l->step);
-    memset(l, 0, sizeof *l);
-}
-
-static int list_snapshots(const char *run, snapshot_list *l)
-{
-    memset(l, 0, sizeof *l);
-    char dir[4200];
-    snprintf(dir, sizeof dir, "%s/snapshots", run);
-    DIR *d = opendir(dir);
-    if (!d)
-        return dl_error(DL_EIO, "run '%s' has no snapshots/ directory", run);
-    size_t cap = 0;
-    struct dirent *e;
-    int st = DL_OK;
-    while ((e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-        if (strncmp(e->d_name, "snap-", 5) || len < 12 || strcmp(e->d_name + len - 7, ".dlsnap"))
-            continue;
-        if (l->count == cap) {
-            cap = cap ? 2 * cap : 64;
-            char **np = realloc(l->paths, cap * sizeof *np);
-            if (!np) {
-                st = dl_error(DL_ENOMEM, "out of memory listing snapshots");
-                break;
-            }
-            l->paths = np;
-        }
-        size_t need = strlen(dir) + len + 2;
-        if (!(l->paths[l->count] = malloc(need))) {
-            st = dl_error(DL_ENOMEM, "out of memory listing snapshots");
-            break;
-        }
-        snprintf(l->paths[l->count++], need, "%s/%s", dir, e->d_name);
-    }
-    closedir(d);
-    if (st)
-        return st;
-    if (l->count < 2)
-        return dl_error(DL_EINVAL,
-                        "run '%s' has %zu snapshot(s); a spectrum over time needs at least two "
-                        "output times",
-                        run, l->count);
-    /* zero-padded step numbers: name order is time order */
-    qsort(l->paths, l->count, sizeof *l->paths, compare_strings);
-    l->t = calloc(l->count, sizeof *l->t);
-    l->sigma = calloc(l->count, sizeof *l->sigma);
-    l->step = calloc(l->count, sizeof *l->step);
-    if (!l->t || !l->sigma || !l->step)
-        return dl_error(DL_ENOMEM, "out of memory");
     return DL_OK;
 }
 
@@ -318,10 +249,12 @@ static int load_run(spectrum_run *r)
         return st;
     const sim_config *c = &r->c;
     const int dim = r->dim = c->domain.dim;
+    if (c->image_rows) /* an image run: its own analyzer (cmd_imgspectrum.c) */
+        return DL_OK;
     if (c->domain.kind != DL_DOMAIN_TORUS || dim > 2)
         return dl_error(DL_EINVAL, "run '%s' is not on a 1-D or 2-D torus (domain %s, dim %d)",
                         o->run, dl_domain_kind_name(c->domain.kind), dim);
-    if ((st = list_snapshots(o->run, &r->snaps)))
+    if ((st = snapshot_list_read(o->run, &r->snaps)))
         return st;
     if (!o->grid)
         o->grid = dim == 1 ? 1 << 16 : 512;
@@ -692,6 +625,11 @@ int cmd_spectrum(int argc, char **argv)
     if (!st)
         st = load_run(&r);
     r.prov = (dl_provenance){cli_command_line(argc + 1, argv - 1), r.c.seed};
+    if (!st && r.c.image_rows) {
+        st = imgspectrum_analyze_run(r.o.run, &r.c, r.o.t0, r.o.t1, r.o.quiet, &r.prov);
+        spectrum_run_free(&r);
+        return st ? cli_fail("spectrum") : 0;
+    }
     if (!st)
         st = target_spectrum(&r);
     if (!st)

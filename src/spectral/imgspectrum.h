@@ -51,7 +51,7 @@ void dl_imgspectrum_destroy(dl_imgspectrum *s);
  * 7's rate at bandwidth sigma (NaN when sigma <= 0); class -1: every image. */
 #define DL_IMGSPECTRUM_COLUMNS                                                                     \
     "step shell class count P P_ref ln_ratio P_mean P_mean_ref ln_ratio_mean lambda_ref gamma_gaussian"
-void dl_imgspectrum_write_rows(FILE *fp, long step, int cls, const dl_imgspectrum_result *p,
+void dl_imgspectrum_write_rows(FILE *fp, double step, int cls, const dl_imgspectrum_result *p,
                                const dl_imgspectrum_result *ref, int pixels, double sigma);
 
 /* THEORY.md 7 for the Gaussian kernel of bandwidth sigma (in pixel units of

@@ -18,8 +18,9 @@
  *       the last row's COLUMN (1-based) is at least FACTOR times below the first's
  *   check_run column_zero TABLE.dat COLUMN TOL
  *       every row's COLUMN (1-based) is finite and within TOL of 0
- *   check_run rows TABLE.dat N
- *       the table holds exactly N data rows, every value finite
+ *   check_run rows TABLE.dat N [any]
+ *       the table holds exactly N data rows, every value finite but the last
+ *       column's (any: NaN allowed anywhere, e.g. a shell whose fit failed)
  *   check_run fft SPECTRUM.dat MODES.dat REL_TOL FLOOR
  *       the mesh/FFT q_hat (columns 9, 10) against the direct sums of modes.dat
  *       at every matching (t, k) whose amplitude exceeds FLOOR */
@@ -280,10 +281,11 @@ static int check_column_zero(int argc, char **argv)
 
 static int check_rows(int argc, char **argv)
 {
-    if (argc != 4)
+    if (argc != 4 && argc != 5)
         return 2;
     int n = read_table(argv[2]), want = atoi(argv[3]), finite = 1;
-    for (int i = 0; i < n; i++)
+    const int any = argc == 5 && !strcmp(argv[4], "any");
+    for (int i = 0; i < n && !any; i++)
         for (int c = 0; c < ncols; c++)
             finite &= isfinite(rows[i][c]) || c == ncols - 1; /* the last column may be NaN by design */
     int ok = n == want && finite;

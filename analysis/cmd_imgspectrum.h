@@ -1,0 +1,13 @@
+/* The image-spectrum analysis of an image particle run (target idx:...):
+ * RUN/imgspectrum.dat at every snapshot, RUN/imgrates.dat (each shell's gap
+ * fitted as a decay over [t0, t1], beside THEORY.md 7) and RUN/imgheatmap.mat. */
+#ifndef DL_CMD_IMGSPECTRUM_H
+#define DL_CMD_IMGSPECTRUM_H
+
+#include "base/io.h"
+#include "sim_config.h"
+
+int imgspectrum_analyze_run(const char *run, const sim_config *c, double t0, double t1, int quiet,
+                            const dl_provenance *prov);
+
+#endif
