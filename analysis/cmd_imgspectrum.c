@@ -273,7 +273,11 @@ static void fit_shell(const image_series *s, const sim_config *c, int k, double 
     const int gaussian = !strcmp(c->kernel->name, "gaussian");
     const double g_theory = gaussian && c->schedule.kind == DL_SCHEDULE_CONSTANT
                                 ? dl_imgspectrum_gaussian_rate(lambda, c->schedule.sigma0) : NAN;
-    const double lg_theory = gaussian ? dl_imgspectrum_log_gap(lambda, &c->schedule, s->t[use - 1] - s->t[0]) : NAN;
+    /* the full model from the measured start (the linearised rate holds only near s = lambda) */
+    const double s0 = s->at[0].centred[k] / (c->image_rows * c->image_cols);
+    const double lg_theory = gaussian ? log(fabs(dl_imgspectrum_gap_ode(lambda, s0, &c->schedule,
+                                                                         s->t[use - 1] - s->t[0], 0.01)) / gap[0])
+                                      : NAN;
     const double lg_meas = log(gap[use - 1] / gap[0]);
     dl_decay_fit fit;
     int fst = dl_decay_fit_window(s->t, gap, noise, use, t0, t1, &fit);

@@ -8,15 +8,15 @@ titles = ARGC >= 4 ? ARG4 : 'A|B'
 shells = ARGC >= 5 ? ARG5 : '1 2 4 6 8 10 12 14'
 title_of(i) = system('echo "'.titles.'" | cut -d"|" -f'.i)
 set output ARG1
-set multiplot layout 1,n title 'centred power gap |ln P/P_{ref}| per shell against training step'
-set xlabel 'step'
+set multiplot layout 1,n title 'centred power gap |ln P/P_{ref}| per frequency shell'
+set xlabel 'training step, or time t of a particle run'
 set ylabel '|ln P(k) / P_{ref}(k)|'
 set logscale y
 set key top right
 do for [i=1:n] {
   f = i == 1 ? ARG2 : ARG3
   set title title_of(i)
-  plot for [j=1:words(shells)] f using ($3 == -1 && $2 == word(shells, j) + 0 ? $1 : NaN):(abs($7)) \
-       with linespoints pt point(j) lc rgb colour(j) title sprintf('k = %s', word(shells, j))
+  plot for [j=1:words(shells)] sprintf('< awk ''!/^#/ && $3 == -1 && $2 == %s'' "%s"', word(shells, j), f) \
+       using 1:(abs($7)) with linespoints pt point(j) lc rgb colour(j) title sprintf('k = %s', word(shells, j))
 }
 unset multiplot

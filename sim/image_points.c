@@ -5,19 +5,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_cblas.h>
+#include <gsl/gsl_linalg.h>
+#include <gsl/gsl_randist.h>
+
 #include "base/dl_error.h"
 #include "images/idx.h"
 #include "images/imagegrid.h"
 
 #define PREFIX "idx:"
+#define GAUSS_PREFIX "idxgauss:"
 #define MAX_PATH 4096
 
-int sim_is_image_spec(const char *spec) { return !strncmp(spec, PREFIX, strlen(PREFIX)); }
+static int is_gauss(const char *spec) { return !strncmp(spec, GAUSS_PREFIX, strlen(GAUSS_PREFIX)); }
+
+int sim_is_image_spec(const char *spec)
+{
+    return !strncmp(spec, PREFIX, strlen(PREFIX)) || is_gauss(spec);
+}
 
 /* "idx:PATH[:CLASS]" -> path and class (-1: every class) */
 static int parse_spec(const char *spec, char *path, int *cls)
 {
-    const char *p = spec + strlen(PREFIX);
+    const char *p = spec + strlen(is_gauss(spec) ? GAUSS_PREFIX : PREFIX);
     const char *colon = strrchr(p, ':');
     *cls = -1;
     size_t len = colon ? (size_t)(colon - p) : strlen(p);
@@ -82,6 +92,45 @@ static int pick(const dl_image_set *s, int cls, size_t want, gsl_rng *rng, size_
     return DL_OK;
 }
 
+/* Mean and covariance of n images (n x d doubles), then want samples of
+ * N(mu, Sigma + jitter I) into out (want x d). */
+static int gaussian_model(const double *img, size_t n, size_t d, size_t want, gsl_rng *rng, double *out)
+{
+    double *mu = calloc(d, sizeof(double)), *S = calloc(d * d, sizeof(double));
+    double *c = malloc(n * d * sizeof(double)), *z = malloc(d * sizeof(double));
+    int st = mu && S && c && z ? DL_OK : dl_error(DL_ENOMEM, "out of memory for a %zu-d covariance", d);
+    for (size_t i = 0; !st && i < n; i++)
+        for (size_t p = 0; p < d; p++)
+            mu[p] += img[i * d + p] / (double)n;
+    for (size_t i = 0; !st && i < n * d; i++)
+        c[i] = img[i] - mu[i % d];
+    if (!st) /* S = c^T c / (n - 1), lower triangle */
+        cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)d, (int)n, 1.0 / (double)(n - 1), c,
+                    (int)d, 0.0, S, (int)d);
+    double trace = 0;
+    for (size_t p = 0; !st && p < d; p++)
+        trace += S[p * d + p];
+    for (size_t p = 0; !st && p < d; p++)
+        S[p * d + p] += 1e-6 * trace / (double)d;
+    gsl_matrix_view L = gsl_matrix_view_array(S, d, d);
+    gsl_error_handler_t *old = gsl_set_error_handler_off();
+    if (!st && gsl_linalg_cholesky_decomp1(&L.matrix))
+        st = dl_error(DL_ENUMERIC, "the images' covariance is not positive definite");
+    gsl_set_error_handler(old);
+    for (size_t i = 0; !st && i < want; i++) { /* x = mu + L z */
+        for (size_t p = 0; p < d; p++)
+            z[p] = gsl_ran_gaussian(rng, 1.0);
+        for (size_t p = 0; p < d; p++) {
+            double v = mu[p];
+            for (size_t q = 0; q <= p; q++)
+                v += S[p * d + q] * z[q];
+            out[i * d + p] = v;
+        }
+    }
+    free(mu), free(S), free(c), free(z);
+    return st;
+}
+
 int sim_image_load(const char *spec, size_t want, gsl_rng *rng, double **x, size_t *count)
 {
     char path[MAX_PATH], lpath[MAX_PATH];
@@ -93,14 +142,22 @@ int sim_image_load(const char *spec, size_t want, gsl_rng *rng, double **x, size
         st = labels_path(path, lpath);
     if (!st)
         st = dl_idx_read(path, cls >= 0 ? lpath : NULL, &s);
-    if (!st)
-        st = pick(&s, cls, want, rng, &idx, &n);
+    const int gauss = is_gauss(spec);
+    if (!st) /* the Gaussian model is fitted to every image of the class */
+        st = pick(&s, cls, gauss ? 0 : want, rng, &idx, &n);
     const size_t d = (size_t)s.rows * s.cols;
     if (!st && !(*x = malloc(n * d * sizeof(double))))
         st = dl_error(DL_ENOMEM, "out of memory for %zu images", n);
     for (size_t i = 0; !st && i < n; i++)
         for (size_t p = 0; p < d; p++)
             (*x)[i * d + p] = s.pixels[idx[i] * d + p] / 127.5 - 1.0;
+    if (!st && gauss) {
+        const size_t m = want ? want : n;
+        double *g = malloc(m * d * sizeof(double));
+        st = g ? gaussian_model(*x, n, d, m, rng, g) : dl_error(DL_ENOMEM, "out of memory");
+        free(*x);
+        *x = st ? (free(g), NULL) : g, n = m;
+    }
     if (!st)
         *count = n;
     free(idx);

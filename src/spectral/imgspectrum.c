@@ -183,3 +183,25 @@ double dl_imgspectrum_log_gap(double lambda, const dl_schedule *sched, double t)
     }
     return -sum * t / (3.0 * n);
 }
+
+/* d ln s / dt of the Gaussian model at bandwidth sigma */
+static double dlns(double lns, double lambda, double sigma)
+{
+    const double s = exp(lns), v = sigma * sigma;
+    return 2 * v * (1 / (s + v) - 1 / (lambda + v));
+}
+
+double dl_imgspectrum_gap_ode(double lambda, double s0, const dl_schedule *sched, double t, double h)
+{
+    const int n = t > 0 ? (int)ceil(t / h) : 0;
+    const double dt = n ? t / n : 0;
+    double y = log(s0);
+    for (int i = 0; i < n; i++) {
+        const double a = i * dt, sa = dl_schedule_sigma(sched, a), sm = dl_schedule_sigma(sched, a + dt / 2),
+                     sb = dl_schedule_sigma(sched, a + dt);
+        const double k1 = dlns(y, lambda, sa), k2 = dlns(y + dt / 2 * k1, lambda, sm),
+                     k3 = dlns(y + dt / 2 * k2, lambda, sm), k4 = dlns(y + dt * k3, lambda, sb);
+        y += dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4);
+    }
+    return y - log(lambda);
+}

@@ -61,5 +61,10 @@ double dl_imgspectrum_gaussian_rate(double lambda, double sigma);
 /* ln(gap(t) / gap(0)) along a schedule: closed form for exp (section 7),
  * quadrature of -gamma(lambda, sigma(s)) over [0, t] otherwise. */
 double dl_imgspectrum_log_gap(double lambda, const dl_schedule *sched, double t);
+/* The full (not linearised) Gaussian-model variance along a direction of
+ * target variance lambda, from s0 at time 0 (THEORY.md 7):
+ *     ds/dt = 2 s sigma(t)^2 (1 / (s + sigma(t)^2) - 1 / (lambda + sigma(t)^2)),
+ * integrated by RK4 in ln s with steps of at most h; returns ln(s(t) / lambda). */
+double dl_imgspectrum_gap_ode(double lambda, double s0, const dl_schedule *sched, double t, double h);
 
 #endif

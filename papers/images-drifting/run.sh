@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Drifting on real images (issue 21): THEORY.md 7's Gaussian model checked on a
+# Gaussian fitted to Fashion-MNIST, particle flows from noise to Fashion-MNIST
+# in R^784 under three kernels/schedules, and (full version only) generator
+# training with constant against annealed temperatures at equal steps.
+#   run.sh [--quick] [BUILD_DIR] [OUT_DIR] [CLASSIFIER]
+# --quick: N = M = 500 particles and a small classifier (about 2 minutes on 2
+# cores); the numbers in README.md are from the full version.
+set -euo pipefail
+quick=0
+if [ "${1:-}" = "--quick" ]; then quick=1; shift; fi
+build=${1:-build}
+out=${2:-runs/images-drifting}
+classifier=${3:-}
+dl="$build/driftlab"
+here=$(cd "$(dirname "$0")" && pwd)
+plots="$here/../../plots"
+data=/usr/share/datasets/fashion-mnist
+[ -x "$dl" ] || { echo "run.sh: no driftlab binary at $dl (build first)" >&2; exit 1; }
+mkdir -p "$out"
+step() { echo "[$(date +%H:%M:%S)] $*"; }
+if [ $quick -eq 1 ]; then n=500; else n=2000; fi
+
+if [ -z "$classifier" ]; then
+  classifier="$out/classifier.ckpt"
+  if [ ! -f "$classifier" ]; then
+    step "the evaluation classifier"
+    if [ $quick -eq 1 ]; then
+      "$dl" classify train --width 8,16,16,32 --limit 12800 --epochs 1 --out "$classifier" --quiet
+    else
+      "$dl" classify train --out "$classifier" --quiet
+    fi
+  fi
+fi
+
+step "0. theory check: a Gaussian with Fashion-MNIST's mean and covariance (N = M = $n)"
+gauss=(--target "idxgauss:$data/train-images-idx3-ubyte.gz" --m $n --init normal --n $n
+       --kernel gaussian --sigma-units median --engine gemm --dt 1 --every 5 --seed 1 --quiet)
+"$dl" sim "${gauss[@]}" --sigma 2 --t-end 40 --out "$out/gauss-constant"
+"$dl" sim "${gauss[@]}" --sigma 2 --schedule exp --rate 0.1 --sigma-min 0.1 --t-end 40 --out "$out/gauss-annealed"
+for r in gauss-constant gauss-annealed; do "$dl" spectrum "$out/$r" --quiet; done
+
+step "1. particle flows from N(0, I) to Fashion-MNIST test images (N = M = $n)"
+flow=(--target "idx:$data/t10k-images-idx3-ubyte.gz" --m $n --init normal --n $n --sigma-units median
+      --engine auto --dt 0.5 --t-end 20 --every 10 --seed 1 --quiet)
+"$dl" sim "${flow[@]}" --kernel gaussian --sigma 0.5 --out "$out/flow-gaussian"
+"$dl" sim "${flow[@]}" --kernel laplacian --sigma 0.5 --out "$out/flow-laplacian"
+"$dl" sim "${flow[@]}" --kernel gaussian --sigma 1 --schedule exp --rate 0.2 --sigma-min 0.05 --out "$out/flow-annealed"
+for r in flow-gaussian flow-laplacian flow-annealed; do
+  "$dl" spectrum "$out/$r" --quiet
+  # FD-FMNIST of the particles against the test split at every snapshot
+  for s in "$out/$r"/snapshots/snap-*-images.idx.gz; do
+    t=$(basename "$s" | sed 's/snap-0*\([0-9][0-9]*\)-images.idx.gz/\1/; s/^$/0/')
+    fd=$("$dl" eval --model "$classifier" --images "$s" --n $n --quiet --out "$out/$r/eval" >/dev/null &&
+         awk '$1 == "fd_fmnist" {print $2, $3}' "$out/$r/eval/eval.dat")
+    echo "$t $fd"
+  done > "$out/$r/fd.dat"
+done
+
+if [ $quick -eq 0 ]; then
+  step "2. generator training at equal steps: constant against annealed temperatures (seed 1)"
+  train=(--classifier "$classifier" --steps 3000 --eval-every 500 --eval-n 2000 --seed 1 --quiet)
+  anneal=(--tau-schedule exp --tau-start 2 --tau-end 0.5 --tau-min 0.5)
+  "$dl" train "${train[@]}" --out "$out/train-constant"
+  "$dl" train "${train[@]}" --encoder "$out/train-constant/encoder.ckpt" "${anneal[@]}" --out "$out/train-annealed"
+  "$dl" train "${train[@]}" --features pixels --out "$out/train-pixels-constant"
+  "$dl" train "${train[@]}" --features pixels "${anneal[@]}" --out "$out/train-pixels-annealed"
+fi
+
+step "figures"
+gnuplot -c "$plots/imgspectrum_gap.gp" "$out/fig0-gauss-gap.png" "$out/gauss-constant/imgspectrum.dat" \
+        "$out/gauss-annealed/imgspectrum.dat" "constant {/Symbol s} = 2 x median|annealed from 2 x median"
+gnuplot -c "$plots/imgspectrum_gap.gp" "$out/fig1-flow-gap.png" "$out/flow-gaussian/imgspectrum.dat" \
+        "$out/flow-annealed/imgspectrum.dat" "constant Gaussian|annealed Gaussian"
+gnuplot -c "$plots/imgspectrum_gap.gp" "$out/fig1-flow-gap-laplacian.png" "$out/flow-laplacian/imgspectrum.dat" \
+        "" "constant Laplacian"
+gnuplot -c "$plots/heatmap.gp" "$out/flow-gaussian/imgheatmap.mat" "$out/flow-annealed/imgheatmap.mat" \
+        "$out/fig2-flow-heatmap.png" "constant Gaussian" "annealed Gaussian"
+gnuplot -c "$plots/imgspectrum.gp" "$out/fig3-flow-spectra.png" \
+        "$out/flow-gaussian/imgspectrum.dat $out/flow-laplacian/imgspectrum.dat $out/flow-annealed/imgspectrum.dat" \
+        "constant Gaussian|constant Laplacian|annealed Gaussian"
+if [ $quick -eq 0 ]; then
+  gnuplot -c "$plots/imgspectrum_gap.gp" "$out/fig4-train-gap.png" "$out/train-constant/imgspectrum.dat" \
+          "$out/train-annealed/imgspectrum.dat" "constant temperatures|annealed temperatures"
+  gnuplot -c "$plots/train_curves.gp" "$out/fig5-train-fd.png" \
+          "$out/train-constant/train.dat $out/train-annealed/train.dat $out/train-pixels-constant/train.dat $out/train-pixels-annealed/train.dat" \
+          "pixels+enc1, constant|pixels+enc1, annealed|pixels, constant|pixels, annealed"
+fi
+
+step "numbers"
+for r in gauss-constant gauss-annealed flow-gaussian flow-laplacian flow-annealed; do
+  echo "== $r: shell lambda gap(0) gamma_fit gamma_theory ln-gap-end ln-gap-end-theory"
+  grep -v '^#' "$out/$r/imgrates.dat" | awk '$1 == 1 || $1 == 4 || $1 == 8 || $1 == 14 {printf "  %2d %9.4g %7.3f %10.3g %10.3g %8.3f %8.3f\n", $1, $2, $3, $4, $6, $10, $11}'
+done
+for r in flow-gaussian flow-laplacian flow-annealed; do
+  echo "== $r: FD-FMNIST of the particles (t/dt step, FD, floor): $(tr '\n' ';' < "$out/$r/fd.dat")"
+done
+echo "figures: $(ls "$out"/fig*.png | tr '\n' ' ')"
