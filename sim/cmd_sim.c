@@ -23,6 +23,7 @@
 typedef struct {
     dl_atomic_file diagnostics, modes;
     int have_modes;
+    sim_image_fd *fd; /* image runs with --classifier */
 } run_outputs;
 
 static int load_points(const sim_config *c, const dl_dist *d, const char *file, size_t want,
@@ -79,7 +80,8 @@ static int open_outputs(const sim_config *c, const dl_provenance *prov, run_outp
     const char *extra[] = {kernel_line, sched_line, NULL};
     snprintf(path, sizeof path, "%s/diagnostics.dat", c->out);
     int st = dl_dat_open(&out->diagnostics, path, prov, extra,
-                         "step t sigma rms_v rms_v_plus rms_v_minus energy_distance");
+                         out->fd ? "step t sigma rms_v rms_v_plus rms_v_minus energy_distance fd_fmnist"
+                                 : "step t sigma rms_v rms_v_plus rms_v_minus energy_distance");
     if (st)
         return st;
     if (c->domain.kind == DL_DOMAIN_TORUS) {
@@ -251,9 +253,15 @@ static int simulate(const sim_config *c, const dl_provenance *prov, double *x, c
             for (size_t k = 0; k < ed_n; k++)
                 memcpy(ex + k * dim, x + (k * c->n / ed_n) * dim, dim * sizeof(double));
             double ed = dl_energy_distance(&c->domain, ex, ed_n, ey, ed_m, yy);
-            fprintf(out->diagnostics.fp, "%ld %.10g %.10g %.10g %.10g %.10g %.10g\n", step, t,
+            fprintf(out->diagnostics.fp, "%ld %.10g %.10g %.10g %.10g %.10g %.10g", step, t,
                     sigma, dl_rms_norm(v, c->n, dim), dl_rms_norm(vp, c->n, dim),
                     dl_rms_norm(vm, c->n, dim), ed);
+            double fd;
+            if (out->fd && (st = sim_image_fd_compute(out->fd, x, c->n, &fd)))
+                goto done;
+            if (out->fd)
+                fprintf(out->diagnostics.fp, " %.6g", fd);
+            fputc('\n', out->diagnostics.fp);
             if (out->have_modes)
                 record_modes(c, out->modes.fp, t, sigma, x);
             char detail[128];
@@ -327,6 +335,8 @@ int cmd_sim(int argc, char **argv)
         goto fail;
     c.m = m;
     c.n = n;
+    if (*c.classifier && (st = sim_image_fd_create(&out.fd, c.classifier, c.data, 2000)))
+        goto fail;
     double median = NAN;
     if (c.sigma_median) { /* sigma in units of the target's median pairwise distance */
         median = sim_median_distance(y, m, c.domain.dim);
@@ -373,9 +383,11 @@ int cmd_sim(int argc, char **argv)
     free(x);
     free(y);
     gsl_rng_free(rng);
+    sim_image_fd_destroy(out.fd);
     sim_options_free(&opts);
     return 0;
 fail:
+    sim_image_fd_destroy(out.fd);
     if (out.diagnostics.fp)
         dl_atomic_abort(&out.diagnostics);
     if (out.modes.fp)

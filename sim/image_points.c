@@ -11,6 +11,8 @@
 
 #include "base/dl_error.h"
 #include "images/idx.h"
+#include "images/imgmetrics.h"
+#include "nn/classifier.h"
 #include "images/imagegrid.h"
 
 #define PREFIX "idx:"
@@ -209,4 +211,64 @@ double sim_median_distance(const double *y, size_t m, int d)
     const double med = pairs % 2 ? dist[pairs / 2] : 0.5 * (dist[pairs / 2 - 1] + dist[pairs / 2]);
     free(dist);
     return med;
+}
+
+struct sim_image_fd {
+    dl_classifier *cls;
+    size_t n;
+    float *real;        /* (n, fc) test features */
+    float *fake;        /* (n, fc) */
+    unsigned char *pix; /* (n, 784) */
+};
+
+int sim_image_fd_create(sim_image_fd **out, const char *classifier, const char *data_dir, size_t n)
+{
+    *out = NULL;
+    sim_image_fd *f = calloc(1, sizeof *f);
+    dl_image_set test = {0};
+    int st = f ? dl_classifier_load(classifier, &f->cls, 500) : dl_error(DL_ENOMEM, "out of memory");
+    if (!st)
+        st = dl_idx_read_split(data_dir, "t10k", &test);
+    if (!st && (test.rows != 28 || test.cols != 28))
+        st = dl_error(DL_EFORMAT, "--classifier: the test split holds %dx%d images, the classifier 28x28",
+                      test.rows, test.cols);
+    if (!st) {
+        f->n = n < test.count ? n : test.count;
+        f->real = malloc(f->n * f->cls->arch.fc * sizeof(float));
+        f->fake = malloc(f->n * f->cls->arch.fc * sizeof(float));
+        f->pix = malloc(f->n * 784);
+        if (!f->real || !f->fake || !f->pix)
+            st = dl_error(DL_ENOMEM, "out of memory for the FD features");
+    }
+    if (!st)
+        st = dl_classifier_run(f->cls, test.pixels, f->n, NULL, NULL, f->real, NULL);
+    dl_image_set_free(&test);
+    if (st) {
+        sim_image_fd_destroy(f);
+        return st;
+    }
+    *out = f;
+    return DL_OK;
+}
+
+int sim_image_fd_compute(sim_image_fd *f, const double *x, size_t count, double *fd)
+{
+    const size_t n = count < f->n ? count : f->n;
+    if (n < 10)
+        return dl_error(DL_EINVAL, "FD-FMNIST needs at least 10 particles, the run has %zu", count);
+    for (size_t i = 0; i < n * 784; i++) {
+        const double v = (x[i] + 1.0) * 127.5;
+        f->pix[i] = (unsigned char)(v < 0 ? 0 : v > 255 ? 255 : lrint(v));
+    }
+    int st = dl_classifier_run(f->cls, f->pix, n, NULL, NULL, f->fake, NULL);
+    return st ? st : dl_frechet_distance(f->fake, n, f->real, f->n, f->cls->arch.fc, fd);
+}
+
+void sim_image_fd_destroy(sim_image_fd *f)
+{
+    if (!f)
+        return;
+    dl_classifier_destroy(f->cls);
+    free(f->real), free(f->fake), free(f->pix);
+    free(f);
 }

@@ -30,4 +30,13 @@ int sim_image_snapshot(const char *dir, long step, const double *x, size_t n, in
 /* The median pairwise distance of the first min(m, 1000) points (m x d). */
 double sim_median_distance(const double *y, size_t m, int d);
 
+
+
+/* FD-FMNIST of image particles against the test split (--classifier): the
+ * classifier's features of the first n test images are computed once. */
+typedef struct sim_image_fd sim_image_fd;
+int sim_image_fd_create(sim_image_fd **out, const char *classifier, const char *data_dir, size_t n);
+/* FD of the first min(n, count) particles (count x 784 doubles in [-1, 1]). */
+int sim_image_fd_compute(sim_image_fd *f, const double *x, size_t count, double *fd);
+void sim_image_fd_destroy(sim_image_fd *f);
 #endif

@@ -38,6 +38,8 @@ static const option_spec specs[] = {
     {"init-std", "1", 0, "std of a normal init"},
     {"kernel", "gaussian", 0, "gaussian | laplacian | cauchy"},
     {"sigma", "0.5", 0, "bandwidth (initial bandwidth when annealed)"},
+    {"classifier", "", 0, "image runs: an evaluation classifier (driftlab classify train); diagnostics.dat then adds FD-FMNIST of the particles against the test split"},
+    {"data", "/usr/share/datasets/fashion-mnist", 0, "image runs: the IDX files of the test split FD-FMNIST uses"},
     {"sigma-units", "absolute", 0, "absolute (pixel units for images) | median: sigma and sigma-min times the target's median pairwise distance"},
     {"schedule", "constant", 0, "constant | exp | cosine"},
     {"rate", "0", 0, "exp schedule: sigma(t) = sigma exp(-rate t)"},
@@ -313,6 +315,9 @@ static int resolve_image_size(const sim_options *o, sim_config *c, dl_domain_kin
     if (strcmp(units, "absolute") && strcmp(units, "median"))
         return dl_error(DL_EINVAL, "--sigma-units: unknown '%s' (absolute, median)", units);
     c->sigma_median = !strcmp(units, "median");
+    c->classifier = get(o, "classifier"), c->data = get(o, "data");
+    if (*c->classifier && !c->image_rows)
+        return dl_error(DL_EINVAL, "--classifier scores image runs (--target idx:...)");
     return DL_OK;
 }
 

@@ -26,6 +26,7 @@ typedef struct {
     dl_dist target, init;
     const char *target_file, *init_file; /* for kind == DL_DIST_FILE (idx:... for images) */
     int image_rows, image_cols;          /* > 0: an image run in R^(rows x cols) */
+    const char *classifier, *data;       /* image runs: FD-FMNIST of the particles ("" none) */
     int sigma_median;                    /* --sigma-units median: sigma in units of the target's
                                             median pairwise distance (cmd_sim rescales) */
     size_t m, n;

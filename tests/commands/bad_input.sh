@@ -151,6 +151,7 @@ case "$command:$case_name" in
   sim:idx_class_junk)    idx "$work/a-images-idx3-ubyte" 2 28 28 1568; args=(--target "idx:$work/a-images-idx3-ubyte:3" --n 4 --t-end 0.1 --quiet); expect="labels" ;;
   sim:idx_m_beyond)      idx "$work/a.idx" 2 28 28 1568; args=(--target "idx:$work/a.idx" --m 3 --n 4 --t-end 0.1 --quiet); expect="3 images were asked for" ;;
   sim:idx_torus)         idx "$work/a.idx" 2 28 28 1568; args=(--domain torus --target "idx:$work/a.idx" --n 4 --t-end 0.1 --quiet); expect="R^d" ;;
+  sim:classifier_not_images) args=("${rd[@]}" --classifier "$work/c.ckpt"); expect="--classifier" ;;
   sim:sigma_units_unknown) args=("${rd[@]}" --sigma-units pixels); expect="--sigma-units" ;;
   spectrum:images_missing) images=1; args=(--images "$work/none.idx" --out "$out") ;;
   spectrum:images_truncated)
