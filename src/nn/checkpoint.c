@@ -115,32 +115,83 @@ static int take(reader *r, void *out, size_t n)
     return 0;
 }
 
-int dl_checkpoint_read(const char *path, const char *arch, long *step, float *params, size_t n,
-                       dl_adamw *opt, gsl_rng *rng)
+/* the whole file into *data (malloc'ed) */
+static int read_whole(const char *path, uint8_t **data, size_t *len)
 {
     FILE *fp = fopen(path, "rb");
     if (!fp)
         return dl_error(DL_EIO, "cannot open checkpoint '%s': %s", path, strerror(errno));
-    uint8_t *data = NULL;
-    size_t len = 0, cap = 0;
+    size_t cap = 0;
+    *data = NULL, *len = 0;
     for (;;) {
-        if (len == cap) {
+        if (*len == cap) {
             cap = cap ? cap * 2 : 1 << 20;
-            uint8_t *d = realloc(data, cap);
+            uint8_t *d = realloc(*data, cap);
             if (!d) {
-                free(data);
+                free(*data), *data = NULL;
                 fclose(fp);
                 return dl_error(DL_ENOMEM, "checkpoint '%s': out of memory", path);
             }
-            data = d;
+            *data = d;
         }
-        size_t got = fread(data + len, 1, cap - len, fp);
-        len += got;
+        size_t got = fread(*data + *len, 1, cap - *len, fp);
+        *len += got;
         if (got == 0)
             break;
     }
     fclose(fp);
-    int st = DL_OK;
+    return DL_OK;
+}
+
+/* the optimizer's moments and step, and the EMA (params when absent) */
+static int read_optimizer(reader *r, const char *path, uint32_t flags, const float *params,
+                          size_t n, dl_adamw *opt)
+{
+    if (!(flags & HAS_OPT))
+        return opt ? dl_error(DL_EFORMAT, "checkpoint '%s' has no optimizer state to resume from", path)
+                   : DL_OK;
+    int64_t os;
+    float *m = opt ? opt->m : NULL, *v = opt ? opt->v : NULL;
+    if (take(r, &os, 8) || take(r, m, n * sizeof(float)) || take(r, v, n * sizeof(float)))
+        return dl_error(DL_EFORMAT, "checkpoint '%s': truncated optimizer state", path);
+    if (opt)
+        opt->step = (long)os;
+    if (flags & HAS_EMA) {
+        if (take(r, opt && opt->ema ? opt->ema : NULL, n * sizeof(float)))
+            return dl_error(DL_EFORMAT, "checkpoint '%s': truncated EMA", path);
+    } else if (opt && opt->ema) {
+        memcpy(opt->ema, params, n * sizeof(float));
+    }
+    return DL_OK;
+}
+
+/* the GSL generator's name, size and state, which must match rng's */
+static int read_rng(reader *r, const char *path, uint32_t flags, gsl_rng *rng)
+{
+    if (!(flags & HAS_RNG))
+        return DL_OK;
+    uint32_t nlen;
+    uint64_t size;
+    char rname[64];
+    if (take(r, &nlen, 4) || nlen >= sizeof rname || take(r, rname, nlen) || take(r, &size, 8))
+        return dl_error(DL_EFORMAT, "checkpoint '%s': bad RNG record", path);
+    rname[nlen] = '\0';
+    if (rng && (strcmp(rname, gsl_rng_name(rng)) || size != gsl_rng_size(rng)))
+        return dl_error(DL_EFORMAT, "checkpoint '%s': RNG '%s' does not match '%s'", path, rname,
+                        gsl_rng_name(rng));
+    if (take(r, rng ? gsl_rng_state(rng) : NULL, size))
+        return dl_error(DL_EFORMAT, "checkpoint '%s': truncated RNG state", path);
+    return DL_OK;
+}
+
+int dl_checkpoint_read(const char *path, const char *arch, long *step, float *params, size_t n,
+                       dl_adamw *opt, gsl_rng *rng)
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int st = read_whole(path, &data, &len);
+    if (st)
+        return st;
     reader r = {data, len, 0};
     char name[256];
     uint32_t version, alen, tlen, flags, crc;
@@ -186,47 +237,8 @@ int dl_checkpoint_read(const char *path, const char *arch, long *step, float *pa
         st = dl_error(DL_EFORMAT, "checkpoint '%s': truncated parameters", path);
         goto done;
     }
-    if (flags & HAS_OPT) {
-        int64_t os;
-        float *m = opt ? opt->m : NULL, *v = opt ? opt->v : NULL;
-        if (take(&r, &os, 8) || take(&r, m, n * sizeof(float)) || take(&r, v, n * sizeof(float))) {
-            st = dl_error(DL_EFORMAT, "checkpoint '%s': truncated optimizer state", path);
-            goto done;
-        }
-        if (opt)
-            opt->step = (long)os;
-        if (flags & HAS_EMA) {
-            if (take(&r, opt && opt->ema ? opt->ema : NULL, n * sizeof(float))) {
-                st = dl_error(DL_EFORMAT, "checkpoint '%s': truncated EMA", path);
-                goto done;
-            }
-        } else if (opt && opt->ema) {
-            memcpy(opt->ema, params, n * sizeof(float));
-        }
-    } else if (opt) {
-        st = dl_error(DL_EFORMAT, "checkpoint '%s' has no optimizer state to resume from", path);
+    if ((st = read_optimizer(&r, path, flags, params, n, opt)) || (st = read_rng(&r, path, flags, rng)))
         goto done;
-    }
-    if (flags & HAS_RNG) {
-        uint32_t nlen;
-        uint64_t size;
-        char rname[64];
-        if (take(&r, &nlen, 4) || nlen >= sizeof rname || take(&r, rname, nlen) ||
-            take(&r, &size, 8)) {
-            st = dl_error(DL_EFORMAT, "checkpoint '%s': bad RNG record", path);
-            goto done;
-        }
-        rname[nlen] = '\0';
-        if (rng && (strcmp(rname, gsl_rng_name(rng)) || size != gsl_rng_size(rng))) {
-            st = dl_error(DL_EFORMAT, "checkpoint '%s': RNG '%s' does not match '%s'", path, rname,
-                          gsl_rng_name(rng));
-            goto done;
-        }
-        if (take(&r, rng ? gsl_rng_state(rng) : NULL, size)) {
-            st = dl_error(DL_EFORMAT, "checkpoint '%s': truncated RNG state", path);
-            goto done;
-        }
-    }
     if (r.at != r.len) {
         st = dl_error(DL_EFORMAT, "checkpoint '%s': %zu unexpected trailing bytes", path,
                       r.len - r.at);
