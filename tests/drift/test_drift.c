@@ -58,6 +58,33 @@ static void naive_mean_shift(const dl_domain *dom, const dl_kernel *k, double si
         out[c] = (double)(M[c] / K);
 }
 
+/* Far away: every Gaussian weight underflows; the drift must still point
+ * at the nearest sample (here the only one that matters). */
+static void test_far_particle(dl_engine *eng)
+{
+    dl_domain dom;
+    CHECK_OK(dl_domain_init(&dom, DL_DOMAIN_RD, 2, 0));
+    double far[2] = {100.0, 0.0}, pts[4] = {0.0, 0.0, 1.0, 0.0}, v[2];
+    dl_drift_request req = {&dom, dl_kernel_find("gaussian"), 0.1, far, 1, pts, 2, NULL, 0, 0};
+    CHECK_OK(dl_engine_drift(eng, &req, v, NULL));
+    CHECK_CLOSE(v[0], -99.0, 1e-9, "far particle drifts to the nearest sample");
+    CHECK_CLOSE(v[1], 0.0, 1e-12, "far particle drift, y component");
+}
+
+/* Bad requests are refused with a message. */
+static void test_bad_requests(dl_engine *eng, double *x, double *y, double *vp, double *vm)
+{
+    dl_domain dom;
+    CHECK_OK(dl_domain_init(&dom, DL_DOMAIN_RD, 1, 0));
+    dl_drift_request req = {&dom, dl_kernel_find("gaussian"), -0.5, x, 1, y, 1, x, 1, 0};
+    CHECK(dl_engine_drift(eng, &req, vp, vm) == DL_EINVAL, "negative sigma accepted");
+    req.sigma = NAN;
+    CHECK(dl_engine_drift(eng, &req, vp, vm) == DL_EINVAL, "NaN sigma accepted");
+    req.sigma = 1;
+    req.self_mask = 1;
+    CHECK(dl_engine_drift(eng, &req, vp, vm) == DL_EINVAL, "self-mask with one particle");
+}
+
 int main(void)
 {
     gsl_rng *rng = dl_rng_create(7);
@@ -145,17 +172,7 @@ int main(void)
             }
         }
 
-    /* Far away: every Gaussian weight underflows; the drift must still point
-     * at the nearest sample (here the only one that matters). */
-    {
-        dl_domain dom;
-        CHECK_OK(dl_domain_init(&dom, DL_DOMAIN_RD, 2, 0));
-        double far[2] = {100.0, 0.0}, pts[4] = {0.0, 0.0, 1.0, 0.0}, v[2];
-        dl_drift_request req = {&dom, dl_kernel_find("gaussian"), 0.1, far, 1, pts, 2, NULL, 0, 0};
-        CHECK_OK(dl_engine_drift(eng, &req, v, NULL));
-        CHECK_CLOSE(v[0], -99.0, 1e-9, "far particle drifts to the nearest sample");
-        CHECK_CLOSE(v[1], 0.0, 1e-12, "far particle drift, y component");
-    }
+    test_far_particle(eng);
 
     /* Thread count must not change a single bit. */
     {
@@ -175,18 +192,7 @@ int main(void)
         free(b);
     }
 
-    /* Bad requests are refused with a message. */
-    {
-        dl_domain dom;
-        CHECK_OK(dl_domain_init(&dom, DL_DOMAIN_RD, 1, 0));
-        dl_drift_request req = {&dom, dl_kernel_find("gaussian"), -0.5, x, 1, y, 1, x, 1, 0};
-        CHECK(dl_engine_drift(eng, &req, vp, vm) == DL_EINVAL, "negative sigma accepted");
-        req.sigma = NAN;
-        CHECK(dl_engine_drift(eng, &req, vp, vm) == DL_EINVAL, "NaN sigma accepted");
-        req.sigma = 1;
-        req.self_mask = 1;
-        CHECK(dl_engine_drift(eng, &req, vp, vm) == DL_EINVAL, "self-mask with one particle");
-    }
+    test_bad_requests(eng, x, y, vp, vm);
     dl_engine_destroy(eng);
     free(x);
     free(y);

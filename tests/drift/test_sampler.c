@@ -18,6 +18,33 @@ static double complex coef(const dl_domain *dom, const double *x, size_t n, int 
     return dl_fourier_coefficient(dom, x, n, mode);
 }
 
+static void test_mixture_mean(const dl_domain *dom, gsl_rng *rng, double *x)
+{
+    dl_dist g = {0};
+    g.kind = DL_DIST_GMM;
+    CHECK_OK(dl_dist_set_gmm(&g, 2, "1@2,-1/0.5;3@0,1/0.2"));
+    CHECK_CLOSE(g.component[0].weight, 0.25, 1e-15, "mixture weights normalised");
+    CHECK_OK(dl_dist_sample(&g, dom, 40000, rng, x));
+    double mx = 0;
+    for (int i = 0; i < 40000; i++)
+        mx += x[2 * i] / 40000;
+    /* var(x) = 0.25*0.25 + 0.75*0.04 + 0.25*0.75*4 = 0.8425 */
+    CHECK_CLOSE(mx, 0.5, 5 * sqrt(0.8425 / 40000), "mixture mean");
+}
+
+static void test_checkerboard_cells(const dl_domain *dom, gsl_rng *rng, double *x)
+{
+    dl_dist cb = {0};
+    cb.kind = DL_DIST_CHECKERBOARD;
+    CHECK_OK(dl_dist_sample(&cb, dom, 40000, rng, x));
+    int bad = 0;
+    for (int i = 0; i < 40000; i++) {
+        int col = (int)floor(x[2 * i] + 2), row = (int)floor(x[2 * i + 1] + 2);
+        bad += (col + row) % 2 != 0 || col < 0 || col > 3 || row < 0 || row > 3;
+    }
+    CHECK(bad == 0, "%d checkerboard points in white cells", bad);
+}
+
 int main(void)
 {
     gsl_rng *rng = dl_rng_create(3);
@@ -97,29 +124,8 @@ int main(void)
         CHECK_CLOSE(mr2, toys[t].mean_r2, 5 * sqrt(toys[t].var_r2 / 40000) + 1e-3,
                     dl_dist_kind_name(toy.kind));
     }
-    {
-        dl_dist cb = {0};
-        cb.kind = DL_DIST_CHECKERBOARD;
-        CHECK_OK(dl_dist_sample(&cb, &r2, 40000, rng, x));
-        int bad = 0;
-        for (int i = 0; i < 40000; i++) {
-            int col = (int)floor(x[2 * i] + 2), row = (int)floor(x[2 * i + 1] + 2);
-            bad += (col + row) % 2 != 0 || col < 0 || col > 3 || row < 0 || row > 3;
-        }
-        CHECK(bad == 0, "%d checkerboard points in white cells", bad);
-    }
-    {
-        dl_dist g = {0};
-        g.kind = DL_DIST_GMM;
-        CHECK_OK(dl_dist_set_gmm(&g, 2, "1@2,-1/0.5;3@0,1/0.2"));
-        CHECK_CLOSE(g.component[0].weight, 0.25, 1e-15, "mixture weights normalised");
-        CHECK_OK(dl_dist_sample(&g, &r2, 40000, rng, x));
-        double mx = 0;
-        for (int i = 0; i < 40000; i++)
-            mx += x[2 * i] / 40000;
-        /* var(x) = 0.25*0.25 + 0.75*0.04 + 0.25*0.75*4 = 0.8425 */
-        CHECK_CLOSE(mx, 0.5, 5 * sqrt(0.8425 / 40000), "mixture mean");
-    }
+    test_checkerboard_cells(&r2, rng, x);
+    test_mixture_mean(&r2, rng, x);
 
     /* junk is refused */
     const char *bad_modes[] = {"", "1,,2", "1,a", "1.5", "0", "1,2,", "1:2", "x"};

@@ -62,6 +62,50 @@ static int count_files(void)
     return n;
 }
 
+/* unsupported version */
+static void test_future_version(const char *snap, long full)
+{
+    dl_snapshot_header r;
+    double *back = NULL;
+    const char *t = path_in("version.dlsnap");
+    copy_prefix(snap, t, full);
+    FILE *f = fopen(t, "r+b");
+    fseek(f, 8, SEEK_SET);
+    fputc(9, f);
+    fclose(f);
+    CHECK(dl_snapshot_read(t, &r, &back) == DL_EFORMAT, "future version accepted");
+}
+
+/* flipped payload byte: checksum */
+static void test_flipped_byte(const char *snap, long full)
+{
+    dl_snapshot_header r;
+    double *back = NULL;
+    const char *t = path_in("flip.dlsnap");
+    copy_prefix(snap, t, full);
+    FILE *f = fopen(t, "r+b");
+    fseek(f, full - 100, SEEK_SET);
+    int c = fgetc(f);
+    fseek(f, full - 100, SEEK_SET);
+    fputc(c ^ 0x10, f);
+    fclose(f);
+    CHECK(dl_snapshot_read(t, &r, &back) == DL_EFORMAT, "corrupt payload accepted");
+}
+
+/* wrong magic */
+static void test_wrong_magic(const char *snap, long full)
+{
+    dl_snapshot_header r;
+    double *back = NULL;
+    const char *t = path_in("magic.dlsnap");
+    copy_prefix(snap, t, full);
+    FILE *f = fopen(t, "r+b");
+    fputc('X', f);
+    fclose(f);
+    CHECK(dl_snapshot_read(t, &r, &back) == DL_EFORMAT, "wrong magic accepted");
+    CHECK(strstr(dl_error_message(), "magic") != NULL, "message does not name the magic");
+}
+
 int main(void)
 {
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
@@ -99,38 +143,9 @@ int main(void)
         CHECK(st == DL_EFORMAT && back == NULL, "truncated at %ld bytes: status %d", cuts[i], st);
         CHECK(strlen(dl_error_message()) > 10, "no message for truncation");
     }
-    /* wrong magic */
-    {
-        const char *t = path_in("magic.dlsnap");
-        copy_prefix(snap, t, full);
-        FILE *f = fopen(t, "r+b");
-        fputc('X', f);
-        fclose(f);
-        CHECK(dl_snapshot_read(t, &r, &back) == DL_EFORMAT, "wrong magic accepted");
-        CHECK(strstr(dl_error_message(), "magic") != NULL, "message does not name the magic");
-    }
-    /* flipped payload byte: checksum */
-    {
-        const char *t = path_in("flip.dlsnap");
-        copy_prefix(snap, t, full);
-        FILE *f = fopen(t, "r+b");
-        fseek(f, full - 100, SEEK_SET);
-        int c = fgetc(f);
-        fseek(f, full - 100, SEEK_SET);
-        fputc(c ^ 0x10, f);
-        fclose(f);
-        CHECK(dl_snapshot_read(t, &r, &back) == DL_EFORMAT, "corrupt payload accepted");
-    }
-    /* unsupported version */
-    {
-        const char *t = path_in("version.dlsnap");
-        copy_prefix(snap, t, full);
-        FILE *f = fopen(t, "r+b");
-        fseek(f, 8, SEEK_SET);
-        fputc(9, f);
-        fclose(f);
-        CHECK(dl_snapshot_read(t, &r, &back) == DL_EFORMAT, "future version accepted");
-    }
+    test_wrong_magic(snap, full);
+    test_flipped_byte(snap, full);
+    test_future_version(snap, full);
     CHECK(dl_snapshot_read(path_in("missing.dlsnap"), &r, &back) == DL_EIO, "missing file");
     /* a NaN written by someone else is caught on read */
     {
