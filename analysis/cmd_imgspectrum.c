@@ -261,9 +261,12 @@ static void free_series(image_series *s) { free(s->t), free(s->sigma), free(s->a
 static void fit_shell(const image_series *s, const sim_config *c, int k, double t0, double t1, FILE *fp,
                       int quiet)
 {
-    const size_t n = s->n_snaps;
-    double gap[4096], noise[4096];
-    const size_t use = n < 4096 ? n : 4096;
+    const size_t use = s->n_snaps;
+    double *gap = malloc(2 * use * sizeof(double)), *noise = gap + use;
+    if (!gap) { /* a row of NaN rather than a silently shorter fit */
+        fprintf(fp, "%d nan nan nan nan nan nan nan 0 nan nan nan\n", k);
+        return;
+    }
     for (size_t i = 0; i < use; i++) {
         gap[i] = fabs(log(s->at[i].centred[k] / s->ref.centred[k]));
         noise[i] = sqrt(2.0 / ((double)s->n_particles * s->ref.count[k])) +
@@ -288,6 +291,7 @@ static void fit_shell(const image_series *s, const sim_config *c, int k, double 
     if (!quiet)
         printf("%5d %10.4g %10.4g %12.5g %10.2g %12.5g %10.4g %10.4g\n", k, lambda, gap[0],
                fst ? NAN : fit.gamma, fst ? NAN : fit.stderr_gamma, g_theory, lg_meas, lg_theory);
+    free(gap);
 }
 
 static int write_heatmap(const char *run, const image_series *s, const dl_provenance *prov)

@@ -167,16 +167,22 @@ int sim_image_load(const char *spec, size_t want, gsl_rng *rng, double **x, size
     return st;
 }
 
+/* [-1, 1] back to bytes, clamped and rounded */
+static void to_bytes(const double *x, size_t n, unsigned char *b)
+{
+    for (size_t i = 0; i < n; i++) {
+        const double v = (x[i] + 1.0) * 127.5;
+        b[i] = (unsigned char)(v < 0 ? 0 : v > 255 ? 255 : lrint(v));
+    }
+}
+
 int sim_image_snapshot(const char *dir, long step, const double *x, size_t n, int rows, int cols)
 {
     const size_t d = (size_t)rows * cols;
     dl_image_set s = {.count = n, .rows = rows, .cols = cols, .pixels = malloc(n * d)};
     if (!s.pixels)
         return dl_error(DL_ENOMEM, "out of memory for the snapshot's images");
-    for (size_t i = 0; i < n * d; i++) {
-        const double v = (x[i] + 1.0) * 127.5;
-        s.pixels[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : lrint(v));
-    }
+    to_bytes(x, n * d, s.pixels);
     char path[MAX_PATH + 64];
     snprintf(path, sizeof path, "%s/snap-%08ld-images.idx.gz", dir, step);
     int st = dl_idx_write(path, NULL, &s);
@@ -256,10 +262,7 @@ int sim_image_fd_compute(sim_image_fd *f, const double *x, size_t count, double 
     const size_t n = count < f->n ? count : f->n;
     if (n < 10)
         return dl_error(DL_EINVAL, "FD-FMNIST needs at least 10 particles, the run has %zu", count);
-    for (size_t i = 0; i < n * 784; i++) {
-        const double v = (x[i] + 1.0) * 127.5;
-        f->pix[i] = (unsigned char)(v < 0 ? 0 : v > 255 ? 255 : lrint(v));
-    }
+    to_bytes(x, n * 784, f->pix);
     int st = dl_classifier_run(f->cls, f->pix, n, NULL, NULL, f->fake, NULL);
     return st ? st : dl_frechet_distance(f->fake, n, f->real, f->n, f->cls->arch.fc, fd);
 }

@@ -291,8 +291,9 @@ static int resolve_dist(const sim_options *o, const char *which, const char *nam
     return DL_OK;
 }
 
-/* Image targets or inits set the dimension, rows x cols; both must agree. */
-static int resolve_image_size(const sim_options *o, sim_config *c, dl_domain_kind dk, long *dim)
+/* Image targets or inits set the dimension, rows x cols (both must agree);
+ * and the image runs' own options: sigma units, the FD classifier. */
+static int resolve_images(const sim_options *o, sim_config *c, dl_domain_kind dk, long *dim)
 {
     const char *roles[2] = {"target", "init"};
     for (int r = 0; r < 2; r++) {
@@ -332,7 +333,7 @@ static int resolve_dynamics(const sim_options *o, sim_config *c, double *sigma, 
     TRY(dl_domain_kind_parse(get(o, "domain"), &dk));
     TRY(get_long(o, "dim", &dim));
     TRY(get_double(o, "length", &length));
-    TRY(resolve_image_size(o, c, dk, &dim));
+    TRY(resolve_images(o, c, dk, &dim));
     if (dim < 1 || dim > DL_MAX_DIM)
         return dl_error(DL_EINVAL, "--dim must be between 1 and %d, got %ld", DL_MAX_DIM, dim);
     TRY(dl_domain_init(&c->domain, dk, (int)dim, length));

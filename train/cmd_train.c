@@ -326,8 +326,6 @@ static int finish_options(train_options *o)
 {
     dl_trainer_config *c = &o->cfg;
     const int other_field = c->field_kind != DL_TRAINER_PRACTICAL;
-    if (c->no_stop_gradient && c->field_kind != DL_TRAINER_MEANSHIFT)
-        return dl_trainer_config_check(c);
     if (o->tau_explicit && other_field)
         return dl_error(DL_EINVAL, "--tau sets the practical field's temperatures (--field meanshift "
                         "uses tau 0.2, sinkhorn its own eps)");

@@ -36,6 +36,7 @@ struct dl_trainer_state {
     int enc_depth; /* the deepest encoder map of the loss: forward and backward stop there */
     int groups, Bg, Bp, P, Nu, PU, guided;
     int dim[DL_TRAINER_MAX_FEATURES], maxD;
+    size_t fx_off[DL_TRAINER_MAX_FEATURES], fy_off[DL_TRAINER_MAX_FEATURES]; /* map f's block in fx, fy */
     float *enc_cache[DL_TRAINER_MAX_FEATURES];  /* the encoder's maps of every training image */
     float *chan_scale[DL_TRAINER_MAX_FEATURES]; /* per channel, to unit RMS; NULL: none */
     int chan_block[DL_TRAINER_MAX_FEATURES];
@@ -259,6 +260,7 @@ static int alloc_buffers(dl_trainer *t)
         if (ft->encoder_layer) /* channels of 7x7 locations; encfc: one number each */
             s->chan_block[f] = ft->encoder_layer < 4 ? 49 : 1;
         s->maxD = s->dim[f] > s->maxD ? s->dim[f] : s->maxD;
+        s->fx_off[f] = fx_total, s->fy_off[f] = fy_total;
         fx_total += (size_t)B * s->dim[f], fy_total += (size_t)s->PU * s->dim[f];
     }
     s->z = malloc((size_t)B * t->arch.zdim * sizeof(float));
@@ -433,21 +435,9 @@ static void draw_batch(dl_trainer *t, gsl_rng *sr)
 }
 
 /* Map f's block of the generated rows [B, D_f] and of the real rows [PU, D_f]. */
-static float *map_x(const dl_trainer *t, float *base, int f)
-{
-    size_t off = 0;
-    for (int e = 0; e < f; e++)
-        off += (size_t)t->batch * t->state->dim[e];
-    return base + off;
-}
+static float *map_x(const dl_trainer *t, float *base, int f) { return base + t->state->fx_off[f]; }
 
-static float *map_y(const dl_trainer *t, int f)
-{
-    size_t off = 0;
-    for (int e = 0; e < f; e++)
-        off += (size_t)t->state->PU * t->state->dim[e];
-    return t->state->fy + off;
-}
+static float *map_y(const dl_trainer *t, int f) { return t->state->fy + t->state->fy_off[f]; }
 
 /* every map of every image: fx (B, D_f) and fy (PU, D_f) */
 static void forward_features(dl_trainer *t)
