@@ -45,6 +45,22 @@ static void usage(FILE *fp)
             "The test split is used only to report accuracy.\n");
 }
 
+/* --width C1,C2,C3,FC, each in range before it narrows to int */
+static int parse_widths(const char *text, dl_classifier_arch *w)
+{
+    long v[4];
+    int n;
+    int st = cli_parse_long_list("width", text, 4, 1, DL_CLASSIFIER_MAX_FC, v, &n);
+    if (st)
+        return st;
+    if (n != 4 || v[0] > DL_CLASSIFIER_MAX_WIDTH || v[1] > DL_CLASSIFIER_MAX_WIDTH ||
+        v[2] > DL_CLASSIFIER_MAX_WIDTH)
+        return dl_error(DL_EINVAL, "--width needs four integers C1,C2,C3 (1..%d) and FC (1..%d), got '%s'",
+                        DL_CLASSIFIER_MAX_WIDTH, DL_CLASSIFIER_MAX_FC, text);
+    w->c1 = (int)v[0], w->c2 = (int)v[1], w->c3 = (int)v[2], w->fc = (int)v[3];
+    return DL_OK;
+}
+
 static int parse_args(int argc, char **argv, classify_options *o)
 {
     memset(o, 0, sizeof *o);
@@ -99,11 +115,7 @@ static int parse_args(int argc, char **argv, classify_options *o)
                 st = dl_error(DL_EINVAL, "--time-budget must be positive (minutes)");
         } else if (!strcmp(a, "--width")) {
             dl_classifier_arch w;
-            char tail;
-            if (sscanf(v, "%d,%d,%d,%d%c", &w.c1, &w.c2, &w.c3, &w.fc, &tail) != 4 || w.c1 < 1 ||
-                w.c2 < 1 || w.c3 < 1 || w.fc < 1 || w.c1 > 1024 || w.c2 > 1024 || w.c3 > 1024 ||
-                w.fc > 4096)
-                st = dl_error(DL_EINVAL, "--width needs four positive integers C1,C2,C3,FC, got '%s'", v);
+            st = parse_widths(v, &w);
             o->arch = w;
         } else
             st = dl_error(DL_EINVAL, "unknown option '%s' (see driftlab classify --help)", a);

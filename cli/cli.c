@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,17 +19,46 @@ int cli_fail(const char *command)
     return 1;
 }
 
+/* One argument as bash reads it back: bare when it is plain, '...' otherwise,
+ * and $'...' with escapes when it holds a control character, so that the
+ * "# command:" header stays one line whatever the arguments hold. */
+static size_t quote_argument(const char *a, char *out, size_t cap)
+{
+    static const char plain_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                      "0123456789-_=.,:/+@%";
+    size_t n = strlen(a), used = 0;
+    if (n && strspn(a, plain_chars) == n)
+        return (size_t)snprintf(out, cap, "%s", a);
+    int control = 0;
+    for (size_t i = 0; i < n; i++)
+        control |= (unsigned char)a[i] < 0x20 || a[i] == 0x7f;
+#define EMIT(...) (void)(used < cap ? (used += (size_t)snprintf(out + used, cap - used, __VA_ARGS__)) : 0)
+    EMIT(control ? "$'" : "'");
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)a[i];
+        if (control && (c < 0x20 || c == 0x7f))
+            EMIT(c == '\n' ? "\\n" : c == '\t' ? "\\t" : "\\x%02x", c);
+        else if (control && (c == '\\' || c == '\''))
+            EMIT("\\%c", c);
+        else if (c == '\'')
+            EMIT("'\\''");
+        else
+            EMIT("%c", c);
+    }
+    EMIT("'");
+#undef EMIT
+    return used;
+}
+
 const char *cli_command_line(int argc, char **argv)
 {
     static char line[8192];
     size_t used = 0;
     line[0] = '\0';
     for (int i = 0; i < argc && used < sizeof line - 4; i++) {
-        const char *a = argv[i];
-        int plain = *a != '\0' && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                             "0123456789-_=.,:/+@%") == strlen(a);
-        used += (size_t)snprintf(line + used, sizeof line - used, plain ? "%s%s" : "%s'%s'",
-                                 i ? " " : "", a);
+        if (i)
+            line[used++] = ' ', line[used] = '\0';
+        used += quote_argument(argv[i], line + used, sizeof line - used);
         if (used >= sizeof line)
             used = sizeof line - 1;
     }
@@ -42,21 +72,12 @@ int cli_parse_double(const char *option, const char *text, double *out)
 
 int cli_parse_long(const char *option, const char *text, long *out)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (end == text || *end != '\0' || errno == ERANGE)
-        return dl_error(DL_EINVAL, "--%s: '%s' is not an integer", option, text);
-    *out = v;
-    return DL_OK;
+    return dl_parse_long(option, text, LONG_MIN, LONG_MAX, out);
 }
 
 int cli_parse_long_in(const char *option, const char *text, long lo, long hi, long *out)
 {
-    int st = cli_parse_long(option, text, out);
-    if (!st && (*out < lo || *out > hi))
-        st = dl_error(DL_EINVAL, "--%s must be in %ld..%ld, got %ld", option, lo, hi, *out);
-    return st;
+    return dl_parse_long(option, text, lo, hi, out);
 }
 
 int cli_parse_bool(const char *option, const char *text, int *out)
@@ -83,7 +104,10 @@ int cli_option_value(const char *command, const char *option, const char *value,
     return DL_OK;
 }
 
-int cli_parse_positive_list(const char *option, const char *text, int max, double *out, int *n)
+/* Splits text at commas into items of at most 63 characters, none empty,
+ * at most max of them, and hands each to parse_item. */
+static int split_list(const char *option, const char *text, int max, int *n,
+                      int (*parse_item)(const char *item, int index, void *ctx), void *ctx)
 {
     char item[64];
     int count = 0;
@@ -96,11 +120,9 @@ int cli_parse_positive_list(const char *option, const char *text, int max, doubl
             return dl_error(DL_EINVAL, "--%s: at most %d values, got '%s'", option, max, text);
         memcpy(item, p, len);
         item[len] = '\0';
-        int st = cli_parse_double(option, item, &out[count]);
+        int st = parse_item(item, count, ctx);
         if (st)
             return st;
-        if (!(out[count] > 0))
-            return dl_error(DL_EINVAL, "--%s: every value must be > 0, got %s", option, item);
         count++;
         p += len;
         if (!*p)
@@ -108,6 +130,40 @@ int cli_parse_positive_list(const char *option, const char *text, int max, doubl
     }
     *n = count;
     return DL_OK;
+}
+
+typedef struct {
+    const char *option;
+    double *out;
+    long *lout, lo, hi;
+} list_ctx;
+
+static int positive_item(const char *item, int index, void *ctx)
+{
+    list_ctx *c = ctx;
+    int st = cli_parse_double(c->option, item, &c->out[index]);
+    if (!st && !(c->out[index] > 0))
+        st = dl_error(DL_EINVAL, "--%s: every value must be > 0, got %s", c->option, item);
+    return st;
+}
+
+static int integer_item(const char *item, int index, void *ctx)
+{
+    list_ctx *c = ctx;
+    return dl_parse_long(c->option, item, c->lo, c->hi, &c->lout[index]);
+}
+
+int cli_parse_positive_list(const char *option, const char *text, int max, double *out, int *n)
+{
+    list_ctx c = {option, out, NULL, 0, 0};
+    return split_list(option, text, max, n, positive_item, &c);
+}
+
+int cli_parse_long_list(const char *option, const char *text, int max, long lo, long hi, long *out,
+                        int *n)
+{
+    list_ctx c = {option, NULL, out, lo, hi};
+    return split_list(option, text, max, n, integer_item, &c);
 }
 
 double cli_wall_seconds(void)

@@ -1,6 +1,8 @@
 #include "sim_config.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,6 +112,82 @@ static const char *get(const sim_options *o, const char *key)
     return o->values[i] ? o->values[i] : specs[i].fallback;
 }
 
+/* ---------------- INI text: quoting, bounded reading ---------------- */
+
+/* A value reads back through inih unchanged when it has no control
+ * character, no ';' (an inline comment after a blank), no blank at either
+ * end (inih strips them) and does not start with '"'.  Others are written
+ * as "..." with C-style escapes, ';' as \x3b. */
+static int needs_quotes(const char *v)
+{
+    size_t n = strlen(v);
+    if (n && (v[0] == ' ' || v[0] == '\t' || v[n - 1] == ' ' || v[n - 1] == '\t' || v[0] == '"'))
+        return 1;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f || v[i] == ';')
+            return 1;
+    return 0;
+}
+
+size_t sim_ini_quote(const char *v, char *out, size_t cap)
+{
+    if (!needs_quotes(v))
+        return (size_t)snprintf(out, cap, "%s", v);
+    size_t used = 0;
+#define EMIT(...) (void)(used < cap ? (used += (size_t)snprintf(out + used, cap - used, __VA_ARGS__)) : (used += 4))
+    EMIT("\"");
+    for (const unsigned char *c = (const unsigned char *)v; *c; c++) {
+        if (*c == '\\' || *c == '"')
+            EMIT("\\%c", *c);
+        else if (*c == '\n' || *c == '\t' || *c == '\r')
+            EMIT("\\%c", *c == '\n' ? 'n' : *c == '\t' ? 't' : 'r');
+        else if (*c < 0x20 || *c == 0x7f || *c == ';')
+            EMIT("\\x%02x", *c);
+        else
+            EMIT("%c", *c);
+    }
+    EMIT("\"");
+#undef EMIT
+    return used;
+}
+
+static int hex_digit(int c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                          : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+int sim_ini_unquote(const char *v, char *out, size_t cap)
+{
+    size_t n = strlen(v), used = 0;
+    if (n == 0 || v[0] != '"')
+        return snprintf(out, cap, "%s", v) < (int)cap ? 0 : -1;
+    if (n < 2 || v[n - 1] != '"')
+        return -1;
+    for (size_t i = 1; i + 1 < n; i++) {
+        char c = v[i];
+        if (c == '"' || used + 1 >= cap)
+            return -1;
+        if (c == '\\') {
+            c = v[++i];
+            if (i + 1 >= n)
+                return -1; /* the escape took the closing quote */
+            if (c == 'n' || c == 't' || c == 'r')
+                c = c == 'n' ? '\n' : c == 't' ? '\t' : '\r';
+            else if (c == 'x' && i + 3 < n && hex_digit(v[i + 1]) >= 0 && hex_digit(v[i + 2]) >= 0) {
+                c = (char)(hex_digit(v[i + 1]) * 16 + hex_digit(v[i + 2]));
+                i += 2;
+            } else if (c != '\\' && c != '"')
+                return -1;
+            if (c == '\0')
+                return -1;
+        }
+        out[used++] = c;
+    }
+    out[used] = '\0';
+    return 0;
+}
+
 typedef struct {
     sim_options *o;
     int status;
@@ -118,28 +196,67 @@ typedef struct {
 static int on_ini_entry(void *user, const char *section, const char *name, const char *value)
 {
     ini_ctx *ctx = user;
+    char plain[SIM_INI_MAX_LINE + 1];
     if (ctx->status)
         return 0;
-    if (*section && strcmp(section, "sim") != 0) {
+    if (*section && strcmp(section, "sim") != 0)
         ctx->status = dl_error(DL_EINVAL, "unknown section [%s] (expected [sim])", section);
-        return 0;
-    }
-    if (!strcmp(name, "config")) {
+    else if (!strcmp(name, "config"))
         ctx->status = dl_error(DL_EINVAL, "a config file cannot include another ('config' key)");
-        return 0;
-    }
-    ctx->status = sim_options_set(ctx->o, name, value);
+    else if (sim_ini_unquote(value, plain, sizeof plain))
+        ctx->status = dl_error(DL_EFORMAT, "%s: bad quoted value %s", name, value);
+    else
+        ctx->status = sim_options_set(ctx->o, name, plain);
     return ctx->status == DL_OK;
+}
+
+/* The config's text, refused unread past SIM_CONFIG_MAX_BYTES (so /dev/zero
+ * ends), with a NUL byte, or with a line longer than inih reads whole: inih
+ * would split it and read its tail as a line of its own. */
+static int read_config_text(const char *path, char **text)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return dl_error(DL_EIO, "cannot open config '%s': %s", path, strerror(errno));
+    char *buf = malloc(SIM_CONFIG_MAX_BYTES + 1);
+    size_t len = buf ? fread(buf, 1, SIM_CONFIG_MAX_BYTES + 1, fp) : 0;
+    int err = ferror(fp);
+    fclose(fp);
+    int st = !buf ? dl_error(DL_ENOMEM, "out of memory reading config '%s'", path)
+             : err ? dl_error(DL_EIO, "reading config '%s' failed", path)
+             : len > SIM_CONFIG_MAX_BYTES
+                 ? dl_error(DL_EFORMAT, "config '%s' is larger than %d bytes", path, SIM_CONFIG_MAX_BYTES)
+                 : DL_OK;
+    size_t line = 1, line_start = 0;
+    for (size_t i = 0; !st && i <= len; i++) {
+        if (i < len && buf[i] == '\0')
+            st = dl_error(DL_EFORMAT, "config '%s' line %zu: holds a NUL byte", path, line);
+        else if (i == len || buf[i] == '\n') {
+            size_t width = i - line_start - (i > line_start && buf[i - 1] == '\r');
+            if (width > SIM_INI_MAX_LINE)
+                st = dl_error(DL_EFORMAT, "config '%s' line %zu: longer than %d characters", path,
+                              line, SIM_INI_MAX_LINE);
+            line++, line_start = i + 1;
+        }
+    }
+    if (st) {
+        free(buf);
+        return st;
+    }
+    buf[len] = '\0';
+    *text = buf;
+    return DL_OK;
 }
 
 int sim_options_load_ini(sim_options *o, const char *path)
 {
-    FILE *fp = fopen(path, "r");
-    if (!fp)
-        return dl_error(DL_EIO, "cannot open config '%s'", path);
+    char *text = NULL;
+    int st = read_config_text(path, &text);
+    if (st)
+        return st;
     ini_ctx ctx = {o, DL_OK};
-    int line = ini_parse_file(fp, on_ini_entry, &ctx);
-    fclose(fp);
+    int line = ini_parse_string(text, on_ini_entry, &ctx);
+    free(text);
     if (line != 0) {
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", ctx.status ? dl_error_message() : "syntax error");
@@ -480,8 +597,10 @@ static int resolve_record_modes(const sim_options *o, sim_config *c)
 int sim_config_resolve(const sim_options *o, sim_config *c)
 {
     memset(c, 0, sizeof *c);
+    char quoted[2 * SIM_INI_MAX_LINE];
     for (int i = 0; i < N_SPECS; i++)
-        if (strlen(specs[i].key) + strlen(get(o, specs[i].key)) + 4 > SIM_INI_MAX_LINE)
+        if (strlen(specs[i].key) + sim_ini_quote(get(o, specs[i].key), quoted, sizeof quoted) + 3 >
+            SIM_INI_MAX_LINE)
             return dl_error(DL_EINVAL, "--%s: value longer than a run.ini line can hold (%d)",
                             specs[i].key, SIM_INI_MAX_LINE);
     double sigma, sigma_min;
@@ -505,8 +624,11 @@ void sim_options_write_ini(const sim_options *o, FILE *fp)
 {
     fprintf(fp, "# replay with: driftlab sim --config run.ini\n[sim]\n");
     for (int i = 0; i < N_SPECS; i++)
-        if (strcmp(specs[i].key, "quiet")) /* how a run reports is not what it computes */
-            fprintf(fp, "%s = %s\n", specs[i].key, get(o, specs[i].key));
+        if (strcmp(specs[i].key, "quiet")) { /* how a run reports is not what it computes */
+            char quoted[2 * SIM_INI_MAX_LINE];
+            sim_ini_quote(get(o, specs[i].key), quoted, sizeof quoted);
+            fprintf(fp, "%s = %s\n", specs[i].key, quoted);
+        }
 }
 
 void sim_options_print_help(FILE *fp)

@@ -53,6 +53,13 @@ int sim_config_resolve(const sim_options *o, sim_config *c);
 /* The INI that replays the run: every option, defaults included.  Resolving
  * refuses values that would not fit an INI line (inih reads 200 characters). */
 #define SIM_INI_MAX_LINE 190
+/* The largest config file read (a run.ini is a few kB). */
+#define SIM_CONFIG_MAX_BYTES (1 << 20)
+/* A value as run.ini holds it, quoted and escaped where inih would not read
+ * it back unchanged (returns the length it needs, as snprintf does), and its
+ * inverse (0, or -1 for a malformed quoted value or one over cap). */
+size_t sim_ini_quote(const char *v, char *out, size_t cap);
+int sim_ini_unquote(const char *v, char *out, size_t cap);
 void sim_options_write_ini(const sim_options *o, FILE *fp);
 void sim_options_print_help(FILE *fp);
 

@@ -1,18 +1,87 @@
 #include "base/parse.h"
 
 #include <errno.h>
+#include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/dl_error.h"
 
+/* strtod and strtol skip leading white space (vertical tabs included) and
+ * accept a sign; the first character must start the number itself. */
+static int starts_number(const char *s, size_t len)
+{
+    return len > 0 && (s[0] == '-' || s[0] == '+' || s[0] == '.' || (s[0] >= '0' && s[0] <= '9') ||
+                       s[0] == 'i' || s[0] == 'I' || s[0] == 'n' || s[0] == 'N');
+}
+
+/* a NUL-ended copy of the span, so that the parse cannot read past it */
+static int copy_span(const char *s, size_t len, char *buf, size_t cap)
+{
+    if (len == 0 || len >= cap || memchr(s, '\0', len))
+        return -1;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    return 0;
+}
+
+int dl_parse_double_span(const char *s, size_t len, double *out)
+{
+    char buf[128], *end;
+    if (!starts_number(s, len) || copy_span(s, len, buf, sizeof buf))
+        return -1;
+    errno = 0;
+    double v = strtod(buf, &end);
+    if (end == buf || *end != '\0' || errno == ERANGE || !isfinite(v) ||
+        (v != 0 && fabs(v) < DBL_MIN))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int dl_parse_long_span(const char *s, size_t len, long lo, long hi, long *out)
+{
+    char buf[64], *end;
+    if (!starts_number(s, len) || s[0] == '.' || copy_span(s, len, buf, sizeof buf))
+        return -1;
+    errno = 0;
+    long v = strtol(buf, &end, 10);
+    if (end == buf || *end != '\0' || errno == ERANGE || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
 int dl_parse_double(const char *what, const char *text, double *out)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (end == text || *end != '\0' || errno == ERANGE || !isfinite(v))
+    if (dl_parse_double_span(text, strlen(text), out))
         return dl_error(DL_EINVAL, "--%s: '%s' is not a finite number", what, text);
+    return DL_OK;
+}
+
+int dl_parse_long(const char *what, const char *text, long lo, long hi, long *out)
+{
+    long v;
+    if (dl_parse_long_span(text, strlen(text), LONG_MIN, LONG_MAX, &v))
+        return dl_error(DL_EINVAL, "--%s: '%s' is not an integer", what, text);
+    if (v < lo || v > hi)
+        return dl_error(DL_EINVAL, "--%s must be in %ld..%ld, got %ld", what, lo, hi, v);
     *out = v;
     return DL_OK;
+}
+
+int dl_parse_field(const char **p, const char *key, long lo, long hi, long *out)
+{
+    const char *s = *p;
+    size_t klen = strlen(key);
+    if (s[0] != ' ' || strncmp(s + 1, key, klen) || s[1 + klen] != '=')
+        return -1;
+    s += klen + 2;
+    size_t len = strcspn(s, " ");
+    if (len == 0 || s[0] == '-' || s[0] == '+' || dl_parse_long_span(s, len, lo, hi, out))
+        return -1;
+    *p = s + len;
+    return 0;
 }

@@ -8,6 +8,7 @@
 #include <gsl/gsl_randist.h>
 
 #include "base/dl_error.h"
+#include "base/parse.h"
 
 static const char *const kind_names[] = {"uniform",      "modes",     "normal", "gmm",
                                          "8gaussians",   "checkerboard", "swissroll",
@@ -36,28 +37,15 @@ int dl_dist_kind_parse(const char *name, dl_dist_kind *kind)
                     dl_dist_kind_names());
 }
 
-/* Strict number parsing: the whole token, finite. */
 static int parse_double_token(const char *s, const char *end, double *out)
 {
-    char buf[64];
-    size_t len = (size_t)(end - s);
-    if (len == 0 || len >= sizeof buf)
-        return -1;
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    char *stop;
-    errno = 0;
-    double v = strtod(buf, &stop);
-    if (*stop != '\0' || errno == ERANGE || !isfinite(v))
-        return -1;
-    *out = v;
-    return 0;
+    return dl_parse_double_span(s, (size_t)(end - s), out);
 }
 
 static int parse_int_token(const char *s, const char *end, int *out)
 {
-    double v;
-    if (parse_double_token(s, end, &v) || v != floor(v) || fabs(v) > 1e6)
+    long v;
+    if (dl_parse_long_span(s, (size_t)(end - s), -1000000, 1000000, &v))
         return -1;
     *out = (int)v;
     return 0;
@@ -170,6 +158,8 @@ int dl_dist_set_gmm(dl_dist *d, int dim, const char *spec)
         d->n_components++;
         p = *end ? end + 1 : end;
     }
+    if (!isfinite(total))
+        return dl_error(DL_EINVAL, "mixture weights in '%s' sum past the largest double", spec);
     for (int i = 0; i < d->n_components; i++)
         d->component[i].weight /= total;
     return DL_OK;

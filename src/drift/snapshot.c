@@ -10,6 +10,7 @@
 #include <zlib.h>
 
 #include "base/dl_error.h"
+#include "base/parse.h"
 
 static const char snapshot_magic[8] = {'D', 'L', 'S', 'N', 'A', 'P', '\r', '\n'};
 
@@ -81,7 +82,11 @@ int dl_snapshot_read(const char *path, dl_snapshot_header *h, double **x)
         st = dl_error(DL_EFORMAT, "'%s' is not a driftlab snapshot (bad magic)", path);
         goto fail;
     }
-    if (!GET(fp, version) || version != DL_SNAPSHOT_VERSION) {
+    if (!GET(fp, version)) {
+        st = dl_error(DL_EFORMAT, "snapshot '%s' is truncated after its magic bytes", path);
+        goto fail;
+    }
+    if (version != DL_SNAPSHOT_VERSION) {
         st = dl_error(DL_EFORMAT, "snapshot '%s': unsupported format version %u (expected %u)",
                       path, version, DL_SNAPSHOT_VERSION);
         goto fail;
@@ -155,6 +160,31 @@ static int ends_with(const char *s, const char *suffix)
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
+/* One row of a points table: dim numbers separated by spaces or tabs, then
+ * nothing but an optional # comment.  Each number is parsed as strictly as the
+ * CLI parses one: "1-2", "3.5.5", "1e-400" and a vertical tab are refused. */
+static int parse_sample_row(const char *p, int dim, double *row, const char *path, size_t lineno)
+{
+    for (int c = 0; c < dim; c++) {
+        p += strspn(p, " \t");
+        size_t len = strcspn(p, " \t\r\n#");
+        if (len == 0)
+            return dl_error(DL_EFORMAT, "'%s' line %zu: expected %d numbers per row", path, lineno,
+                            dim);
+        if (dl_parse_double_span(p, len, &row[c]))
+            return dl_error(DL_EFORMAT, "'%s' line %zu: value %d, '%.*s', is not a finite number",
+                            path, lineno, c + 1, (int)(len > 40 ? 40 : len), p);
+        p += len;
+    }
+    p += strspn(p, " \t");
+    if (p[0] == '\r' && p[1] == '\n')
+        p++;
+    if (*p != '\0' && *p != '\n' && *p != '#')
+        return dl_error(DL_EFORMAT, "'%s' line %zu: more than %d columns or trailing junk", path,
+                        lineno, dim);
+    return DL_OK;
+}
+
 static int read_text_samples(const char *path, int dim, double **x, size_t *count)
 {
     FILE *fp = fopen(path, "r");
@@ -169,8 +199,13 @@ static int read_text_samples(const char *path, int dim, double **x, size_t *coun
         st = dl_error(DL_ENOMEM, "out of memory reading '%s'", path);
         goto done;
     }
-    while (getline(&line, &line_cap, fp) >= 0) {
+    ssize_t got;
+    while ((got = getline(&line, &line_cap, fp)) >= 0) {
         lineno++;
+        if (memchr(line, '\0', (size_t)got)) {
+            st = dl_error(DL_EFORMAT, "'%s' line %zu: holds a NUL byte", path, lineno);
+            goto done;
+        }
         char *p = line + strspn(line, " \t\r\n");
         if (*p == '#' || *p == '\0')
             continue;
@@ -183,29 +218,8 @@ static int read_text_samples(const char *path, int dim, double **x, size_t *coun
             buf = nb;
             cap *= 2;
         }
-        for (int c = 0; c < dim; c++) {
-            char *end;
-            errno = 0;
-            double v = strtod(p, &end);
-            if (end == p) {
-                st = dl_error(DL_EFORMAT, "'%s' line %zu: expected %d numbers per row", path,
-                              lineno, dim);
-                goto done;
-            }
-            if (!isfinite(v)) {
-                st = dl_error(DL_EFORMAT, "'%s' line %zu: value %d is not finite", path, lineno,
-                              c + 1);
-                goto done;
-            }
-            buf[n * dim + c] = v;
-            p = end;
-        }
-        p += strspn(p, " \t\r\n");
-        if (*p != '\0' && *p != '#') {
-            st = dl_error(DL_EFORMAT, "'%s' line %zu: more than %d columns or trailing junk",
-                          path, lineno, dim);
+        if ((st = parse_sample_row(p, dim, buf + n * dim, path, lineno)))
             goto done;
-        }
         n++;
     }
     if (ferror(fp))

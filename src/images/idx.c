@@ -12,43 +12,132 @@
 #include "base/dl_error.h"
 #include "base/io.h"
 
-/* Read the whole (decompressed) file; gzread passes plain files through. */
-static int slurp(const char *path, uint8_t **data, size_t *len)
+/* ---- a byte source over a plain or a gzip file ----
+ * gzip is inflated through zlib's own stream API rather than gzread, so that
+ * the trailer's CRC-32 and length are verified, a stream cut short anywhere
+ * (its trailer included) is an error, and nothing may follow the stream. */
+typedef struct {
+    FILE *fp;
+    const char *path;
+    int gz, ended;
+    z_stream zs;
+    uint8_t in[1 << 16];
+} source;
+
+static int source_open(source *s, const char *path)
 {
-    gzFile f = gzopen(path, "rb");
-    if (!f)
-        return dl_error(DL_EIO, "cannot open '%s': %s", path, strerror(errno ? errno : ENOENT));
-    size_t cap = 1 << 20, n = 0;
-    uint8_t *buf = malloc(cap);
-    int st = buf ? DL_OK : dl_error(DL_ENOMEM, "out of memory reading '%s'", path);
-    while (!st) {
-        if (n == cap) {
-            uint8_t *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                st = dl_error(DL_ENOMEM, "out of memory reading '%s'", path);
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        int got = gzread(f, buf + n, (unsigned)(cap - n > (1u << 30) ? (1u << 30) : cap - n));
-        if (got < 0) {
-            int err;
-            const char *msg = gzerror(f, &err);
-            st = dl_error(DL_EFORMAT, "'%s' is corrupt: %s", path, msg);
-            break;
-        }
-        if (got == 0)
-            break;
-        n += (size_t)got;
+    memset(s, 0, sizeof *s);
+    s->path = path;
+    if (!(s->fp = fopen(path, "rb")))
+        return dl_error(DL_EIO, "cannot open '%s': %s", path, strerror(errno));
+    int c0 = getc(s->fp), c1 = c0 == EOF ? EOF : getc(s->fp);
+    s->gz = c0 == 0x1f && c1 == 0x8b;
+    rewind(s->fp);
+    if (s->gz && inflateInit2(&s->zs, 15 + 16) != Z_OK) { /* 16: the gzip wrapper only */
+        fclose(s->fp);
+        return dl_error(DL_ENOMEM, "'%s': cannot start zlib", path);
     }
-    gzclose(f);
+    return DL_OK;
+}
+
+static void source_close(source *s)
+{
+    if (s->gz)
+        inflateEnd(&s->zs);
+    if (s->fp)
+        fclose(s->fp);
+    s->fp = NULL;
+}
+
+static int refill(source *s)
+{
+    s->zs.next_in = s->in;
+    s->zs.avail_in = (uInt)fread(s->in, 1, sizeof s->in, s->fp);
+    if (ferror(s->fp))
+        return dl_error(DL_EIO, "reading '%s' failed: %s", s->path, strerror(errno));
+    return DL_OK;
+}
+
+/* Up to want bytes into out; *got < want only where the data ends. */
+static int source_read(source *s, uint8_t *out, size_t want, size_t *got)
+{
+    *got = 0;
+    if (!s->gz) {
+        *got = fread(out, 1, want, s->fp);
+        return ferror(s->fp) ? dl_error(DL_EIO, "reading '%s' failed: %s", s->path, strerror(errno))
+                             : DL_OK;
+    }
+    while (*got < want && !s->ended) {
+        int st;
+        if (s->zs.avail_in == 0 && (st = refill(s)))
+            return st;
+        if (s->zs.avail_in == 0)
+            return dl_error(DL_EFORMAT, "'%s' is truncated: its gzip stream ends early", s->path);
+        size_t chunk = want - *got > (1u << 30) ? (1u << 30) : want - *got;
+        s->zs.next_out = out + *got;
+        s->zs.avail_out = (uInt)chunk;
+        int ret = inflate(&s->zs, Z_NO_FLUSH);
+        *got += chunk - s->zs.avail_out;
+        if (ret == Z_STREAM_END)
+            s->ended = 1;
+        else if (ret != Z_OK && ret != Z_BUF_ERROR)
+            return dl_error(DL_EFORMAT, "'%s' is corrupt: %s", s->path,
+                            s->zs.msg ? s->zs.msg : "bad gzip data");
+    }
+    return DL_OK;
+}
+
+/* After the payload: the data must end here, and a gzip stream must have
+ * ended (trailer verified) with no bytes after it. */
+static int source_finish(source *s, const char *what)
+{
+    uint8_t extra;
+    size_t got;
+    int st = source_read(s, &extra, 1, &got);
+    if (st)
+        return st;
+    if (got)
+        return dl_error(DL_EFORMAT, "'%s' is longer than its header: %s", s->path, what);
+    if (s->gz && (s->zs.avail_in > 0 || fread(&extra, 1, 1, s->fp) == 1))
+        return dl_error(DL_EFORMAT, "'%s': data after the end of its gzip stream", s->path);
+    return DL_OK;
+}
+
+/* Exactly len bytes into a buffer that grows only as data arrives, so that
+ * memory stays within what the (checked) header promised and what the file
+ * really holds, whichever is less. */
+static int source_read_exact(source *s, size_t len, uint8_t **data, const char *what)
+{
+    size_t cap = len < (1u << 20) ? len : (1u << 20), have = 0;
+    uint8_t *buf = malloc(cap ? cap : 1);
+    if (!buf)
+        return dl_error(DL_ENOMEM, "out of memory reading '%s'", s->path);
+    while (have < len) {
+        if (have == cap) {
+            size_t ncap = cap > len / 2 ? len : cap * 2;
+            uint8_t *nb = realloc(buf, ncap);
+            if (!nb) {
+                free(buf);
+                return dl_error(DL_ENOMEM, "out of memory reading '%s' (%zu bytes)", s->path, len);
+            }
+            buf = nb, cap = ncap;
+        }
+        size_t got;
+        int st = source_read(s, buf + have, cap - have, &got);
+        have += got;
+        if (!st && got == 0)
+            st = dl_error(DL_EFORMAT, "'%s' is truncated: %s, file has %zu", s->path, what, have);
+        if (st) {
+            free(buf);
+            return st;
+        }
+    }
+    int st = source_finish(s, what);
     if (st) {
         free(buf);
         return st;
     }
     *data = buf;
-    *len = n;
     return DL_OK;
 }
 
@@ -57,89 +146,89 @@ static uint32_t be32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-int dl_idx_peek(const char *images_path, size_t *count, int *rows, int *cols)
+/* The 16-byte image header, checked before anything is sized from it. */
+static int read_image_header(source *s, size_t *count, int *rows, int *cols)
 {
-    gzFile f = gzopen(images_path, "rb");
-    if (!f)
-        return dl_error(DL_EIO, "cannot open '%s': %s", images_path, strerror(errno ? errno : ENOENT));
     uint8_t h[16];
-    int got = gzread(f, h, sizeof h);
-    gzclose(f);
-    if (got != (int)sizeof h || be32(h) != 0x00000803u)
-        return dl_error(DL_EFORMAT, "'%s' is not an IDX image file (%s)", images_path,
-                        got != (int)sizeof h ? "shorter than its header" : "bad magic, want 0x00000803");
+    size_t got;
+    int st = source_read(s, h, sizeof h, &got);
+    if (st)
+        return st;
+    if (got != sizeof h || be32(h) != 0x00000803u)
+        return dl_error(DL_EFORMAT, "'%s' is not an IDX image file (%s)", s->path,
+                        got != sizeof h ? "shorter than its header" : "bad magic, want 0x00000803");
     const uint32_t n = be32(h + 4), r = be32(h + 8), c = be32(h + 12);
     if (n == 0 || r == 0 || c == 0 || r > 4096 || c > 4096)
-        return dl_error(DL_EFORMAT, "'%s': implausible dimensions %u x %u x %u", images_path, n, r, c);
+        return dl_error(DL_EFORMAT, "'%s': implausible dimensions %u x %u x %u", s->path, n, r, c);
+    if ((uint64_t)n * r * c > DL_IDX_MAX_BYTES)
+        return dl_error(DL_EFORMAT, "'%s': header promises %u images of %ux%u, over the %llu-byte limit",
+                        s->path, n, r, c, (unsigned long long)DL_IDX_MAX_BYTES);
     *count = n, *rows = (int)r, *cols = (int)c;
     return DL_OK;
+}
+
+int dl_idx_peek(const char *images_path, size_t *count, int *rows, int *cols)
+{
+    source s;
+    int st = source_open(&s, images_path);
+    if (st)
+        return st;
+    st = read_image_header(&s, count, rows, cols);
+    source_close(&s);
+    return st;
+}
+
+/* A label file for `count` images: header, exact length, values 0..9. */
+static int read_labels(const char *path, size_t count, const char *images_path, uint8_t **labels)
+{
+    source s;
+    int st = source_open(&s, path);
+    if (st)
+        return st;
+    uint8_t h[8], *data = NULL;
+    size_t got;
+    char what[96];
+    snprintf(what, sizeof what, "%zu labels need %zu bytes", count, count);
+    if (!(st = source_read(&s, h, sizeof h, &got))) {
+        if (got != sizeof h || be32(h) != 0x00000801u)
+            st = dl_error(DL_EFORMAT, "'%s' is not an IDX label file (%s)", path,
+                          got != sizeof h ? "shorter than its header" : "bad magic, want 0x00000801");
+        else if (be32(h + 4) != count)
+            st = dl_error(DL_EFORMAT, "'%s' holds %u labels for %zu images in '%s'", path,
+                          be32(h + 4), count, images_path);
+        else
+            st = source_read_exact(&s, count, &data, what);
+    }
+    source_close(&s);
+    for (size_t i = 0; !st && i < count; i++)
+        if (data[i] > 9)
+            st = dl_error(DL_EFORMAT, "'%s': label %zu is %u, outside 0..9", path, i, data[i]);
+    if (st)
+        free(data);
+    else
+        *labels = data;
+    return st;
 }
 
 int dl_idx_read(const char *images_path, const char *labels_path, dl_image_set *set)
 {
     memset(set, 0, sizeof *set);
-    uint8_t *data = NULL;
-    size_t len = 0;
-    int st = slurp(images_path, &data, &len);
+    source s;
+    int st = source_open(&s, images_path);
     if (st)
         return st;
-    if (len < 16 || be32(data) != 0x00000803u) {
-        st = dl_error(DL_EFORMAT, "'%s' is not an IDX image file (%s)", images_path,
-                      len < 16 ? "shorter than its header" : "bad magic, want 0x00000803");
-        goto fail;
+    if (!(st = read_image_header(&s, &set->count, &set->rows, &set->cols))) {
+        size_t len = set->count * (size_t)set->rows * set->cols;
+        char what[160];
+        snprintf(what, sizeof what, "header says %zu images of %dx%d (%zu bytes)", set->count,
+                 set->rows, set->cols, len);
+        st = source_read_exact(&s, len, &set->pixels, what);
     }
-    uint32_t count = be32(data + 4), rows = be32(data + 8), cols = be32(data + 12);
-    if (count == 0 || rows == 0 || cols == 0 || rows > 4096 || cols > 4096) {
-        st = dl_error(DL_EFORMAT, "'%s': implausible dimensions %u x %u x %u", images_path, count,
-                      rows, cols);
-        goto fail;
-    }
-    size_t want = 16 + (size_t)count * rows * cols;
-    if (len != want) {
-        st = dl_error(DL_EFORMAT, "'%s' is %s: header says %u images of %ux%u (%zu bytes), file has %zu",
-                      images_path, len < want ? "truncated" : "longer than its header", count, rows,
-                      cols, want, len);
-        goto fail;
-    }
-    set->count = count;
-    set->rows = (int)rows;
-    set->cols = (int)cols;
-    memmove(data, data + 16, len - 16);
-    set->pixels = data;
-    data = NULL;
-    if (labels_path) {
-        if ((st = slurp(labels_path, &data, &len)))
-            goto fail;
-        if (len < 8 || be32(data) != 0x00000801u) {
-            st = dl_error(DL_EFORMAT, "'%s' is not an IDX label file (%s)", labels_path,
-                          len < 8 ? "shorter than its header" : "bad magic, want 0x00000801");
-            goto fail;
-        }
-        if (be32(data + 4) != count) {
-            st = dl_error(DL_EFORMAT, "'%s' holds %u labels for %u images in '%s'", labels_path,
-                          be32(data + 4), count, images_path);
-            goto fail;
-        }
-        if (len != 8 + (size_t)count) {
-            st = dl_error(DL_EFORMAT, "'%s' is %s: %u labels need %zu bytes, file has %zu",
-                          labels_path, len < 8 + (size_t)count ? "truncated" : "too long", count,
-                          8 + (size_t)count, len);
-            goto fail;
-        }
-        for (size_t i = 0; i < count; i++)
-            if (data[8 + i] > 9) {
-                st = dl_error(DL_EFORMAT, "'%s': label %zu is %u, outside 0..9", labels_path, i,
-                              data[8 + i]);
-                goto fail;
-            }
-        memmove(data, data + 8, count);
-        set->labels = data;
-        data = NULL;
-    }
-    return DL_OK;
-fail:
-    free(data);
-    dl_image_set_free(set);
+    source_close(&s);
+    if (!st && labels_path)
+        st = read_labels(labels_path, set->count, images_path, &set->labels);
+    if (st)
+        dl_image_set_free(set);
     return st;
 }
 

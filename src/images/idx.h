@@ -1,11 +1,17 @@
 /* idx: the IDX files of MNIST and Fashion-MNIST, plain or gzip-compressed
- * (zlib reads both).  Every header is checked: magic, rank, dimensions, and
- * that the payload is exactly count x rows x cols bytes. */
+ * (zlib inflates the latter).  Every header is checked before anything is
+ * sized from it: magic, rank, dimensions and a size limit.  The payload must be
+ * exactly count x rows x cols bytes; a gzip stream must end with a valid
+ * trailer (CRC-32 and length) and nothing after it.  Memory stays within what
+ * the header promises. */
 #ifndef DL_IDX_H
 #define DL_IDX_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* The largest payload a header may promise (count x rows x cols bytes). */
+#define DL_IDX_MAX_BYTES (1ull << 32)
 
 typedef struct {
     size_t count;

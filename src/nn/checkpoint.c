@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <math.h>
 #include <zlib.h>
@@ -13,6 +14,9 @@
 
 static const char ckpt_magic[8] = {'D', 'L', 'C', 'K', 'P', 'T', '\r', '\n'};
 #define CKPT_VERSION 1u
+/* Everything but the float arrays: magic, version, the architecture and
+ * provenance strings, the counts, the RNG record and the CRC. */
+#define CKPT_RECORDS_MAX (1u << 20)
 enum { HAS_OPT = 1, HAS_EMA = 2, HAS_RNG = 4 };
 
 /* A growable byte buffer: the checkpoint is assembled in memory, checksummed,
@@ -115,32 +119,43 @@ static int take(reader *r, void *out, size_t n)
     return 0;
 }
 
-/* the whole file into *data (malloc'ed) */
-static int read_whole(const char *path, uint8_t **data, size_t *len)
+/* The whole file into *data (malloc'ed), refused unread when it is larger
+ * than max bytes: the most a checkpoint of the expected model can hold. */
+static int read_whole(const char *path, size_t max, uint8_t **data, size_t *len)
 {
+    *data = NULL, *len = 0;
     FILE *fp = fopen(path, "rb");
     if (!fp)
         return dl_error(DL_EIO, "cannot open checkpoint '%s': %s", path, strerror(errno));
-    size_t cap = 0;
-    *data = NULL, *len = 0;
-    for (;;) {
-        if (*len == cap) {
-            cap = cap ? cap * 2 : 1 << 20;
-            uint8_t *d = realloc(*data, cap);
-            if (!d) {
-                free(*data), *data = NULL;
-                fclose(fp);
-                return dl_error(DL_ENOMEM, "checkpoint '%s': out of memory", path);
-            }
-            *data = d;
-        }
-        size_t got = fread(*data + *len, 1, cap - *len, fp);
-        *len += got;
-        if (got == 0)
-            break;
+    struct stat sb;
+    if (fstat(fileno(fp), &sb) || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > max) {
+        fclose(fp);
+        return S_ISREG(sb.st_mode)
+                   ? dl_error(DL_EFORMAT, "checkpoint '%s' is %lld bytes, more than the %zu its model can fill",
+                              path, (long long)sb.st_size, max)
+                   : dl_error(DL_EFORMAT, "checkpoint '%s' is not a regular file", path);
     }
+    size_t want = (size_t)sb.st_size;
+    *data = malloc(want ? want : 1);
+    if (!*data) {
+        fclose(fp);
+        return dl_error(DL_ENOMEM, "checkpoint '%s': out of memory for %zu bytes", path, want);
+    }
+    *len = fread(*data, 1, want, fp);
+    int err = ferror(fp) || *len != want;
     fclose(fp);
+    if (err) {
+        free(*data), *data = NULL;
+        return dl_error(DL_EIO, "reading checkpoint '%s' failed", path);
+    }
     return DL_OK;
+}
+
+/* The most bytes a checkpoint of n parameters can take: the parameters,
+ * both moments and the EMA, plus the bounded records around them. */
+static size_t max_checkpoint_bytes(size_t n)
+{
+    return (size_t)CKPT_RECORDS_MAX + 4 * n * sizeof(float);
 }
 
 /* the optimizer's moments and step, and the EMA (params when absent) */
@@ -189,7 +204,9 @@ int dl_checkpoint_read(const char *path, const char *arch, long *step, float *pa
 {
     uint8_t *data = NULL;
     size_t len = 0;
-    int st = read_whole(path, &data, &len);
+    if (n > DL_CHECKPOINT_MAX_PARAMS)
+        return dl_error(DL_EINVAL, "checkpoint '%s': a model of %zu parameters is over the limit", path, n);
+    int st = read_whole(path, max_checkpoint_bytes(n), &data, &len);
     if (st)
         return st;
     reader r = {data, len, 0};
@@ -256,19 +273,51 @@ done:
     return st;
 }
 
+/* CRC-32 of bytes [from, to) of fp, read in fixed chunks (no allocation). */
+static uLong crc_range(FILE *fp, long from, uint64_t to, int *failed)
+{
+    uint8_t buf[1 << 16];
+    uLong crc = crc32(0L, Z_NULL, 0);
+    *failed = fseek(fp, from, SEEK_SET) != 0;
+    for (uint64_t at = (uint64_t)from; !*failed && at < to;) {
+        size_t want = to - at < sizeof buf ? (size_t)(to - at) : sizeof buf;
+        size_t got = fread(buf, 1, want, fp);
+        *failed = got != want;
+        crc = crc32(crc, buf, (uInt)got);
+        at += got;
+    }
+    return crc;
+}
+
 int dl_checkpoint_arch(const char *path, char *arch, size_t len)
 {
     FILE *fp = fopen(path, "rb");
     if (!fp)
         return dl_error(DL_EIO, "cannot open checkpoint '%s': %s", path, strerror(errno));
     char magic[8];
-    uint32_t version, alen;
-    int ok = fread(magic, 1, 8, fp) == 8 && !memcmp(magic, ckpt_magic, 8) &&
-             fread(&version, 4, 1, fp) == 1 && fread(&alen, 4, 1, fp) == 1 && alen < len &&
-             fread(arch, 1, alen, fp) == alen;
+    uint32_t version, alen, crc;
+    struct stat sb;
+    int ok = !fstat(fileno(fp), &sb) && S_ISREG(sb.st_mode) && sb.st_size >= 16 &&
+             fread(magic, 1, 8, fp) == 8 && !memcmp(magic, ckpt_magic, 8);
+    if (!ok || (uint64_t)sb.st_size > max_checkpoint_bytes(DL_CHECKPOINT_MAX_PARAMS)) {
+        fclose(fp);
+        return dl_error(DL_EFORMAT, "'%s' is not a driftlab checkpoint (%s)", path,
+                        ok ? "larger than any model's" : "bad header");
+    }
+    /* The checksum first: nothing is sized from an unverified architecture. */
+    int failed;
+    uLong sum = crc_range(fp, 8, (uint64_t)sb.st_size - 4, &failed);
+    ok = !failed && fread(&crc, 4, 1, fp) == 1 && (uint32_t)sum == crc;
+    if (!ok) {
+        fclose(fp);
+        return dl_error(DL_EFORMAT, "checkpoint '%s' is corrupt or truncated (checksum mismatch)", path);
+    }
+    ok = fseek(fp, 8, SEEK_SET) == 0 && fread(&version, 4, 1, fp) == 1 &&
+         fread(&alen, 4, 1, fp) == 1 && alen < len && fread(arch, 1, alen, fp) == alen &&
+         !memchr(arch, '\0', alen);
     fclose(fp);
     if (!ok)
-        return dl_error(DL_EFORMAT, "'%s' is not a driftlab checkpoint (bad header)", path);
+        return dl_error(DL_EFORMAT, "checkpoint '%s': bad architecture record", path);
     arch[alen] = '\0';
     return DL_OK;
 }

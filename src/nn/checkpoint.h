@@ -7,7 +7,9 @@
  * [u32 length + GSL generator name, u64 size + generator state];
  * u32 CRC-32 (zlib) of everything between the magic and the CRC.
  * A reader checks magic, version, CRC, the exact length, and that the
- * architecture string is the one it expects. */
+ * architecture string is the one it expects.  The file's size is checked
+ * against what the expected model can fill before it is read, and the CRC
+ * before anything is sized from the file. */
 #ifndef DL_CHECKPOINT_H
 #define DL_CHECKPOINT_H
 
@@ -17,6 +19,9 @@
 
 #include "base/io.h"
 #include "nn/optim.h"
+
+/* The largest model a checkpoint may hold (parameters). */
+#define DL_CHECKPOINT_MAX_PARAMS ((size_t)1 << 27)
 
 /* opt and rng may be NULL. */
 int dl_checkpoint_write(const char *path, const char *arch, long step, const float *params,
@@ -28,7 +33,8 @@ int dl_checkpoint_write(const char *path, const char *arch, long step, const flo
 int dl_checkpoint_read(const char *path, const char *arch, long *step, float *params, size_t n,
                        dl_adamw *opt, gsl_rng *rng);
 
-/* The architecture string of a checkpoint, without reading the rest. */
+/* The architecture string of a checkpoint, after its CRC is verified by a
+ * streamed pass in fixed memory. */
 int dl_checkpoint_arch(const char *path, char *arch, size_t len);
 
 #endif

@@ -10,6 +10,7 @@
 #include "nn/checkpoint.h"
 #include "base/rng.h"
 #include "base/dl_error.h"
+#include "base/parse.h"
 #include "nn/optim.h"
 
 /* Fashion-MNIST training-set pixel statistics (mean and std of x/255 over
@@ -24,17 +25,26 @@ void dl_classifier_arch_string(const dl_classifier_arch *a, char *buf, size_t le
 
 int dl_classifier_arch_parse(const char *text, dl_classifier_arch *a)
 {
-    if (sscanf(text, "classifier-v1 c1=%d c2=%d c3=%d fc=%d", &a->c1, &a->c2, &a->c3, &a->fc) != 4 ||
-        a->c1 < 1 || a->c2 < 1 || a->c3 < 1 || a->fc < 1)
-        return dl_error(DL_EFORMAT, "not a classifier architecture: '%s'", text);
+    static const char tag[] = "classifier-v1";
+    const char *p = text + sizeof tag - 1;
+    long c1, c2, c3, fc;
+    if (strncmp(text, tag, sizeof tag - 1) || dl_parse_field(&p, "c1", 1, DL_CLASSIFIER_MAX_WIDTH, &c1) ||
+        dl_parse_field(&p, "c2", 1, DL_CLASSIFIER_MAX_WIDTH, &c2) ||
+        dl_parse_field(&p, "c3", 1, DL_CLASSIFIER_MAX_WIDTH, &c3) ||
+        dl_parse_field(&p, "fc", 1, DL_CLASSIFIER_MAX_FC, &fc) || *p)
+        return dl_error(DL_EFORMAT, "not a classifier architecture: '%.80s'", text);
+    a->c1 = (int)c1, a->c2 = (int)c2, a->c3 = (int)c3, a->fc = (int)fc;
     return DL_OK;
 }
 
 int dl_classifier_create(dl_classifier **out, const dl_classifier_arch *arch, int B)
 {
     *out = NULL;
-    if (arch->c1 < 1 || arch->c2 < 1 || arch->c3 < 1 || arch->fc < 1 || B < 1)
-        return dl_error(DL_EINVAL, "classifier: widths and batch must be positive");
+    if (arch->c1 < 1 || arch->c2 < 1 || arch->c3 < 1 || arch->fc < 1 || B < 1 ||
+        arch->c1 > DL_CLASSIFIER_MAX_WIDTH || arch->c2 > DL_CLASSIFIER_MAX_WIDTH ||
+        arch->c3 > DL_CLASSIFIER_MAX_WIDTH || arch->fc > DL_CLASSIFIER_MAX_FC || B > (1 << 20))
+        return dl_error(DL_EINVAL, "classifier: widths must be in 1..%d (fc 1..%d), batch positive",
+                        DL_CLASSIFIER_MAX_WIDTH, DL_CLASSIFIER_MAX_FC);
     dl_classifier *c = calloc(1, sizeof *c);
     if (!c)
         return dl_error(DL_ENOMEM, "classifier: out of memory");

@@ -20,6 +20,10 @@
 #define DL_IMAGE_SIDE 28
 #define DL_IMAGE_PIXELS (DL_IMAGE_SIDE * DL_IMAGE_SIDE)
 
+/* The widest layers a classifier may have (the CLI's and a checkpoint's limit). */
+#define DL_CLASSIFIER_MAX_WIDTH 1024
+#define DL_CLASSIFIER_MAX_FC 4096
+
 typedef struct {
     int c1, c2, c3, fc;
 } dl_classifier_arch;

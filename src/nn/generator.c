@@ -8,6 +8,7 @@
 #include <gsl/gsl_randist.h>
 
 #include "base/dl_error.h"
+#include "base/parse.h"
 #include "nn/nn.h"
 
 #define PIXELS 784
@@ -331,34 +332,61 @@ static int out_dim(const dl_generator_arch *a)
     return a->kind == DL_GENERATOR_MLP && a->out > 0 ? a->out : PIXELS;
 }
 
+/* The limits keep every size product far inside int and size_t. */
 static int arch_valid(const dl_generator_arch *a)
 {
     if (a->zdim < 1 || a->hidden < 1 || a->classes < 0 || a->classes > 255 || a->out < 0 ||
-        (a->kind == DL_GENERATOR_CONV && a->out && a->out != PIXELS) || (a->guided && !a->classes) ||
-        (a->linear && out_dim(a) != PIXELS))
+        a->out > 4096 || a->hidden > 8192 || a->zdim > 999 * 49 ||
+        (a->kind == DL_GENERATOR_MLP && a->zdim > 4096) ||
+        (a->kind == DL_GENERATOR_CONV && (a->hidden > 1024 || (a->out && a->out != PIXELS))) ||
+        (a->guided && !a->classes) || (a->linear && out_dim(a) != PIXELS))
         return 0;
     return a->kind == DL_GENERATOR_MLP || (a->zdim % 49 == 0 && a->hidden % 8 == 0);
 }
 
+/* The fields after the tag, each range-checked before it narrows to int. */
+static int parse_arch_fields(const char *text, dl_generator_arch *a, const char **rest)
+{
+    long z, h, classes, out = 0;
+    const char *p = text;
+    if (!strncmp(p, "mlpgen-v1", 9)) {
+        p += 9;
+        a->kind = DL_GENERATOR_MLP;
+        if (dl_parse_field(&p, "z", 1, 4096, &z) || dl_parse_field(&p, "h", 1, 8192, &h) ||
+            dl_parse_field(&p, "classes", 0, 255, &classes) ||
+            (!strncmp(p, " out=", 5) && dl_parse_field(&p, "out", 1, 4096, &out)))
+            return -1;
+    } else if (!strncmp(p, "convgen-v1", 10)) {
+        p += 10;
+        a->kind = DL_GENERATOR_CONV;
+        if (dl_parse_field(&p, "zc", 1, 999, &z) || dl_parse_field(&p, "ch", 8, 1024, &h) ||
+            dl_parse_field(&p, "classes", 0, 255, &classes))
+            return -1;
+        z *= 49;
+    } else {
+        return -1;
+    }
+    a->zdim = (int)z, a->hidden = (int)h, a->classes = (int)classes, a->out = (int)out;
+    *rest = p;
+    return 0;
+}
+
 int dl_generator_arch_parse(const char *text, dl_generator_arch *a)
 {
-    int zc;
-    a->out = 0;
-    const size_t n = strlen(text), tag = strlen(" guided");
-    a->guided = n > tag && !strcmp(text + n - tag, " guided");
+    memset(a, 0, sizeof *a);
+    const char *p;
+    if (parse_arch_fields(text, a, &p))
+        return dl_error(DL_EFORMAT, "not a generator architecture: '%.80s'", text);
     /* the tokens come in this order: " linear" then " guided" */
-    const char *lin = strstr(text, " linear");
-    a->linear = lin && (lin[7] == '\0' || !strcmp(lin + 7, " guided"));
-    if (sscanf(text, "mlpgen-v1 z=%d h=%d classes=%d out=%d", &a->zdim, &a->hidden, &a->classes,
-               &a->out) >= 3)
-        a->kind = DL_GENERATOR_MLP;
-    else if (sscanf(text, "convgen-v1 zc=%d ch=%d classes=%d", &zc, &a->hidden, &a->classes) == 3 &&
-             zc > 0 && zc < 1000)
-        a->kind = DL_GENERATOR_CONV, a->zdim = zc * 49;
-    else
-        return dl_error(DL_EFORMAT, "not a generator architecture: '%s'", text);
-    if (!arch_valid(a))
-        return dl_error(DL_EFORMAT, "bad generator architecture: '%s'", text);
+    if (!strncmp(p, " linear", 7))
+        a->linear = 1, p += 7;
+    if (!strncmp(p, " guided", 7))
+        a->guided = 1, p += 7;
+    char canonical[128];
+    if (!*p && arch_valid(a))
+        dl_generator_arch_string(a, canonical, sizeof canonical);
+    if (*p || !arch_valid(a) || strcmp(canonical, text))
+        return dl_error(DL_EFORMAT, "bad generator architecture: '%.80s'", text);
     return DL_OK;
 }
 
