@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <gsl/gsl_randist.h>
 
@@ -253,7 +255,11 @@ int cmd_toytrain(int argc, char **argv)
     if ((st = dl_dist_kind_parse(r.o.toy, &r.target.kind)) || (st = dl_dist_validate(&r.target, &r.dom, 1)))
         return cli_fail("toytrain");
     dl_provenance prov = {cli_command_line(argc + 1, argv - 1), r.o.seed};
+    struct stat before;
+    int out_existed = stat(r.o.out, &before) == 0;
     st = toy_run_all(&r, &prov);
+    if (st && !out_existed)
+        rmdir(r.o.out); /* a failed run leaves no directory of its own behind (only if empty) */
     if (!st && !r.o.quiet)
         printf("driftlab toytrain: wrote %s/{diagnostics.dat,final.dat,target.dat}\n", r.o.out);
     dl_generator_destroy(r.g);

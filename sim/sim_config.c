@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "image_points.h"
 #include "base/dl_error.h"
+#include "base/parse.h"
 
 typedef struct {
     const char *key;
@@ -490,6 +491,38 @@ static int resolve_dynamics(const sim_options *o, sim_config *c, double *sigma, 
     return DL_OK;
 }
 
+/* Every distribution option is checked whether or not the chosen target and
+ * init use it: run.ini records them all, and a NaN there would replay. */
+static int check_dist_options(const sim_options *o, const dl_domain *dom)
+{
+    static const char *const stds[] = {"target-std", "init-std"};
+    static const char *const mixtures[] = {"target-mixture", "init-mixture"};
+    static const char *const modes[][2] = {{"target-modes", "target-amp"}, {"modes", "amp"}};
+    dl_dist scratch;
+    for (int i = 0; i < 2; i++) {
+        double std;
+        TRY(get_double(o, stds[i], &std));
+        if (!(std > 0))
+            return dl_error(DL_EINVAL, "--%s must be positive, got %g", stds[i], std);
+        memset(&scratch, 0, sizeof scratch);
+        if (*get(o, mixtures[i]) && dl_dist_set_gmm(&scratch, dom->dim, get(o, mixtures[i])))
+            return dl_error(DL_EINVAL, "--%s: %s", mixtures[i], dl_error_message());
+        const char *m = get(o, modes[i][0]), *amps = get(o, modes[i][1]);
+        if (*m && dl_dist_set_modes(&scratch, dom->dim, m, amps))
+            return dl_error(DL_EINVAL, "--%s/--%s: %s", modes[i][0], modes[i][1], dl_error_message());
+        for (const char *p = amps; !*m;) { /* amplitudes alone: finite numbers */
+            size_t len = strcspn(p, ",");
+            double v;
+            if (dl_parse_double_span(p, len, &v))
+                return dl_error(DL_EINVAL, "--%s: '%s' is not a list of finite numbers", modes[i][1], amps);
+            if (!p[len])
+                break;
+            p += len + 1;
+        }
+    }
+    return DL_OK;
+}
+
 /* The particles, the target, and the run's switches, threads and seed. */
 static int resolve_particles(const sim_options *o, sim_config *c)
 {
@@ -497,6 +530,7 @@ static int resolve_particles(const sim_options *o, sim_config *c)
     TRY(get_count(o, "m", 0, &c->m));
     TRY(resolve_dist(o, "target", get(o, "target"), &c->target, &c->target_file, &c->domain));
     TRY(resolve_dist(o, "init", get(o, "init"), &c->init, &c->init_file, &c->domain));
+    TRY(check_dist_options(o, &c->domain));
     if (!c->target_file) {
         if (c->m == 0)
             return dl_error(DL_EINVAL, "--m must be positive for a sampled target");

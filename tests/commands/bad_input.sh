@@ -22,6 +22,18 @@ idx() {
 }
 images=0
 
+# A gzip-compressed IDX image file of COUNT 28x28 images: PATH COUNT.
+idx_gz() { idx "$work/plain.idx" "$2" 28 28 $(($2 * 784)); gzip -c "$work/plain.idx" > "$1"; }
+# A checkpoint with a valid CRC: PATH ARCH, then the rest of its body (raw
+# bytes); gzip's trailer carries the same CRC-32 the reader checks.
+ckpt() {
+  local path=$1 arch=$2 body="$work/body"
+  { printf '\x01\x00\x00\x00'; printf "$(le32 ${#arch})"; printf '%s' "$arch"; cat; } > "$body"
+  { printf 'DLCKPT\r\n'; cat "$body"; gzip -c "$body" | tail -c 8 | head -c 4; } > "$path"
+}
+le32() { printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
+img=(--n 4 --t-end 0.1 --quiet)
+
 # A valid run to damage.
 make_run() {
   "$driftlab" sim "$@" --out "$work/r" >/dev/null 2>&1 || { echo "setup run failed"; exit 1; }
@@ -176,6 +188,50 @@ case "$command:$case_name" in
   sample:noise_scale_nan) args=("$work/none.ckpt" --noise-scale nan --out "$out/s"); expect="--noise-scale" ;;
   sample:option_unknown_last) args=("$work/none.ckpt" --out "$out/s" --frobnicate); expect="unknown option '--frobnicate'" ;;
   sample:checkpoint_wrong_kind) printf 'DLCKPT\r\n\x01\x00\x00\x00\x05\x00\x00\x00hello' > "$work/k.ckpt"; args=("$work/k.ckpt" --out "$out/s") ;;
+  # ---- issue 22: files that were once accepted, or read without bound ----
+  sim:idx_gz_trailer_cut1) idx_gz "$work/a.gz" 2; head -c -1 "$work/a.gz" > "$work/c.gz"; args=(--target "idx:$work/c.gz" "${img[@]}"); expect="truncated" ;;
+  sim:idx_gz_trailer_cut5) idx_gz "$work/a.gz" 2; head -c -5 "$work/a.gz" > "$work/c.gz"; args=(--target "idx:$work/c.gz" "${img[@]}"); expect="truncated" ;;
+  sim:idx_gz_trailer_cut9) idx_gz "$work/a.gz" 2; head -c -9 "$work/a.gz" > "$work/c.gz"; args=(--target "idx:$work/c.gz" "${img[@]}"); expect="truncated" ;;
+  sim:idx_gz_crc_wrong)  idx_gz "$work/a.gz" 2; size=$(stat -c %s "$work/a.gz")
+    { head -c $((size - 8)) "$work/a.gz"; printf '\x00\x00\x00\x00'; tail -c 4 "$work/a.gz"; } > "$work/c.gz"
+    args=(--target "idx:$work/c.gz" "${img[@]}"); expect="corrupt" ;;
+  sim:idx_gz_junk_after) idx_gz "$work/a.gz" 2; { cat "$work/a.gz"; printf 'junk'; } > "$work/c.gz"; args=(--target "idx:$work/c.gz" "${img[@]}"); expect="after the end" ;;
+  sim:idx_gz_bomb)       # a 1-image header, then 400 MB of zeros in a 400 kB file, under a 300 MB memory limit
+    idx "$work/h.idx" 1 28 28 784; { cat "$work/h.idx"; head -c 400M /dev/zero; } | gzip -1 > "$work/bomb.gz"
+    ulimit -v 1000000; args=(--target "idx:$work/bomb.gz" "${img[@]}"); expect="longer than its header" ;;
+  sim:idx_dev_zero)      ulimit -v 1000000; args=(--target "idx:/dev/zero" "${img[@]}"); expect="not an IDX" ;;
+  sim:idx_header_huge)   idx "$work/h.idx" 4294967295 4096 4096 0; args=(--target "idx:$work/h.idx" "${img[@]}"); expect="limit" ;;
+  sim:config_long_comment) # inih splits long lines: the tail of this comment would set the seed
+    { printf '[sim]\n# '; head -c 300 /dev/zero | tr '\0' x; printf ' seed = 7\n'; } > "$work/c.ini"
+    args=(--config "$work/c.ini" "${rd[@]}"); expect="line 2: longer than" ;;
+  sim:config_long_value) { printf '[sim]\nout = '; head -c 300 /dev/zero | tr '\0' y; printf '\n'; } > "$work/c.ini"
+    args=(--config "$work/c.ini" "${rd[@]}"); expect="line 2: longer than" ;;
+  sim:config_dev_zero)   args=(--config /dev/zero "${rd[@]}"); expect="/dev/zero" ;;
+  sim:config_bad_quote)  printf '[sim]\nout = "abc\\q"\n' > "$work/c.ini"; args=(--config "$work/c.ini" "${rd[@]}"); expect="quoted" ;;
+  sim:points_glued)      printf '0 0\n1-2 3\n' > "$work/p.dat"; args=("${rd[@]}" --init "file:$work/p.dat" --n 2); expect="line 2" ;;
+  sim:points_two_dots)   printf '0 0\n3.5.5 1\n' > "$work/p.dat"; args=("${rd[@]}" --init "file:$work/p.dat" --n 2); expect="line 2" ;;
+  sim:points_underflow)  printf '0 0\n1e-400 1\n' > "$work/p.dat"; args=("${rd[@]}" --init "file:$work/p.dat" --n 2); expect="line 2" ;;
+  sim:points_vtab)       printf '0 0\n1\v2\n' > "$work/p.dat"; args=("${rd[@]}" --init "file:$work/p.dat" --n 2); expect="line 2" ;;
+  sim:points_nul)        printf '0 0\n1 2\0003\n' > "$work/p.dat"; args=("${rd[@]}" --init "file:$work/p.dat" --n 2); expect="NUL" ;;
+  sim:target_amp_unused_nan) args=("${rd[@]}" --target-amp nan); expect="--target-amp" ;;
+  sim:amp_unused_nan)    args=("${rd[@]}" --amp nan); expect="--amp" ;;
+  sim:std_unused_nan)    args=("${rd[@]}" --init-std nan --init gmm --init-mixture '1@0,0/1'); expect="--init-std" ;;
+  sim:mixture_unused_junk) args=("${rd[@]}" --target-mixture 'x@y'); expect="--target-mixture" ;;
+  sim:mixture_overflow)  args=("${rd[@]}" --init gmm --init-mixture '1e308@0,0/1;1e308@1,1/1'); expect="largest double" ;;
+  sim:snapshot_magic_only) printf 'DLSNAP\r\n' > "$work/m.dlsnap"; args=("${rd[@]}" --target "file:$work/m.dlsnap"); expect="after its magic" ;;
+  classify:width_wraps)  args=(train --width 4294967297,16,16,32 --out "$out"); expect="--width" ;;
+  classify:model_sparse_huge) truncate -s 3G "$work/big.ckpt"; printf 'DLCKPT\r\n' | dd of="$work/big.ckpt" conv=notrunc 2>/dev/null
+    args=(test --model "$work/big.ckpt"); expect="larger than" ;;
+  sample:arch_unverified) # a huge architecture behind a wrong CRC: refused before anything is sized
+    head -c 64 /dev/zero | ckpt "$work/k.ckpt" "mlpgen-v1 z=4096 h=8192 classes=10 guided"
+    printf 'XXXX' | dd of="$work/k.ckpt" bs=1 seek=$(($(stat -c %s "$work/k.ckpt") - 4)) conv=notrunc 2>/dev/null
+    args=("$work/k.ckpt" --out "$out/s"); expect="checksum" ;;
+  sample:arch_int_max)   head -c 0 /dev/null | ckpt "$work/k.ckpt" "convgen-v1 zc=2147483647 ch=2147483640 classes=10"
+    args=("$work/k.ckpt" --out "$out/s"); expect="generator architecture" ;;
+  sample:arch_wraps)     head -c 0 /dev/null | ckpt "$work/k.ckpt" "mlpgen-v1 z=4294967297 h=16 classes=10"
+    args=("$work/k.ckpt" --out "$out/s"); expect="generator architecture" ;;
+  toytrain:diverges)     args=(--lr 1e30 --steps 50 --out "$out"); expect="diverged" ;;
+  train:resume_dev_zero) args=(--resume /dev/zero --steps 1 --out "$out"); expect="checkpoint" ;;
   *) echo "unknown case $command:$case_name"; exit 2 ;;
 esac
 if [ "$command" = sim ]; then
