@@ -628,15 +628,23 @@ static int resolve_record_modes(const sim_options *o, sim_config *c)
     return DL_OK;
 }
 
-int sim_config_resolve(const sim_options *o, sim_config *c)
+int sim_options_check_lines(const sim_options *o)
 {
-    memset(c, 0, sizeof *c);
     char quoted[2 * SIM_INI_MAX_LINE];
     for (int i = 0; i < N_SPECS; i++)
         if (strlen(specs[i].key) + sim_ini_quote(get(o, specs[i].key), quoted, sizeof quoted) + 3 >
             SIM_INI_MAX_LINE)
             return dl_error(DL_EINVAL, "--%s: value longer than a run.ini line can hold (%d)",
                             specs[i].key, SIM_INI_MAX_LINE);
+    return DL_OK;
+}
+
+const char *sim_options_key(int i) { return i >= 0 && i < N_SPECS ? specs[i].key : NULL; }
+
+int sim_config_resolve(const sim_options *o, sim_config *c)
+{
+    memset(c, 0, sizeof *c);
+    TRY(sim_options_check_lines(o));
     double sigma, sigma_min;
     dl_schedule_kind sk;
     TRY(resolve_dynamics(o, c, &sigma, &sigma_min, &sk));

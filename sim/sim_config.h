@@ -61,6 +61,10 @@ int sim_config_resolve(const sim_options *o, sim_config *c);
 size_t sim_ini_quote(const char *v, char *out, size_t cap);
 int sim_ini_unquote(const char *v, char *out, size_t cap);
 void sim_options_write_ini(const sim_options *o, FILE *fp);
+/* DL_OK when every value fits a run.ini line once quoted. */
+int sim_options_check_lines(const sim_options *o);
+/* The i-th option's name (the index of o->values), NULL past the last. */
+const char *sim_options_key(int i);
 void sim_options_print_help(FILE *fp);
 
 #endif

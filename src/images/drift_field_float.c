@@ -152,11 +152,15 @@ static double distances(float_field *w, const dl_field_config *cfg, int D)
     float *O = w->O, *dist = w->dist;
     if (w->blas) { /* |x_i|^2 + |o_j|^2 - 2 x_i.o_j, the dot products in dist */
         /* gcc cannot see that centre_columns fills all of O (C, D >= 1) */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)C, D, 1.0f, O + M * nd,
                     D, O, D, 0.0f, dist, (int)C);
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
         for (size_t i = 0; i < N; i++)
             for (size_t j = 0; j < C; j++) {
                 const double d2 = w->norm2[M + i] + w->norm2[j] - 2.0 * dist[i * C + j];
