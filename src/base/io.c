@@ -1,7 +1,8 @@
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* O_TMPFILE, linkat */
 #include "base/io.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,25 +30,52 @@ static void blas_label(char *buf, size_t len)
 
 /* ---------------- atomic files ---------------- */
 
+/* An unnamed file in the target's directory (O_TMPFILE): a process killed
+ * before commit leaves nothing behind, not even a temporary name.  -1 where
+ * the file system cannot (the caller falls back to a named temporary). */
+static int open_unnamed(const char *path)
+{
+#ifdef O_TMPFILE
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    size_t n = slash ? (size_t)(slash - path) : 1;
+    if (n >= sizeof dir)
+        return -1;
+    memcpy(dir, slash ? path : ".", n);
+    dir[slash && n == 0 ? 1 : n] = '\0';
+    if (slash && n == 0)
+        dir[0] = '/';
+    return open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+#else
+    (void)path;
+    return -1;
+#endif
+}
+
 int dl_atomic_open(dl_atomic_file *f, const char *path, const char *mode)
 {
     memset(f, 0, sizeof *f);
     size_t len = strlen(path);
     f->path = malloc(len + 1);
-    f->tmp_path = malloc(len + 16);
+    f->tmp_path = malloc(len + 32);
     if (!f->path || !f->tmp_path) {
         free(f->path);
         free(f->tmp_path);
         return dl_error(DL_ENOMEM, "out of memory opening '%s'", path);
     }
     memcpy(f->path, path, len + 1);
-    snprintf(f->tmp_path, len + 16, "%s.tmp-XXXXXX", path);
-    int fd = mkstemp(f->tmp_path);
+    int fd = open_unnamed(path);
+    f->unnamed = fd >= 0;
+    if (!f->unnamed) {
+        snprintf(f->tmp_path, len + 32, "%s.tmp-XXXXXX", path);
+        fd = mkstemp(f->tmp_path);
+    }
     if (fd < 0 || !(f->fp = fdopen(fd, mode))) {
         int err = errno;
         if (fd >= 0) {
             close(fd);
-            unlink(f->tmp_path);
+            if (!f->unnamed)
+                unlink(f->tmp_path);
         }
         free(f->path);
         free(f->tmp_path);
@@ -57,21 +85,41 @@ int dl_atomic_open(dl_atomic_file *f, const char *path, const char *mode)
     return DL_OK;
 }
 
+/* Gives the unnamed file a temporary name beside the target, for rename(). */
+static int name_unnamed(dl_atomic_file *f)
+{
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fileno(f->fp));
+    for (int attempt = 0; attempt < 100; attempt++) {
+        snprintf(f->tmp_path, strlen(f->path) + 32, "%s.tmp-%ld-%d", f->path, (long)getpid(), attempt);
+        if (linkat(AT_FDCWD, proc, AT_FDCWD, f->tmp_path, AT_SYMLINK_FOLLOW) == 0)
+            return 0;
+        if (errno != EEXIST)
+            return -1;
+    }
+    return -1;
+}
+
 int dl_atomic_commit(dl_atomic_file *f)
 {
     int bad = ferror(f->fp);
     bad |= fflush(f->fp) != 0;
     bad |= fsync(fileno(f->fp)) != 0 && errno != EINVAL;
+    int err = errno;
+    int named = !bad && (!f->unnamed || name_unnamed(f) == 0);
+    if (!bad && !named)
+        err = errno;
     bad |= fclose(f->fp) != 0;
     f->fp = NULL;
     int st = DL_OK;
-    if (bad) {
-        st = dl_error(DL_EIO, "writing '%s' failed: %s", f->path, strerror(errno));
-        unlink(f->tmp_path);
+    if (bad || !named) {
+        st = dl_error(DL_EIO, "writing '%s' failed: %s", f->path, strerror(bad && !err ? errno : err));
+        if (named)
+            unlink(f->tmp_path);
     } else if (rename(f->tmp_path, f->path) != 0) {
         st = dl_error(DL_EIO, "cannot rename into '%s': %s", f->path, strerror(errno));
         unlink(f->tmp_path);
-    } else {
+    } else if (!f->unnamed) {
         /* mkstemp creates 0600; outputs are ordinary files */
         mode_t mask = umask(0);
         umask(mask);
@@ -87,7 +135,8 @@ void dl_atomic_abort(dl_atomic_file *f)
 {
     if (f->fp) {
         fclose(f->fp);
-        unlink(f->tmp_path);
+        if (!f->unnamed)
+            unlink(f->tmp_path);
     }
     free(f->path);
     free(f->tmp_path);

@@ -33,10 +33,15 @@ const char *dl_git_hash(void);       /* short hash, "-dirty" if modified, or "un
 const char *dl_blas_core(void);
 
 /* ---- atomic files ---- */
+/* The data goes to an unnamed file in the target's directory (O_TMPFILE),
+ * named and renamed into place only at commit, so that a process killed
+ * mid-write leaves neither a partial output nor a temporary behind; where the
+ * file system has no O_TMPFILE, a named PATH.tmp-XXXXXX stands in. */
 typedef struct {
     FILE *fp;
     char *path;
     char *tmp_path;
+    int unnamed; /* O_TMPFILE: tmp_path is given only at commit */
 } dl_atomic_file;
 
 int dl_atomic_open(dl_atomic_file *f, const char *path, const char *mode);
