@@ -20,6 +20,7 @@
 typedef struct {
     const char *data, *out, *model, *resume;
     int epochs, batch, quiet, limit;
+    long checkpoint_every;
     double lr, time_budget_min;
     unsigned long seed;
     dl_classifier_arch arch;
@@ -39,6 +40,7 @@ static void usage(FILE *fp)
             "  --time-budget MIN   stop training after MIN minutes (default: none)\n"
             "  --limit N           train on the first N training images only\n"
             "  --resume CKPT       continue from a checkpoint of this command\n"
+            "  --checkpoint-every N  also write --out every N steps, to resume from (default: at the end)\n"
             "  --seed N            (default 1)\n"
             "  --width C1,C2,C3,FC channel and feature widths (default 32,64,64,128)\n"
             "  --quiet             no progress line\n"
@@ -81,7 +83,8 @@ static int parse_args(int argc, char **argv, classify_options *o)
         if (strncmp(a, "--", 2))
             return dl_error(DL_EINVAL, "unexpected argument '%s'", a);
         static const char *const with_value[] = {"data", "out", "model", "resume", "epochs", "batch",
-                                                 "limit", "seed", "lr", "time-budget", "width", NULL};
+                                                 "limit", "seed", "lr", "time-budget", "width",
+                                                 "checkpoint-every", NULL};
         int st = cli_option_value("classify", a, v, with_value);
         if (st)
             return st;
@@ -94,6 +97,8 @@ static int parse_args(int argc, char **argv, classify_options *o)
             o->model = v;
         else if (!strcmp(a, "--resume"))
             o->resume = v;
+        else if (!strcmp(a, "--checkpoint-every"))
+            st = cli_parse_long_in("checkpoint-every", v, 1, 100000000, &o->checkpoint_every);
         else if (!strcmp(a, "--epochs")) {
             st = cli_parse_long_in("epochs", v, 1, 1000, &lv);
             o->epochs = (int)lv;
@@ -123,6 +128,30 @@ static int parse_args(int argc, char **argv, classify_options *o)
             return st;
     }
     return DL_OK;
+}
+
+/* The fit's per-step report: the progress line, and every checkpoint_every
+ * steps the checkpoint a --resume continues from (written atomically). */
+typedef struct {
+    cli_fit_progress progress;
+    const classify_options *o;
+    const dl_classifier *c;
+    const dl_adamw *opt;
+    const gsl_rng *rng;
+    const char *arch;
+    const dl_provenance *prov;
+    int status;
+} fit_report;
+
+static int on_fit_step(void *ctx, long step, long total, double loss)
+{
+    fit_report *r = ctx;
+    const long every = r->o->checkpoint_every;
+    if (every && step % every == 0 && step < total &&
+        (r->status = dl_checkpoint_write(r->o->out, r->arch, step, r->c->params, r->c->n_params,
+                                         r->opt, r->rng, r->prov)))
+        return 1;
+    return cli_fit_report(&r->progress, step, total, loss);
 }
 
 static int train(const classify_options *o, int argc, char **argv)
@@ -161,14 +190,18 @@ static int train(const classify_options *o, int argc, char **argv)
     if (o->resume && (st = dl_checkpoint_read(o->resume, arch, &step, c->params, c->n_params, opt, rng)))
         goto done;
     dl_provenance prov = {cli_command_line(argc + 1, argv - 1), o->seed};
-    cli_fit_progress fp = {.budget_s = 60 * o->time_budget_min, .t0 = cli_wall_seconds(), .batch = B};
-    cli_progress_start(&fp.bar, o->quiet);
+    fit_report fr = {.progress = {.budget_s = 60 * o->time_budget_min, .t0 = cli_wall_seconds(), .batch = B},
+                     .o = o, .c = c, .opt = opt, .rng = rng, .arch = arch, .prov = &prov};
+    cli_fit_progress *fp = &fr.progress;
+    cli_progress_start(&fp->bar, o->quiet);
     st = dl_classifier_fit(c, opt, train_set.pixels, train_set.labels, n_train, o->seed, total, &step,
-                           cli_fit_report, &fp);
-    cli_progress_finish(&fp.bar);
+                           on_fit_step, &fr);
+    cli_progress_finish(&fp->bar);
+    if (!st)
+        st = fr.status;
     if (st)
         goto done;
-    double seconds = cli_wall_seconds() - fp.t0;
+    double seconds = cli_wall_seconds() - fp->t0;
     if ((st = dl_checkpoint_write(o->out, arch, step, c->params, c->n_params, opt, rng, &prov)))
         goto done;
     /* evaluate the EMA weights on the test split */

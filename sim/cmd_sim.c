@@ -244,6 +244,7 @@ static int simulate(const sim_config *c, const dl_provenance *prov, double *x, c
     double yy = dl_mean_self_distance(&c->domain, ey, ed_m);
     cli_progress progress;
     cli_progress_start(&progress, c->quiet);
+    long last_snapshot = 0;
     for (long step = 0;; step++) {
         double t = step * c->dt, sigma = dl_schedule_sigma(&c->schedule, t);
         if (step % c->every == 0 || step == c->steps) {
@@ -271,6 +272,7 @@ static int simulate(const sim_config *c, const dl_provenance *prov, double *x, c
         if (step % c->snapshot_every == 0 || step == c->steps) {
             if ((st = write_snapshot(c, prov, step, t, sigma, x)))
                 goto done;
+            last_snapshot = step;
             char frame[64];
             snprintf(frame, sizeof frame, "frames/frame-%08ld.dat", step);
             if (c->frames && (st = write_points(c, prov, frame, x, c->n, t)))
@@ -278,8 +280,13 @@ static int simulate(const sim_config *c, const dl_provenance *prov, double *x, c
         }
         if (step == c->steps)
             break;
-        if ((st = dl_integrator_step(it, x, t, c->dt)))
+        if ((st = dl_integrator_step(it, x, t, c->dt))) {
+            char why[512];
+            snprintf(why, sizeof why, "%s", dl_error_message());
+            st = dl_error(st, "step %ld (t = %g): %s; stopped, the last good snapshot is "
+                          "snapshots/snap-%08ld.dlsnap", step + 1, t + c->dt, why, last_snapshot);
             goto done;
+        }
         if (engine->note_changed) {
             engine->note_changed = 0;
             engine_log(c, out, engine->note);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/dl_error.h"
@@ -518,6 +519,7 @@ static int train_loop(const train_options *o, dl_trainer *t, const dl_trainer_ev
                       const dl_provenance *prov, train_clock *k, FILE *log)
 {
     int st = DL_OK;
+    long last_checkpoint = -1;
     for (;;) {
         const long step = t->step;
         const int stop = step >= o->steps || (o->stop_at > 0 && step >= o->stop_at) ||
@@ -531,14 +533,22 @@ static int train_loop(const train_options *o, dl_trainer *t, const dl_trainer_ev
             snprintf(path, sizeof path, "%s/generator.ckpt", o->out);
             if ((st = dl_trainer_checkpoint(t, path, prov)))
                 return st;
+            last_checkpoint = step;
         }
         if (stop)
             return DL_OK;
         if (o->lr_decay > 0 && plan_lr_decay(o, step, k, &t->opt->cfg))
             log_decay(o, &t->opt->cfg, step, k, log);
         update_tau_end(o, t, k);
-        if ((st = dl_trainer_step(t)))
-            return st;
+        if ((st = dl_trainer_step(t))) {
+            char why[512], kept[128] = "no checkpoint was written yet";
+            snprintf(why, sizeof why, "%s", dl_error_message());
+            if (last_checkpoint >= 0)
+                snprintf(kept, sizeof kept, "generator.ckpt holds step %ld", last_checkpoint);
+            else if (k->step0 > 0)
+                snprintf(kept, sizeof kept, "the checkpoint it resumed from (step %ld) is untouched", k->step0);
+            return dl_error(st, "%s; stopped, %s", why, kept);
+        }
         show_progress(o, t, k);
     }
 }
@@ -658,6 +668,8 @@ int cmd_train(int argc, char **argv)
     dl_provenance prov = {cli_command_line(argc + 1, argv - 1), o.cfg.seed};
     train_clock k = {0};
     char encoder_path[4200];
+    struct stat before;
+    const int out_existed = stat(o.out, &before) == 0;
     if (!st)
         st = dl_idx_read_split(o.data, "train", &train);
     if (!st && o.resume) /* a bad checkpoint is refused before the encoder is fitted */
@@ -679,5 +691,7 @@ int cmd_train(int argc, char **argv)
     dl_trainer_destroy(t);
     dl_trainer_eval_set_free(&es);
     dl_image_set_free(&train);
+    if (st && !out_existed)
+        rmdir(o.out); /* a failed run leaves no directory of its own behind (only if empty) */
     return st ? cli_fail("train") : 0;
 }
