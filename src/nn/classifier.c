@@ -34,6 +34,10 @@ int dl_classifier_arch_parse(const char *text, dl_classifier_arch *a)
         dl_parse_field(&p, "fc", 1, DL_CLASSIFIER_MAX_FC, &fc) || *p)
         return dl_error(DL_EFORMAT, "not a classifier architecture: '%.80s'", text);
     a->c1 = (int)c1, a->c2 = (int)c2, a->c3 = (int)c3, a->fc = (int)fc;
+    char canonical[128]; /* one spelling per architecture: no leading zeros or '+' */
+    dl_classifier_arch_string(a, canonical, sizeof canonical);
+    if (strcmp(canonical, text))
+        return dl_error(DL_EFORMAT, "not a classifier architecture: '%.80s'", text);
     return DL_OK;
 }
 

@@ -200,6 +200,7 @@ case "$command:$case_name" in
     idx "$work/h.idx" 1 28 28 784; { cat "$work/h.idx"; head -c 400M /dev/zero; } | gzip -1 > "$work/bomb.gz"
     export OMP_NUM_THREADS=1; ulimit -v 400000  # (one thread: OpenBLAS's per-thread buffers need more)
     args=(--target "idx:$work/bomb.gz" "${img[@]}"); expect="longer than its header" ;;
+  sim:idx_dev_zero)      args=(--target "idx:/dev/zero" "${img[@]}"); expect="not an IDX" ;;
   spectrum:images_dev_zero) images=1; export OMP_NUM_THREADS=1; ulimit -v 400000
     args=(--images /dev/zero --reference /dev/zero --out "$out"); expect="not an IDX" ;;
   sim:idx_header_huge)   idx "$work/h.idx" 4294967295 4096 4096 0; args=(--target "idx:$work/h.idx" "${img[@]}"); expect="limit" ;;
