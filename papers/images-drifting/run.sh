@@ -58,11 +58,16 @@ for r in flow-gaussian flow-laplacian flow-annealed; do
 done
 
 if [ $quick -eq 0 ]; then
-  step "2. generator training at equal steps: constant against annealed temperatures (seed 1)"
-  train=(--classifier "$classifier" --steps 3000 --eval-every 500 --eval-n 2000 --seed 1 --quiet)
+  step "2-3. generator training at equal steps, seeds 1-3: constant, annealed, Gaussian kernel"
   anneal=(--tau-schedule exp --tau-start 2 --tau-end 0.5 --tau-min 0.5)
-  "$dl" train "${train[@]}" --out "$out/train-constant"
-  "$dl" train "${train[@]}" --encoder "$out/train-constant/encoder.ckpt" "${anneal[@]}" --out "$out/train-annealed"
+  for s in 1 2 3; do
+    train=(--classifier "$classifier" --steps 3000 --eval-every 500 --eval-n 2000 --seed $s --quiet)
+    "$dl" train "${train[@]}" --out "$out/train-constant-s$s"
+    enc=(--encoder "$out/train-constant-s$s/encoder.ckpt") # one fitted encoder per seed, shared
+    "$dl" train "${train[@]}" "${enc[@]}" "${anneal[@]}" --out "$out/train-annealed-s$s"
+    "$dl" train "${train[@]}" "${enc[@]}" --kernel gaussian --out "$out/train-gaussian-s$s"
+  done
+  train=(--classifier "$classifier" --steps 3000 --eval-every 500 --eval-n 2000 --seed 1 --quiet)
   "$dl" train "${train[@]}" --features pixels --out "$out/train-pixels-constant"
   "$dl" train "${train[@]}" --features pixels "${anneal[@]}" --out "$out/train-pixels-annealed"
 fi
@@ -80,11 +85,15 @@ gnuplot -c "$plots/imgspectrum.gp" "$out/fig3-flow-spectra.png" \
         "$out/flow-gaussian/imgspectrum.dat $out/flow-laplacian/imgspectrum.dat $out/flow-annealed/imgspectrum.dat" \
         "constant Gaussian|constant Laplacian|annealed Gaussian"
 if [ $quick -eq 0 ]; then
-  gnuplot -c "$plots/imgspectrum_gap.gp" "$out/fig4-train-gap.png" "$out/train-constant/imgspectrum.dat" \
-          "$out/train-annealed/imgspectrum.dat" "constant temperatures|annealed temperatures"
+  gnuplot -c "$plots/imgspectrum_gap.gp" "$out/fig4-train-gap.png" "$out/train-constant-s1/imgspectrum.dat" \
+          "$out/train-annealed-s1/imgspectrum.dat" "constant temperatures|annealed temperatures"
   gnuplot -c "$plots/train_curves.gp" "$out/fig5-train-fd.png" \
-          "$out/train-constant/train.dat $out/train-annealed/train.dat $out/train-pixels-constant/train.dat $out/train-pixels-annealed/train.dat" \
-          "pixels+enc1, constant|pixels+enc1, annealed|pixels, constant|pixels, annealed"
+          "$out/train-constant-s1/train.dat $out/train-annealed-s1/train.dat $out/train-gaussian-s1/train.dat $out/train-pixels-constant/train.dat $out/train-pixels-annealed/train.dat" \
+          "pixels+enc1, constant|pixels+enc1, annealed|Gaussian kernel|pixels, constant|pixels, annealed"
+  for r in constant annealed gaussian; do
+    echo "== train-$r: FD-FMNIST at step 3000, seeds 1-3: $(for s in 1 2 3; do
+      awk '!/^#/ && $1 == 3000 {printf "%.2f ", $5}' "$out/train-$r-s$s/train.dat"; done)"
+  done
 fi
 
 step "numbers"
