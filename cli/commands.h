@@ -12,5 +12,6 @@ int cmd_theory(int argc, char **argv);   /* analysis/cmd_theory.c */
 int cmd_bench(int argc, char **argv);    /* analysis/cmd_bench.c */
 int cmd_classify(int argc, char **argv); /* analysis/cmd_classify.c */
 int cmd_eval(int argc, char **argv);     /* analysis/cmd_eval.c */
+int cmd_sweep(int argc, char **argv);    /* analysis/cmd_sweep.c */
 
 #endif

@@ -189,6 +189,11 @@ int sim_ini_unquote(const char *v, char *out, size_t cap)
     return 0;
 }
 
+const char *sim_options_get(const sim_options *o, const char *key)
+{
+    return find_spec(key) < 0 ? NULL : get(o, key);
+}
+
 typedef struct {
     sim_options *o;
     int status;
@@ -214,7 +219,7 @@ static int on_ini_entry(void *user, const char *section, const char *name, const
 /* The config's text, refused unread past SIM_CONFIG_MAX_BYTES (so /dev/zero
  * ends), with a NUL byte, or with a line longer than inih reads whole: inih
  * would split it and read its tail as a line of its own. */
-static int read_config_text(const char *path, char **text)
+int sim_config_read_text(const char *path, char **text)
 {
     FILE *fp = fopen(path, "rb");
     if (!fp)
@@ -252,7 +257,7 @@ static int read_config_text(const char *path, char **text)
 int sim_options_load_ini(sim_options *o, const char *path)
 {
     char *text = NULL;
-    int st = read_config_text(path, &text);
+    int st = sim_config_read_text(path, &text);
     if (st)
         return st;
     ini_ctx ctx = {o, DL_OK};

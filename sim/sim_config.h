@@ -46,7 +46,12 @@ void sim_options_free(sim_options *o);
 /* Set one option by its long name (no dashes). */
 int sim_options_set(sim_options *o, const char *key, const char *value);
 int sim_options_is_flag(const char *key);
+/* The value a key resolves to (set, or its default); NULL for an unknown key. */
+const char *sim_options_get(const sim_options *o, const char *key);
 int sim_options_load_ini(sim_options *o, const char *path);
+/* A config file's text (malloc'ed), read as the INI reader reads it: at most
+ * SIM_CONFIG_MAX_BYTES, no NUL, no line over SIM_INI_MAX_LINE characters. */
+int sim_config_read_text(const char *path, char **text);
 /* Parse argv (after the subcommand); --config is applied first, then flags. */
 int sim_options_parse_args(sim_options *o, int argc, char **argv, int *want_help);
 int sim_config_resolve(const sim_options *o, sim_config *c);

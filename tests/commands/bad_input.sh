@@ -242,6 +242,11 @@ case "$command:$case_name" in
     args=("$work/k.ckpt" --out "$out/s"); expect="generator architecture" ;;
   sample:arch_wraps)     head -c 0 /dev/null | ckpt "$work/k.ckpt" "mlpgen-v1 z=4294967297 h=16 classes=10"
     args=("$work/k.ckpt" --out "$out/s"); expect="generator architecture" ;;
+  sweep:grid_empty)      printf '[sweep]\nout = %s\n[sim]\nsigma = 0.5\n' "$out" > "$work/s.ini"; args=("$work/s.ini"); expect="[grid] is empty" ;;
+  sweep:key_unknown)     printf '[sweep]\nout = %s\n[grid]\nbandwidth = 1 | 2\n' "$out" > "$work/s.ini"; args=("$work/s.ini"); expect="bandwidth" ;;
+  sweep:range_malformed) printf '[sweep]\nout = %s\n[grid]\nsigma = range(0.1, 0.5)\n' "$out" > "$work/s.ini"; args=("$work/s.ini"); expect="malformed range" ;;
+  sweep:range_step_zero) printf '[sweep]\nout = %s\n[grid]\nsigma = range(0.1, 0.5, 0)\n' "$out" > "$work/s.ini"; args=("$work/s.ini"); expect="STEP > 0" ;;
+  sweep:point_invalid)   printf '[sweep]\nout = %s\n[sim]\nt-end = 0.2\n[grid]\nsigma = 0.5 | -1\n' "$out" > "$work/s.ini"; args=("$work/s.ini"); expect="point 1" ;;
   toytrain:diverges)     args=(--lr 1e30 --steps 50 --out "$out"); expect="diverged" ;;
   train:resume_dev_zero) args=(--resume /dev/zero --steps 1 --out "$out"); expect="checkpoint" ;;
   *) echo "unknown case $command:$case_name"; exit 2 ;;
