@@ -14,6 +14,9 @@
 #include <sys/stat.h>
 
 #include <ini.h>
+#ifdef DRIFTLAB_HAVE_MPI
+#include <mpi.h>
+#endif
 
 #include "base/dl_error.h"
 #include "base/io.h"
@@ -294,6 +297,99 @@ static int sweep_run_point(const sweep_spec *s, size_t p)
     return st;
 }
 
+#ifdef DRIFTLAB_HAVE_MPI
+/* A point's cost, for handing out the longest first: pair evaluations. */
+static double point_cost(const sweep_spec *s, size_t p)
+{
+    sim_options o;
+    sim_config c;
+    char dir[2200];
+    double cost = 0;
+    if (!point_options(s, p, &o, dir, sizeof dir) && !sim_config_resolve(&o, &c))
+        cost = (double)c.n * (double)(c.m + c.n) * (double)c.steps;
+    sim_options_free(&o);
+    return cost;
+}
+
+static const double *sort_costs; /* qsort has no context argument */
+static int by_cost_descending(const void *a, const void *b)
+{
+    const size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    const double ci = sort_costs[i], cj = sort_costs[j];
+    return ci < cj ? 1 : ci > cj ? -1 : (i > j) - (i < j);
+}
+
+enum { TAG_ASK = 1, TAG_POINT = 2 };
+
+/* Rank 0 hands the points out one at a time, longest first, to whichever
+ * rank asks; each rank reports its last point's status when it asks again. */
+static int sweep_dispatch(const sweep_spec *s, int ranks)
+{
+    size_t *order = malloc(s->n_points * sizeof *order);
+    double *costs = malloc(s->n_points * sizeof *costs);
+    if (!order || !costs) {
+        free(order), free(costs);
+        return dl_error(DL_ENOMEM, "out of memory");
+    }
+    for (size_t p = 0; p < s->n_points; p++)
+        order[p] = p, costs[p] = point_cost(s, p);
+    sort_costs = costs;
+    qsort(order, s->n_points, sizeof *order, by_cost_descending);
+    free(costs);
+    int failed = 0;
+    long next = 0, stopped = 0;
+    while (stopped < ranks - 1) {
+        long report[2]; /* status of the last point, the point (-1: none) */
+        MPI_Status info;
+        MPI_Recv(report, 2, MPI_LONG, MPI_ANY_SOURCE, TAG_ASK, MPI_COMM_WORLD, &info);
+        if (report[0] && !failed)
+            failed = 1 + (int)report[1];
+        long give = !failed && next < (long)s->n_points ? (long)order[next++] : -1;
+        MPI_Send(&give, 1, MPI_LONG, info.MPI_SOURCE, TAG_POINT, MPI_COMM_WORLD);
+        stopped += give < 0;
+    }
+    free(order);
+    return failed ? dl_error(DL_EIO, "sweep: point %d failed (its error is above)", failed - 1) : DL_OK;
+}
+
+static void sweep_work(const sweep_spec *s)
+{
+    long report[2] = {0, -1}, point;
+    for (;;) {
+        MPI_Send(report, 2, MPI_LONG, 0, TAG_ASK, MPI_COMM_WORLD);
+        MPI_Recv(&point, 1, MPI_LONG, 0, TAG_POINT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        if (point < 0)
+            return;
+        report[0] = sweep_run_point(s, (size_t)point);
+        report[1] = point;
+    }
+}
+
+/* Under mpirun with more than one rank: rank 0 dispatches, the others run
+ * points.  *handled is 0 where the points are to run here, one by one. */
+static int sweep_run_mpi(const sweep_spec *s, int *handled, int *rank)
+{
+    *handled = 0, *rank = 0;
+    if (!getenv("OMPI_COMM_WORLD_SIZE") && !getenv("PMI_SIZE"))
+        return DL_OK; /* not launched by mpirun */
+    int ranks;
+    MPI_Init(NULL, NULL);
+    MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+    MPI_Comm_rank(MPI_COMM_WORLD, rank);
+    int st = DL_OK;
+    if (ranks > 1) {
+        *handled = 1;
+        if (*rank == 0)
+            st = sweep_dispatch(s, ranks);
+        else
+            sweep_work(s);
+    } else {
+        *handled = 0;
+    }
+    return st;
+}
+#endif
+
 /* sweep.dat: the done.dat rows of every point, in point order. */
 static int sweep_write_table(const sweep_spec *s, const dl_provenance *prov)
 {
@@ -368,17 +464,29 @@ int cmd_sweep(int argc, char **argv)
     /* a copy: the points' own commands reuse cli_command_line's buffer */
     char *command_line = strdup(cli_command_line(argc + 1, argv - 1));
     dl_provenance prov = {command_line ? command_line : "driftlab sweep", 0};
+    int handled = 0, rank = 0;
+#ifdef DRIFTLAB_HAVE_MPI
+    int mpi_status = st ? st : sweep_run_mpi(s, &handled, &rank);
+    if (!st)
+        st = mpi_status;
+#endif
     cli_progress bar;
     cli_progress_start(&bar, s ? s->quiet : 1);
-    for (size_t p = 0; !st && p < s->n_points; p++) {
+    for (size_t p = 0; !st && !handled && p < s->n_points; p++) {
         st = sweep_run_point(s, p);
         cli_progress_update(&bar, p + 1, s->n_points, "points");
     }
     cli_progress_finish(&bar);
-    if (!st)
+    if (!st && rank == 0)
         st = sweep_write_table(s, &prov);
-    if (!st && !s->quiet)
+    if (!st && !s->quiet && rank == 0)
         printf("driftlab sweep: %zu points; wrote %s/sweep.dat\n", s->n_points, s->out);
+#ifdef DRIFTLAB_HAVE_MPI
+    int mpi_on = 0;
+    MPI_Initialized(&mpi_on);
+    if (mpi_on)
+        MPI_Finalize();
+#endif
     if (s)
         sweep_spec_free(s);
     free(s);
