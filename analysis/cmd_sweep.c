@@ -7,11 +7,14 @@
  * Points are the grid's product, the last key varying fastest.  Each point
  * runs in OUT/point-NNNN/ and, once analysed, writes OUT/point-NNNN/done.dat
  * (its sweep.dat row) atomically: a rerun skips the points that have one. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <ini.h>
 #ifdef DRIFTLAB_HAVE_MPI
@@ -42,6 +45,7 @@ typedef struct {
     int n_axes;
     size_t n_points;
     int quiet, status;
+    long jobs; /* --jobs: points run at once in child processes (1: in this one) */
 } sweep_spec;
 
 static void sweep_spec_free(sweep_spec *s)
@@ -390,6 +394,34 @@ static int sweep_run_mpi(const sweep_spec *s, int *handled, int *rank)
 }
 #endif
 
+/* --jobs N: each point in a child process of its own, N at a time; a
+ * failed point lets the running ones finish and starts no more. */
+static int sweep_run_jobs(const sweep_spec *s)
+{
+    long running = 0;
+    int failed = -1;
+    size_t next = 0;
+    while (running > 0 || (failed < 0 && next < s->n_points)) {
+        if (failed < 0 && next < s->n_points && running < s->jobs) {
+            fflush(NULL);
+            pid_t pid = fork();
+            if (pid < 0)
+                return dl_error(DL_EIO, "sweep: cannot start a process: %s", strerror(errno));
+            if (pid == 0)
+                _exit(sweep_run_point(s, next) ? 1 : 0);
+            running++, next++;
+            continue;
+        }
+        int status;
+        if (wait(&status) < 0)
+            return dl_error(DL_EIO, "sweep: waiting for a point failed: %s", strerror(errno));
+        running--;
+        if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) && failed < 0)
+            failed = 1;
+    }
+    return failed < 0 ? DL_OK : dl_error(DL_EIO, "sweep: a point failed (its error is above)");
+}
+
 /* sweep.dat: the done.dat rows of every point, in point order. */
 static int sweep_write_table(const sweep_spec *s, const dl_provenance *prov)
 {
@@ -422,11 +454,12 @@ static int sweep_write_table(const sweep_spec *s, const dl_provenance *prov)
 static void usage(FILE *fp)
 {
     fprintf(fp,
-            "usage: driftlab sweep SPEC.ini [--quiet]\n\n"
+            "usage: driftlab sweep SPEC.ini [--jobs N] [--quiet]\n\n"
             "Runs the grid of `driftlab sim` points SPEC.ini describes, analyses each 1-D or 2-D\n"
             "torus point with `driftlab spectrum`, and writes OUT/sweep.dat (one row per point:\n"
             "its grid values, the final energy distance, the wall time, the fitted gamma(k)).\n"
-            "A rerun skips the points already done (OUT/point-NNNN/done.dat).\n\n"
+            "A rerun skips the points already done (OUT/point-NNNN/done.dat).  --jobs N runs N\n"
+            "points at once in processes of their own; under mpirun rank 0 hands points out.\n\n"
             "  [sweep]  out = DIR                      (default runs/sweep)\n"
             "  [sim]    KEY = VALUE                    options every point shares\n"
             "  [grid]   KEY = V1 | V2 | ...            a list\n"
@@ -438,6 +471,8 @@ int cmd_sweep(int argc, char **argv)
     sweep_spec *s = calloc(1, sizeof *s);
     const char *spec = NULL;
     int st = s ? DL_OK : dl_error(DL_ENOMEM, "out of memory");
+    if (s)
+        s->jobs = 1;
     for (int i = 1; !st && i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
@@ -445,6 +480,9 @@ int cmd_sweep(int argc, char **argv)
             return 0;
         } else if (!strcmp(argv[i], "--quiet"))
             s->quiet = 1;
+        else if (!strcmp(argv[i], "--jobs"))
+            st = i + 1 < argc ? cli_parse_long_in("jobs", argv[++i], 1, 1024, &s->jobs)
+                              : dl_error(DL_EINVAL, "--jobs needs a number");
         else if (argv[i][0] == '-' || spec)
             st = dl_error(DL_EINVAL, "unexpected argument '%s' (see driftlab sweep --help)", argv[i]);
         else
@@ -470,6 +508,8 @@ int cmd_sweep(int argc, char **argv)
     if (!st)
         st = mpi_status;
 #endif
+    if (!st && !handled && s->jobs > 1)
+        st = sweep_run_jobs(s), handled = 1;
     cli_progress bar;
     cli_progress_start(&bar, s ? s->quiet : 1);
     for (size_t p = 0; !st && !handled && p < s->n_points; p++) {

@@ -247,6 +247,7 @@ case "$command:$case_name" in
   sweep:range_malformed) printf '[sweep]\nout = %s\n[grid]\nsigma = range(0.1, 0.5)\n' "$out" > "$work/s.ini"; args=("$work/s.ini"); expect="malformed range" ;;
   sweep:range_step_zero) printf '[sweep]\nout = %s\n[grid]\nsigma = range(0.1, 0.5, 0)\n' "$out" > "$work/s.ini"; args=("$work/s.ini"); expect="STEP > 0" ;;
   sweep:point_invalid)   printf '[sweep]\nout = %s\n[sim]\nt-end = 0.2\n[grid]\nsigma = 0.5 | -1\n' "$out" > "$work/s.ini"; args=("$work/s.ini"); expect="point 1" ;;
+  sweep:jobs_zero)       printf '[sweep]\nout = %s\n[grid]\nsigma = 0.5\n' "$out" > "$work/s.ini"; args=("$work/s.ini" --jobs 0); expect="--jobs" ;;
   toytrain:diverges)     args=(--lr 1e30 --steps 50 --out "$out"); expect="diverged" ;;
   train:resume_dev_zero) args=(--resume /dev/zero --steps 1 --out "$out"); expect="checkpoint" ;;
   *) echo "unknown case $command:$case_name"; exit 2 ;;

@@ -3,10 +3,12 @@
 # `driftlab sim`, and a sweep interrupted (two points' markers removed) and run
 # again redoes only those two, leaving sweep.dat's numbers as they were.
 # LAUNCHER (for example "mpiexec -np 3") runs both sweeps across MPI ranks.
-#   sweep_check.sh DRIFTLAB CHECK_RUN [LAUNCHER]
+# SWEEP_ARGS (for example "--jobs 2") go to both sweeps.
+#   sweep_check.sh DRIFTLAB CHECK_RUN [LAUNCHER] [SWEEP_ARGS]
 set -u
 dl=$1 check=$2
 read -r -a launch <<< "${3:-}"
+read -r -a extra <<< "${4:-}"
 export OMP_NUM_THREADS=1 # ranks or not, the points' numbers do not depend on it
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -19,7 +21,7 @@ common=(--domain torus --dim 1 --target uniform --m 400 --init modes --modes 1,2
   done
   printf '[grid]\nkernel = gaussian | laplacian\nsigma = range(0.3, 0.5, 0.2)\n'; } > "$work/spec.ini"
 fail=0
-${launch[@]+"${launch[@]}"} "$dl" sweep "$work/spec.ini" --quiet || { echo "FAIL: the sweep"; exit 1; }
+${launch[@]+"${launch[@]}"} "$dl" sweep "$work/spec.ini" ${extra[@]+"${extra[@]}"} --quiet || { echo "FAIL: the sweep"; exit 1; }
 p=0
 for kernel in gaussian laplacian; do
   for sigma in 0.3 0.5; do
@@ -37,7 +39,7 @@ numbers "$work/out/sweep.dat" > "$work/first"
 cp "$work/out/point-0000/done.dat" "$work/done0"
 touch -d '2000-01-01' "$work/out/point-0000/done.dat" "$work/out/point-0002/done.dat"
 rm "$work/out/point-0001/done.dat" "$work/out/point-0003/done.dat"
-${launch[@]+"${launch[@]}"} "$dl" sweep "$work/spec.ini" --quiet || { echo "FAIL: the resumed sweep"; exit 1; }
+${launch[@]+"${launch[@]}"} "$dl" sweep "$work/spec.ini" ${extra[@]+"${extra[@]}"} --quiet || { echo "FAIL: the resumed sweep"; exit 1; }
 for q in 0 2; do
   [ "$(stat -c %Y "$work/out/point-000$q/done.dat")" -lt 1000000000 ] || { echo "FAIL: point $q was redone"; fail=1; }
 done
