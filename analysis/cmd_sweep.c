@@ -249,6 +249,7 @@ static int sweep_run_point(const sweep_spec *s, size_t p)
 {
     sim_options o;
     sim_config c;
+    memset(&c, 0, sizeof c);
     char dir[2200], ini[2300], marker[2300], path[2300];
     int st = point_options(s, p, &o, dir, sizeof dir);
     snprintf(marker, sizeof marker, "%s/done.dat", dir);

@@ -147,6 +147,12 @@ static int positive_item(const char *item, int index, void *ctx)
     return st;
 }
 
+static int number_item(const char *item, int index, void *ctx)
+{
+    list_ctx *c = ctx;
+    return cli_parse_double(c->option, item, &c->out[index]);
+}
+
 static int integer_item(const char *item, int index, void *ctx)
 {
     list_ctx *c = ctx;
@@ -157,6 +163,12 @@ int cli_parse_positive_list(const char *option, const char *text, int max, doubl
 {
     list_ctx c = {option, out, NULL, 0, 0};
     return split_list(option, text, max, n, positive_item, &c);
+}
+
+int cli_parse_number_list(const char *option, const char *text, int max, double *out, int *n)
+{
+    list_ctx c = {option, out, NULL, 0, 0};
+    return split_list(option, text, max, n, number_item, &c);
 }
 
 int cli_parse_long_list(const char *option, const char *text, int max, long lo, long hi, long *out,

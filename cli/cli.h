@@ -25,6 +25,8 @@ int cli_option_value(const char *command, const char *option, const char *value,
                      const char *const *known);
 /* A comma-separated list of 1..max finite numbers, each > 0 (no empty items). */
 int cli_parse_positive_list(const char *option, const char *text, int max, double *out, int *n);
+/* A comma-separated list of 1..max finite numbers (no empty items). */
+int cli_parse_number_list(const char *option, const char *text, int max, double *out, int *n);
 /* A comma-separated list of 1..max integers, each in [lo, hi]. */
 int cli_parse_long_list(const char *option, const char *text, int max, long lo, long hi, long *out,
                         int *n);

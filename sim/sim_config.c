@@ -515,15 +515,10 @@ static int check_dist_options(const sim_options *o, const dl_domain *dom)
         const char *m = get(o, modes[i][0]), *amps = get(o, modes[i][1]);
         if (*m && dl_dist_set_modes(&scratch, dom->dim, m, amps))
             return dl_error(DL_EINVAL, "--%s/--%s: %s", modes[i][0], modes[i][1], dl_error_message());
-        for (const char *p = amps; !*m;) { /* amplitudes alone: finite numbers */
-            size_t len = strcspn(p, ",");
-            double v;
-            if (dl_parse_double_span(p, len, &v))
-                return dl_error(DL_EINVAL, "--%s: '%s' is not a list of finite numbers", modes[i][1], amps);
-            if (!p[len])
-                break;
-            p += len + 1;
-        }
+        double amp[DL_MAX_MODES];
+        int n_amp;
+        if (!*m && cli_parse_number_list(modes[i][1], amps, DL_MAX_MODES, amp, &n_amp))
+            return DL_EINVAL; /* amplitudes alone: finite numbers */
     }
     return DL_OK;
 }

@@ -102,18 +102,21 @@ static int name_unnamed(dl_atomic_file *f)
 
 int dl_atomic_commit(dl_atomic_file *f)
 {
-    int bad = ferror(f->fp);
-    bad |= fflush(f->fp) != 0;
-    bad |= fsync(fileno(f->fp)) != 0 && errno != EINVAL;
-    int err = errno;
-    int named = !bad && (!f->unnamed || name_unnamed(f) == 0);
-    if (!bad && !named)
+    /* the first failure's errno names the cause */
+    int err = ferror(f->fp) ? (errno ? errno : EIO) : 0;
+    if (fflush(f->fp) != 0 && !err)
         err = errno;
-    bad |= fclose(f->fp) != 0;
+    if (fsync(fileno(f->fp)) != 0 && errno != EINVAL && !err)
+        err = errno;
+    int named = !f->unnamed; /* mkstemp's temporary has its name from the start */
+    if (!err && f->unnamed && !(named = name_unnamed(f) == 0))
+        err = errno;
+    if (fclose(f->fp) != 0 && !err)
+        err = errno;
     f->fp = NULL;
     int st = DL_OK;
-    if (bad || !named) {
-        st = dl_error(DL_EIO, "writing '%s' failed: %s", f->path, strerror(bad && !err ? errno : err));
+    if (err) {
+        st = dl_error(DL_EIO, "writing '%s' failed: %s", f->path, strerror(err));
         if (named)
             unlink(f->tmp_path);
     } else if (rename(f->tmp_path, f->path) != 0) {

@@ -128,12 +128,12 @@ static int read_whole(const char *path, size_t max, uint8_t **data, size_t *len)
     if (!fp)
         return dl_error(DL_EIO, "cannot open checkpoint '%s': %s", path, strerror(errno));
     struct stat sb;
-    if (fstat(fileno(fp), &sb) || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > max) {
+    const char *bad = fstat(fileno(fp), &sb) ? "cannot be examined"
+                      : !S_ISREG(sb.st_mode) ? "is not a regular file"
+                      : (uint64_t)sb.st_size > max ? "is larger than its model can fill" : NULL;
+    if (bad) {
         fclose(fp);
-        return S_ISREG(sb.st_mode)
-                   ? dl_error(DL_EFORMAT, "checkpoint '%s' is %lld bytes, more than the %zu its model can fill",
-                              path, (long long)sb.st_size, max)
-                   : dl_error(DL_EFORMAT, "checkpoint '%s' is not a regular file", path);
+        return dl_error(DL_EFORMAT, "checkpoint '%s' %s (limit %zu bytes)", path, bad, max);
     }
     size_t want = (size_t)sb.st_size;
     *data = malloc(want ? want : 1);
