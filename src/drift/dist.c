@@ -251,12 +251,15 @@ static double invert_cdf(const dl_dist *d, const dl_domain *dom, int c, const do
     return 0.5 * (lo + hi);
 }
 
-static void sample_trig_quiet(const dl_dist *d, const dl_domain *dom, size_t count, double *out)
+/* lattice points [begin, end) of count, into out[(i - begin) * dim] */
+static void sample_trig_quiet(const dl_dist *d, const dl_domain *dom, size_t count, size_t begin,
+                              size_t end, double *out)
 {
     const int dim = dom->dim;
     size_t side = dim == 1 ? count : (size_t)llround(pow((double)count, 1.0 / dim));
     double kunit = 2.0 * M_PI / dom->length;
-    for (size_t i = 0; i < count; i++) {
+    out -= begin * dim;
+    for (size_t i = begin; i < end; i++) {
         double phase[DL_MAX_MODES] = {0};
         size_t rest = i;
         for (int c = 0; c < dim; c++) {
@@ -374,7 +377,7 @@ int dl_dist_sample(const dl_dist *d, const dl_domain *dom, size_t count, gsl_rng
         if (d->kind == DL_DIST_UNIFORM)
             plain.n_modes = 0;
         if (d->quiet)
-            sample_trig_quiet(&plain, dom, count, out);
+            sample_trig_quiet(&plain, dom, count, 0, count, out);
         else
             sample_trig_iid(&plain, dom, count, rng, out);
         break;
@@ -400,6 +403,42 @@ int dl_dist_sample(const dl_dist *d, const dl_domain *dom, size_t count, gsl_rng
     for (size_t i = 0; i < count; i++)
         dl_domain_wrap(dom, out + i * dim);
     return DL_OK;
+}
+
+int dl_dist_sample_block(const dl_dist *d, const dl_domain *dom, size_t count, size_t begin,
+                         size_t end, gsl_rng *rng, double *out)
+{
+    if (begin > end || end > count)
+        return dl_error(DL_EINVAL, "sample block [%zu, %zu) of %zu points", begin, end, count);
+    int st = dl_dist_validate(d, dom, count);
+    if (st)
+        return st;
+    const int dim = dom->dim;
+    if (d->quiet && (d->kind == DL_DIST_UNIFORM || d->kind == DL_DIST_MODES)) {
+        dl_dist plain = *d;
+        if (d->kind == DL_DIST_UNIFORM)
+            plain.n_modes = 0;
+        sample_trig_quiet(&plain, dom, count, begin, end, out);
+        for (size_t i = 0; i < end - begin; i++)
+            dl_domain_wrap(dom, out + i * dim);
+        return DL_OK;
+    }
+    /* iid draws are one point after another: draw every point, in pieces, and
+     * keep the block's; the whole stream is consumed, as dl_dist_sample does */
+    enum { PIECE = 4096 };
+    double *scratch = malloc((size_t)PIECE * dim * sizeof(double));
+    if (!scratch)
+        return dl_error(DL_ENOMEM, "sample block: out of memory");
+    for (size_t at = 0; at < count && !st; at += PIECE) {
+        size_t len = count - at < PIECE ? count - at : PIECE;
+        if ((st = dl_dist_sample(d, dom, len, rng, scratch)))
+            break;
+        size_t lo = at > begin ? at : begin, hi = at + len < end ? at + len : end;
+        if (lo < hi)
+            memcpy(out + (lo - begin) * dim, scratch + (lo - at) * dim, (hi - lo) * dim * sizeof(double));
+    }
+    free(scratch);
+    return st;
 }
 
 int dl_gmm_smoothed_score(const dl_dist *gmm, int dim, double sigma, const double *x, double *grad)

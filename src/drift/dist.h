@@ -69,6 +69,12 @@ int dl_dist_validate(const dl_dist *d, const dl_domain *dom, size_t count);
 int dl_dist_sample(const dl_dist *d, const dl_domain *dom, size_t count, gsl_rng *rng,
                    double *out);
 
+/* Points [begin, end) of the count that dl_dist_sample would draw from the
+ * same rng, into out ((end - begin) x dim): a rank's block of a distributed
+ * run.  The rng ends where dl_dist_sample's would. */
+int dl_dist_sample_block(const dl_dist *d, const dl_domain *dom, size_t count, size_t begin,
+                         size_t end, gsl_rng *rng, double *out);
+
 /* grad log (p * N(0, sigma^2 I))(x) for a Gaussian mixture p, in closed form. */
 int dl_gmm_smoothed_score(const dl_dist *gmm, int dim, double sigma, const double *x,
                           double *grad);

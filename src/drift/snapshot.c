@@ -24,9 +24,10 @@ static int host_is_little_endian(void)
 
 #define PUT(fp, v) fwrite(&(v), sizeof(v), 1, fp)
 
-int dl_snapshot_write(const char *path, const dl_snapshot_header *h, const double *x,
-                      const dl_provenance *prov)
+int dl_snapshot_stream_open(dl_snapshot_stream *w, const char *path, const dl_snapshot_header *h,
+                            const dl_provenance *prov)
 {
+    memset(w, 0, sizeof *w);
     if (!host_is_little_endian())
         return dl_error(DL_EUNSUPPORTED, "snapshots are little-endian; this host is not");
     if (h->dim < 1 || h->dim > DL_MAX_DIM || h->count == 0)
@@ -34,30 +35,85 @@ int dl_snapshot_write(const char *path, const dl_snapshot_header *h, const doubl
                         (unsigned long long)h->count);
     char text[4096];
     dl_provenance_format(text, sizeof text, prov);
-    uint32_t text_len = (uint32_t)strlen(text);
-    size_t n = (size_t)h->count * h->dim;
-    uint32_t crc = (uint32_t)crc32(0L, (const Bytef *)x, (uInt)(n * sizeof(double)));
-    uint32_t version = DL_SNAPSHOT_VERSION;
-
-    dl_atomic_file f;
-    int st = dl_atomic_open(&f, path, "wb");
+    uint32_t text_len = (uint32_t)strlen(text), version = DL_SNAPSHOT_VERSION, crc = 0;
+    int st = dl_atomic_open(&w->file, path, "wb");
     if (st)
         return st;
-    fwrite(snapshot_magic, 1, sizeof snapshot_magic, f.fp);
-    PUT(f.fp, version);
-    PUT(f.fp, h->dim);
-    PUT(f.fp, h->count);
-    PUT(f.fp, h->seed);
-    PUT(f.fp, h->step);
-    PUT(f.fp, h->time);
-    PUT(f.fp, h->sigma);
-    PUT(f.fp, h->domain_kind);
-    PUT(f.fp, h->length);
-    PUT(f.fp, text_len);
-    fwrite(text, 1, text_len, f.fp);
-    PUT(f.fp, crc);
-    fwrite(x, sizeof(double), n, f.fp);
-    return dl_atomic_commit(&f);
+    FILE *fp = w->file.fp;
+    fwrite(snapshot_magic, 1, sizeof snapshot_magic, fp);
+    PUT(fp, version);
+    PUT(fp, h->dim);
+    PUT(fp, h->count);
+    PUT(fp, h->seed);
+    PUT(fp, h->step);
+    PUT(fp, h->time);
+    PUT(fp, h->sigma);
+    PUT(fp, h->domain_kind);
+    PUT(fp, h->length);
+    PUT(fp, text_len);
+    fwrite(text, 1, text_len, fp);
+    w->crc_at = ftell(fp);
+    PUT(fp, crc); /* a placeholder until the payload's CRC is known */
+    w->dim = h->dim, w->expected = h->count;
+    w->crc = crc32(0L, Z_NULL, 0);
+    return DL_OK;
+}
+
+int dl_snapshot_stream_append(dl_snapshot_stream *w, const double *x, size_t count)
+{
+    if (w->written + count > w->expected) {
+        int st = dl_error(DL_EINVAL, "snapshot '%s': %llu points appended to a snapshot of %llu",
+                          w->file.path, (unsigned long long)(w->written + count),
+                          (unsigned long long)w->expected);
+        dl_snapshot_stream_abort(w);
+        return st;
+    }
+    /* zlib's length is an unsigned int: feed the CRC in pieces under 2^30 bytes */
+    const unsigned char *bytes = (const unsigned char *)x;
+    size_t len = count * w->dim * sizeof(double);
+    for (size_t done = 0; done < len;) {
+        size_t piece = len - done < ((size_t)1 << 30) ? len - done : (size_t)1 << 30;
+        w->crc = crc32(w->crc, bytes + done, (uInt)piece);
+        done += piece;
+    }
+    fwrite(x, sizeof(double), count * w->dim, w->file.fp);
+    w->written += count;
+    return DL_OK;
+}
+
+int dl_snapshot_stream_commit(dl_snapshot_stream *w)
+{
+    if (w->written != w->expected) {
+        int st = dl_error(DL_EINVAL, "snapshot '%s': %llu of %llu points written", w->file.path,
+                          (unsigned long long)w->written, (unsigned long long)w->expected);
+        dl_snapshot_stream_abort(w);
+        return st;
+    }
+    uint32_t crc = (uint32_t)w->crc;
+    if (fseek(w->file.fp, w->crc_at, SEEK_SET) != 0) {
+        int st = dl_error(DL_EIO, "snapshot '%s': cannot seek to write the CRC: %s", w->file.path,
+                          strerror(errno));
+        dl_snapshot_stream_abort(w);
+        return st;
+    }
+    PUT(w->file.fp, crc);
+    return dl_atomic_commit(&w->file);
+}
+
+void dl_snapshot_stream_abort(dl_snapshot_stream *w)
+{
+    if (w->file.fp)
+        dl_atomic_abort(&w->file);
+}
+
+int dl_snapshot_write(const char *path, const dl_snapshot_header *h, const double *x,
+                      const dl_provenance *prov)
+{
+    dl_snapshot_stream w;
+    int st = dl_snapshot_stream_open(&w, path, h, prov);
+    if (!st)
+        st = dl_snapshot_stream_append(&w, x, h->count);
+    return st ? st : dl_snapshot_stream_commit(&w);
 }
 
 #define GET(fp, v) (fread(&(v), sizeof(v), 1, fp) == 1)

@@ -38,6 +38,24 @@ typedef struct {
 
 int dl_snapshot_write(const char *path, const dl_snapshot_header *h, const double *x,
                       const dl_provenance *prov);
+/* The same file written in pieces, for writers that never hold every point
+ * at once (the distributed mesh gathers rank by rank): open with the header,
+ * append the points in order, commit (which checks the count and fills in
+ * the CRC).  dl_snapshot_write is open, one append, commit.  A failed append
+ * or commit has already aborted; abort is for giving up in between. */
+typedef struct {
+    dl_atomic_file file;
+    long crc_at;
+    unsigned long crc;
+    uint32_t dim;
+    uint64_t expected, written;
+} dl_snapshot_stream;
+int dl_snapshot_stream_open(dl_snapshot_stream *w, const char *path, const dl_snapshot_header *h,
+                            const dl_provenance *prov);
+int dl_snapshot_stream_append(dl_snapshot_stream *w, const double *x, size_t count);
+int dl_snapshot_stream_commit(dl_snapshot_stream *w);
+void dl_snapshot_stream_abort(dl_snapshot_stream *w);
+
 /* On success *x is malloc'ed (count x dim); the caller frees it. */
 int dl_snapshot_read(const char *path, dl_snapshot_header *h, double **x);
 

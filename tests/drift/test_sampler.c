@@ -45,6 +45,31 @@ static void test_checkerboard_cells(const dl_domain *dom, gsl_rng *rng, double *
     CHECK(bad == 0, "%d checkerboard points in white cells", bad);
 }
 
+/* A rank's block is the same points as the whole draw's slice, and leaves the
+ * rng where the whole draw does. */
+static void test_blocks(const dl_dist *d, const dl_domain *dom, size_t count, const char *what)
+{
+    double *whole = malloc(count * dom->dim * sizeof(double)), *part = malloc(count * dom->dim * sizeof(double));
+    gsl_rng *a = dl_rng_create(11), *b = dl_rng_create(11);
+    CHECK_OK(dl_dist_sample(d, dom, count, a, whole));
+    const size_t edges[] = {0, 1, count / 3, count / 3, count - 1, count};
+    for (int k = 0; k + 1 < 6; k++) {
+        gsl_rng *r = dl_rng_create(11);
+        CHECK_OK(dl_dist_sample_block(d, dom, count, edges[k], edges[k + 1], r, part));
+        CHECK(!memcmp(part, whole + edges[k] * dom->dim, (edges[k + 1] - edges[k]) * dom->dim * sizeof(double)),
+              "%s: block [%zu, %zu) differs from the whole draw", what, edges[k], edges[k + 1]);
+        CHECK(gsl_rng_get(r) == gsl_rng_get(a) || d->quiet, "%s: the block left the rng elsewhere", what);
+        gsl_rng_free(r);
+        gsl_rng_free(a);
+        a = dl_rng_create(11);
+        CHECK_OK(dl_dist_sample(d, dom, count, a, whole));
+    }
+    CHECK(dl_dist_sample_block(d, dom, count, 2, 1, b, part) == DL_EINVAL, "%s: reversed block", what);
+    CHECK(dl_dist_sample_block(d, dom, count, 0, count + 1, b, part) == DL_EINVAL, "%s: block past the end", what);
+    gsl_rng_free(a), gsl_rng_free(b);
+    free(whole), free(part);
+}
+
 int main(void)
 {
     gsl_rng *rng = dl_rng_create(3);
@@ -126,6 +151,17 @@ int main(void)
     }
     test_checkerboard_cells(&r2, rng, x);
     test_mixture_mean(&r2, rng, x);
+    {
+        dl_dist iid = {0}, quiet2 = {0}, normal = {0};
+        iid.kind = quiet2.kind = DL_DIST_MODES;
+        quiet2.quiet = 1;
+        CHECK_OK(dl_dist_set_modes(&iid, 1, "1,2", "0.3"));
+        CHECK_OK(dl_dist_set_modes(&quiet2, 2, "1:0,1:1", "0.2"));
+        normal.kind = DL_DIST_NORMAL, normal.std = 1.5;
+        test_blocks(&iid, &d1, 10007, "iid modes");
+        test_blocks(&quiet2, &d2, 4900, "quiet 2-D modes");
+        test_blocks(&normal, &r2, 9000, "normal");
+    }
 
     /* junk is refused */
     const char *bad_modes[] = {"", "1,,2", "1,a", "1.5", "0", "1,2,", "1:2", "x"};

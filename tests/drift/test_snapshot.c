@@ -106,6 +106,46 @@ static void test_wrong_magic(const char *snap, long full)
     CHECK(strstr(dl_error_message(), "magic") != NULL, "message does not name the magic");
 }
 
+static int same_bytes(const char *a, const char *b)
+{
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    int same = fa && fb;
+    while (same) {
+        int ca = fgetc(fa), cb = fgetc(fb);
+        same = ca == cb;
+        if (ca == EOF || cb == EOF)
+            break;
+    }
+    if (fa)
+        fclose(fa);
+    if (fb)
+        fclose(fb);
+    return same;
+}
+
+/* The streamed writer is the same file as one dl_snapshot_write, piece by
+ * piece; a wrong count is refused and leaves nothing behind. */
+static void test_stream(const char *snap, const dl_snapshot_header *h, const double *x,
+                        const dl_provenance *prov)
+{
+    dl_snapshot_stream w;
+    const char *streamed = path_in("streamed.dlsnap");
+    CHECK_OK(dl_snapshot_stream_open(&w, streamed, h, prov));
+    const size_t cuts[] = {0, 1, 1, 400, 999, h->count}; /* an empty piece, a single point */
+    for (int k = 0; k + 1 < 6; k++)
+        CHECK_OK(dl_snapshot_stream_append(&w, x + cuts[k] * h->dim, cuts[k + 1] - cuts[k]));
+    CHECK_OK(dl_snapshot_stream_commit(&w));
+    CHECK(same_bytes(snap, streamed), "streamed snapshot differs from dl_snapshot_write's");
+    const char *short_one = path_in("short.dlsnap");
+    CHECK_OK(dl_snapshot_stream_open(&w, short_one, h, prov));
+    CHECK_OK(dl_snapshot_stream_append(&w, x, h->count - 1));
+    CHECK(dl_snapshot_stream_commit(&w) == DL_EINVAL, "a snapshot one point short was committed");
+    CHECK(access(short_one, F_OK) != 0, "a refused snapshot was left behind");
+    CHECK_OK(dl_snapshot_stream_open(&w, short_one, h, prov));
+    CHECK(dl_snapshot_stream_append(&w, x, h->count + 1) == DL_EINVAL, "an extra point accepted");
+    CHECK(access(short_one, F_OK) != 0, "an overfull snapshot was left behind");
+}
+
 int main(void)
 {
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
@@ -143,6 +183,7 @@ int main(void)
         CHECK(st == DL_EFORMAT && back == NULL, "truncated at %ld bytes: status %d", cuts[i], st);
         CHECK(strlen(dl_error_message()) > 10, "no message for truncation");
     }
+    test_stream(snap, &h, x, &prov);
     test_wrong_magic(snap, full);
     test_flipped_byte(snap, full);
     test_future_version(snap, full);
