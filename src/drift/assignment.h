@@ -33,4 +33,13 @@ static inline int dl_assignment_weights(dl_assignment a, double u, int *first, d
     return 3;
 }
 
+/* The factor a mesh convolution divides out for deposit and interpolation
+ * together: sinc(pi n / G)^(2p) for the signed wave number n on an axis of G. */
+static inline double dl_assignment_deconvolution(dl_assignment a, int n, int G)
+{
+    double arg = M_PI * n / G;
+    double sinc = n == 0 ? 1.0 : sin(arg) / arg;
+    return pow(sinc, 2 * (double)a);
+}
+
 #endif

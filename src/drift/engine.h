@@ -119,6 +119,9 @@ int dl_engine_create_configured(const char *name, const dl_engine_options *opt, 
  * by dl_engine_drift and by the CLI before any output exists. */
 int dl_engine_check(const char *name, const dl_domain *dom, const dl_kernel *kernel);
 
+/* The smallest FFT-friendly size (2^a 3^b 5^c, at least 8) of at least need cells. */
+int dl_pm_fft_size(double need);
+
 /* The particle mesh's default grid spacing, sigma / this, for a kernel and dimension. */
 double dl_pm_cells_per_sigma(const dl_kernel *kernel, int dim);
 

@@ -77,7 +77,7 @@ double dl_pm_cells_per_sigma(const dl_kernel *k, int dim)
     return 16.0;
 }
 
-static int fft_size(double need)
+int dl_pm_fft_size(double need)
 {
     int n = need < 8 ? 8 : (int)ceil(need);
     for (;; n++) {
@@ -153,7 +153,6 @@ static int make_kernels(pm_state *s, const dl_drift_request *req, double rc, int
     int st = dl_pair_kernel_init(&pk, req->kernel, req->sigma, req->domain);
     if (st)
         return st;
-    const double p = (double)s->cfg.assign;
     for (int k = 0; k <= dim; k++) {
         int m[3] = {0, 0, 0};
         for (m[0] = 0; m[0] < s->G[0]; m[0]++)
@@ -179,9 +178,7 @@ static int make_kernels(pm_state *s, const dl_drift_request *req, double rc, int
                 rest /= c == dim - 1 ? last : s->G[c];
                 if (n > s->G[c] / 2)
                     n -= s->G[c];
-                double arg = M_PI * n / s->G[c];
-                double sinc = n == 0 ? 1.0 : sin(arg) / arg;
-                w *= pow(sinc, 2 * p);
+                w *= dl_assignment_deconvolution(s->cfg.assign, n, s->G[c]);
             }
             s->kern_hat[k][i] /= w * (double)s->cells;
         }
@@ -387,7 +384,7 @@ static int pm_drift(dl_engine *engine, const dl_drift_request *req, double *v_pl
             else
                 Lg[c] = E + rc, truncate = 1;
         }
-        G[c] = s->cfg.grid > 0 ? s->cfg.grid : fft_size(Lg[c] * cps / req->sigma);
+        G[c] = s->cfg.grid > 0 ? s->cfg.grid : dl_pm_fft_size(Lg[c] * cps / req->sigma);
         if (!torus)
             Lg[c] = G[c] * (req->sigma / cps) > Lg[c] ? G[c] * (req->sigma / cps) : Lg[c];
         cells *= (size_t)G[c];
