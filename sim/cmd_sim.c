@@ -19,12 +19,11 @@
 #include "drift/metrics.h"
 #include "image_points.h"
 #include "sim_config.h"
+#include "sim_outputs.h"
+#ifdef DRIFTLAB_HAVE_MPI
+#include "sim_mpi.h"
+#endif
 
-typedef struct {
-    dl_atomic_file diagnostics, modes;
-    int have_modes;
-    sim_image_fd *fd; /* image runs with --classifier */
-} run_outputs;
 
 static int load_points(const sim_config *c, const dl_dist *d, const char *file, size_t want,
                        gsl_rng *rng, const char *role, double **x, size_t *count)
@@ -54,67 +53,15 @@ static int load_points(const sim_config *c, const dl_dist *d, const char *file, 
     return dl_dist_sample(d, &c->domain, want, rng, *x);
 }
 
-static int write_run_ini(const sim_options *o, const sim_config *c, const dl_provenance *prov)
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/run.ini", c->out);
-    dl_atomic_file f;
-    int st = dl_atomic_open(&f, path, "w");
-    if (st)
-        return st;
-    dl_provenance_write(f.fp, prov, "#");
-    sim_options_write_ini(o, f.fp);
-    return dl_atomic_commit(&f);
-}
 
-static int open_outputs(const sim_config *c, const dl_provenance *prov, run_outputs *out)
-{
-    char path[4200], kernel_line[256], sched_line[256];
-    snprintf(kernel_line, sizeof kernel_line, "domain %s dim %d length %.17g kernel %s",
-             dl_domain_kind_name(c->domain.kind), c->domain.dim, c->domain.length,
-             c->kernel->name);
-    snprintf(sched_line, sizeof sched_line,
-             "schedule %s sigma0 %.17g rate %.17g sigma_min %.17g; integrator %s dt %.17g",
-             dl_schedule_kind_name(c->schedule.kind), c->schedule.sigma0, c->schedule.rate,
-             c->schedule.sigma_min, dl_integrator_kind_name(c->integrator), c->dt);
-    const char *extra[] = {kernel_line, sched_line, NULL};
-    snprintf(path, sizeof path, "%s/diagnostics.dat", c->out);
-    int st = dl_dat_open(&out->diagnostics, path, prov, extra,
-                         out->fd ? "step t sigma rms_v rms_v_plus rms_v_minus energy_distance fd_fmnist"
-                                 : "step t sigma rms_v rms_v_plus rms_v_minus energy_distance");
-    if (st)
-        return st;
-    if (c->domain.kind == DL_DOMAIN_TORUS) {
-        char cols[256] = "t sigma k re im amp";
-        if (c->domain.dim > 1)
-            for (int d = 0; d < c->domain.dim; d++)
-                snprintf(cols + strlen(cols), sizeof cols - strlen(cols), " n%d", d + 1);
-        snprintf(path, sizeof path, "%s/modes.dat", c->out);
-        st = dl_dat_open(&out->modes, path, prov, extra, cols);
-        if (st) {
-            dl_atomic_abort(&out->diagnostics);
-            return st;
-        }
-        out->have_modes = 1;
-    }
-    return DL_OK;
-}
+
 
 static void record_modes(const sim_config *c, FILE *fp, double t, double sigma, const double *x)
 {
-    const double kunit = 2.0 * M_PI / c->domain.length;
-    for (int r = 0; r < c->n_record; r++) {
-        double k2 = 0;
-        for (int d = 0; d < c->domain.dim; d++)
-            k2 += (kunit * c->record[r][d]) * (kunit * c->record[r][d]);
-        double complex z = dl_fourier_coefficient(&c->domain, x, c->n, c->record[r]);
-        fprintf(fp, "%.10g %.10g %.10g %.17g %.17g %.17g", t, sigma, sqrt(k2), creal(z), cimag(z),
-                cabs(z));
-        if (c->domain.dim > 1)
-            for (int d = 0; d < c->domain.dim; d++)
-                fprintf(fp, " %d", c->record[r][d]);
-        fputc('\n', fp);
-    }
+    double complex z[DL_MAX_MODES];
+    for (int r = 0; r < c->n_record; r++)
+        z[r] = dl_fourier_coefficient(&c->domain, x, c->n, c->record[r]);
+    sim_outputs_modes(c, fp, t, sigma, z);
 }
 
 /* Plain-text points for gnuplot: target.dat at the start, final.dat at the end. */
@@ -179,22 +126,10 @@ static int write_target_snapshot(const sim_config *c, const dl_provenance *prov,
 
 /* the engine's decisions (auto's pick, the mesh's grid, a switch to direct)
  * go into diagnostics.dat as comments and, unless --quiet, to stderr */
-static void run_log(const sim_config *c, run_outputs *out, const char *topic, const char *line)
-{
-    if (!line)
-        return;
-    fprintf(out->diagnostics.fp, "# %s: %s\n", topic, line);
-    if (!c->quiet)
-        fprintf(stderr, "sim: %s: %s\n", topic, line);
-}
 
-static void engine_log(const sim_config *c, run_outputs *out, const char *line)
-{
-    run_log(c, out, "engine", line);
-}
 
 static int simulate(const sim_config *c, const dl_provenance *prov, double *x, const double *y,
-                    size_t m, run_outputs *out)
+                    size_t m, sim_outputs *out)
 {
     dl_engine *engine = NULL;
     dl_integrator *it = NULL;
@@ -206,7 +141,7 @@ static int simulate(const sim_config *c, const dl_provenance *prov, double *x, c
     int st = dl_engine_create_configured(name, &c->engine_opts, &engine);
     if (st)
         return st;
-    engine_log(c, out, why[0] ? why : NULL);
+    sim_outputs_engine_log(c, out, why[0] ? why : NULL);
     dl_integrator_config icfg = {.kind = c->integrator,
                                  .engine = engine,
                                  .domain = &c->domain,
@@ -239,7 +174,7 @@ static int simulate(const sim_config *c, const dl_provenance *prov, double *x, c
         char line[160];
         snprintf(line, sizeof line, "energy distance on strided subsets: %zu of %zu particles, %zu of "
                  "%zu targets", ed_n, c->n, ed_m, m);
-        run_log(c, out, "diagnostics", line);
+        sim_outputs_log(c, out, "diagnostics", line);
     }
     double yy = dl_mean_self_distance(&c->domain, ey, ed_m);
     cli_progress progress;
@@ -289,14 +224,14 @@ static int simulate(const sim_config *c, const dl_provenance *prov, double *x, c
         }
         if (engine->note_changed) {
             engine->note_changed = 0;
-            engine_log(c, out, engine->note);
+            sim_outputs_engine_log(c, out, engine->note);
         }
     }
     cli_progress_finish(&progress);
     if (engine->note[0] && !engine->note_changed) { /* the engine's last word, e.g. solver iterations */
         char last[sizeof engine->note + 8];
         snprintf(last, sizeof last, "last: %s", engine->note);
-        engine_log(c, out, last);
+        sim_outputs_engine_log(c, out, last);
     }
 done:
     free(ex), free(ey);
@@ -312,7 +247,7 @@ int cmd_sim(int argc, char **argv)
     int help = 0, st;
     double *x = NULL, *y = NULL;
     gsl_rng *rng = NULL;
-    run_outputs out;
+    sim_outputs out;
     memset(&out, 0, sizeof out);
     sim_options_init(&opts);
     dl_provenance prov = {cli_command_line(argc + 1, argv - 1), 0};
@@ -328,6 +263,20 @@ int cmd_sim(int argc, char **argv)
     if ((st = sim_config_resolve(&opts, &c)))
         goto fail;
     prov.seed = c.seed;
+#ifdef DRIFTLAB_HAVE_MPI
+    int refuse, quiet_rank;
+    if (sim_mpi_wanted(&c, &refuse, &quiet_rank)) {
+        st = sim_mpi_main(&opts, &c, &prov);
+        sim_options_free(&opts);
+        return st;
+    }
+    if (refuse && quiet_rank) {
+        sim_options_free(&opts);
+        return 1;
+    }
+    if (refuse)
+        goto fail;
+#endif
 #ifdef _OPENMP
     if (c.threads > 0)
         omp_set_num_threads(c.threads);
@@ -366,13 +315,13 @@ int cmd_sim(int argc, char **argv)
     char framedir[4200];
     snprintf(framedir, sizeof framedir, "%s/frames", c.out);
     if ((st = dl_mkdir_p(c.out)) || (st = dl_mkdir_p(snapdir)) || (c.frames && (st = dl_mkdir_p(framedir))) ||
-        (st = write_run_ini(&opts, &c, &prov)) || (st = open_outputs(&c, &prov, &out)))
+        (st = sim_write_run_ini(&opts, &c, &prov)) || (st = sim_outputs_open(&c, &prov, &out)))
         goto fail;
     if (c.sigma_median) {
         char line[160];
         snprintf(line, sizeof line, "median pairwise distance of the target %.6g; sigma %.6g, sigma-min %.6g",
                  median, c.schedule.sigma0, c.schedule.sigma_min);
-        run_log(&c, &out, "sigma", line);
+        sim_outputs_log(&c, &out, "sigma", line);
     }
     if ((st = write_points(&c, &prov, "target.dat", y, m, 0.0)) ||
         (st = write_target_snapshot(&c, &prov, y, m)) ||

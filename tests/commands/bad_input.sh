@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One bad-input case: the command must exit non-zero, print exactly one line on
 # stderr, and leave no output behind.
-#   bad_input.sh DRIFTLAB sim|spectrum|classify|eval|train|sample|toytrain|bench CASE
+#   bad_input.sh DRIFTLAB sim|sim_mpi|spectrum|classify|eval|train|sample|toytrain|bench CASE
 set -u
 driftlab=$1
 command=$2
@@ -248,10 +248,18 @@ case "$command:$case_name" in
   sweep:range_step_zero) printf '[sweep]\nout = %s\n[grid]\nsigma = range(0.1, 0.5, 0)\n' "$out" > "$work/s.ini"; args=("$work/s.ini"); expect="STEP > 0" ;;
   sweep:point_invalid)   printf '[sweep]\nout = %s\n[sim]\nt-end = 0.2\n[grid]\nsigma = 0.5 | -1\n' "$out" > "$work/s.ini"; args=("$work/s.ini"); expect="point 1" ;;
   sweep:jobs_zero)       printf '[sweep]\nout = %s\n[grid]\nsigma = 0.5\n' "$out" > "$work/s.ini"; args=("$work/s.ini" --jobs 0); expect="--jobs" ;;
+  sim_mpi:rd_domain)     args=("${rd[@]}" --engine pm); expect="torus" ;;
+  sim_mpi:other_engine)  args=("${torus[@]}" --engine direct); expect="--engine pm" ;;
+  sim_mpi:too_few_points) args=("${torus[@]}" --engine pm --n 1); expect="one particle and one target per rank" ;;
   toytrain:diverges)     args=(--lr 1e30 --steps 50 --out "$out"); expect="diverged" ;;
   train:resume_dev_zero) args=(--resume /dev/zero --steps 1 --out "$out"); expect="checkpoint" ;;
   *) echo "unknown case $command:$case_name"; exit 2 ;;
 esac
+launcher=()
+if [ "$command" = sim_mpi ]; then # the distributed run, on two ranks (mpiexec's own notices off)
+  launcher=(mpiexec --quiet --oversubscribe --allow-run-as-root -np 2)
+  command=sim
+fi
 if [ "$command" = sim ]; then
   args+=(--out "$out")
 elif [ "$command" != spectrum ] || [ "$images" -eq 1 ]; then
@@ -261,7 +269,7 @@ else
   must_not_exist=("$run/spectrum.dat" "$run/rates.dat" "$run/heatmap.mat" "$run/tconv.dat")
 fi
 
-"$driftlab" "$command" "${args[@]}" >"$work/stdout" 2>"$work/stderr"
+${launcher[@]+"${launcher[@]}"} "$driftlab" "$command" "${args[@]}" >"$work/stdout" 2>"$work/stderr"
 rc=$?
 lines=$(wc -l < "$work/stderr")
 fail=0

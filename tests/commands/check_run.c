@@ -12,6 +12,11 @@
  *       the last energy distance is at least FACTOR times below the first
  *   check_run same FILE_A FILE_B
  *       the data lines (not the '#' header) of two files are identical
+ *   check_run close FILE_A FILE_B REL_TOL FLOOR
+ *       the data lines of two tables have the same shape and every value of B
+ *       is within REL_TOL of A's, in units of the largest |value| of A's column
+ *       or FLOOR, whichever is larger (a column of pure rounding noise, such
+ *       as V+ against a lattice target, ~1e-17, has no scale of its own)
  *   check_run fitted RATES.dat KERNEL SIGMA REL_TOL MIN_GAMMA
  *       the spectrum's fitted rates (column 2) of seeded modes against gamma(k)
  *   check_run improves TABLE.dat COLUMN FACTOR
@@ -294,6 +299,35 @@ static int check_rows(int argc, char **argv)
     return !ok;
 }
 
+static int check_close(int argc, char **argv)
+{
+    if (argc != 6)
+        return 2;
+    static double a[MAX_ROWS][12];
+    int na = read_table(argv[2]), ca = ncols;
+    memcpy(a, rows, sizeof a);
+    int nb = read_table(argv[3]), cb = ncols;
+    const double tol = atof(argv[4]), floor_scale = atof(argv[5]);
+    int ok = na == nb && ca == cb && na > 0;
+    double worst = 0;
+    for (int c = 0; ok && c < ca; c++) {
+        double scale = floor_scale, diff = 0;
+        for (int i = 0; i < na; i++)
+            scale = fmax(scale, fabs(a[i][c]));
+        for (int i = 0; i < na; i++)
+            diff = fmax(diff, fabs(a[i][c] - rows[i][c]));
+        double rel = diff / scale;
+        worst = fmax(worst, rel);
+        if (!(rel <= tol)) {
+            printf("column %d: max |B - A| = %.3g of its scale %.3g (> %.3g)\n", c + 1, rel, scale, tol);
+            ok = 0;
+        }
+    }
+    printf("%s vs %s: %d x %d rows, largest difference %.3g of a column's scale\n%d passed, %d failed\n",
+           argv[2], argv[3], na, nb, worst, ok, !ok);
+    return !ok;
+}
+
 int main(int argc, char **argv)
 {
     int rc = 2;
@@ -305,6 +339,8 @@ int main(int argc, char **argv)
         rc = check_energy(argc, argv);
     else if (argc >= 2 && !strcmp(argv[1], "same"))
         rc = check_same(argc, argv);
+    else if (argc >= 2 && !strcmp(argv[1], "close"))
+        rc = check_close(argc, argv);
     else if (argc >= 2 && !strcmp(argv[1], "improves"))
         rc = check_improves(argc, argv);
     else if (argc >= 2 && !strcmp(argv[1], "fitted"))
