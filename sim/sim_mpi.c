@@ -242,6 +242,7 @@ static int simulate(dist_run *r, dl_engine *engine, dl_integrator *it)
     cli_progress progress;
     cli_progress_start(&progress, c->quiet || r->rank != 0);
     long last_snapshot = 0;
+    double stepping = 0;
     for (long step = 0; !st; step++) {
         double t = step * c->dt;
         if ((step % c->every == 0 || step == c->steps) &&
@@ -254,7 +255,10 @@ static int simulate(dist_run *r, dl_engine *engine, dl_integrator *it)
         }
         if (step == c->steps)
             break;
-        if ((st = dl_mpi_agree(r->comm, dl_integrator_step(it, r->x, t, c->dt)))) {
+        double mark = MPI_Wtime();
+        st = dl_mpi_agree(r->comm, dl_integrator_step(it, r->x, t, c->dt));
+        stepping += MPI_Wtime() - mark;
+        if (st) {
             char why[512];
             snprintf(why, sizeof why, "%s", dl_error_message());
             st = dl_error(st, "step %ld (t = %g): %s; stopped, the last good snapshot is "
@@ -267,6 +271,12 @@ static int simulate(dist_run *r, dl_engine *engine, dl_integrator *it)
     }
     if (!st)
         cli_progress_finish(&progress);
+    if (!st && r->rank == 0 && c->steps > 0) {
+        char line[160];
+        snprintf(line, sizeof line, "%ld steps in %.3f s of stepping: %.4g steps/s (%d ranks)", c->steps,
+                 stepping, c->steps / stepping, r->size);
+        sim_outputs_log(c, &r->out, "rate", line);
+    }
     free(ex), free(ey);
     return st;
 }

@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "images/idx.h"
 #include "train/trainer.h"
+#include "train_mpi.h"
 
 #define DEFAULT_DATA "/usr/share/datasets/fashion-mnist"
 #define FIT_ENCODER "fit"
@@ -32,6 +33,8 @@ typedef struct {
     double tau_start, tau_rate, tau_end, tau_min;
     int tau_rate_set, tau_end_set, tau_min_set;
     dl_trainer_config cfg;
+    train_mpi mpi; /* under mpirun: this rank; rank 0 is the writer */
+    int writer;    /* evaluates and writes the files (the only process, or rank 0) */
 } train_options;
 
 static void usage(FILE *fp)
@@ -443,6 +446,8 @@ static int plan_lr_decay(const train_options *o, long step, const train_clock *k
 static void log_decay(const train_options *o, const dl_adamw_config *cfg, long step, train_clock *k,
                       FILE *log)
 {
+    if (!log) /* not the writing rank */
+        return;
     fprintf(log, "# lr decay: cosine from %g at step %ld to 0 at step %ld (%s at step %ld, "
             "minute %.2f)\n", o->cfg.lr, cfg->decay_start, cfg->total_steps,
             k->decay_planned ? "refitted to the time budget" : o->time_budget_min > 0 ?
@@ -525,16 +530,16 @@ static int train_loop(const train_options *o, dl_trainer *t, const dl_trainer_ev
         const int stop = step >= o->steps || (o->stop_at > 0 && step >= o->stop_at) ||
                          (k->decay_planned && step >= t->opt->cfg.total_steps) ||
                          (o->time_budget_min > 0 && cli_wall_seconds() - k->t0 > 60 * o->time_budget_min);
-        if (es && (stop || step == k->step0 || step % o->eval_every == 0) &&
-            (st = evaluate(o, t, es, k, log)))
-            return st;
-        if (step > k->step0 && (stop || step % o->checkpoint_every == 0)) {
+        if (es && (stop || step == k->step0 || step % o->eval_every == 0))
+            st = evaluate(o, t, es, k, log);
+        if (o->writer && step > k->step0 && (stop || step % o->checkpoint_every == 0)) {
             char path[4200];
             snprintf(path, sizeof path, "%s/generator.ckpt", o->out);
-            if ((st = dl_trainer_checkpoint(t, path, prov)))
-                return st;
+            st = dl_trainer_checkpoint(t, path, prov);
             last_checkpoint = step;
         }
+        if ((st = train_mpi_agree(&o->mpi, st))) /* rank 0's evaluation and checkpoint */
+            return st;
         if (stop)
             return DL_OK;
         if (o->lr_decay > 0 && plan_lr_decay(o, step, k, &t->opt->cfg))
@@ -582,6 +587,17 @@ static int prepare_encoder(const train_options *o, const dl_image_set *train,
     return st;
 }
 
+/* Ranks other than 0 load the encoder rank 0 prepared. */
+static int prepare_encoder_path(const train_options *o, char *path, size_t len)
+{
+    path[0] = '\0';
+    if (dl_trainer_needs_encoder(&o->cfg) && strcmp(o->encoder, FIT_ENCODER))
+        snprintf(path, len, "%s", o->encoder);
+    else if (dl_trainer_needs_encoder(&o->cfg))
+        snprintf(path, len, "%s/encoder.ckpt", o->out);
+    return DL_OK;
+}
+
 static int load_evaluation(const train_options *o, dl_trainer_eval_set *es)
 {
     dl_image_set test = {0};
@@ -623,8 +639,8 @@ static int run(const train_options *o, dl_trainer *t, const dl_trainer_eval_set 
     const char *extra[] = {cfg_line, NULL};
     snprintf(path, sizeof path, "%s/train.dat", o->out);
     dl_atomic_file log = {0}, spectrum = {0};
-    int st = dl_mkdir_p(o->out);
-    if (!st)
+    int st = o->writer ? dl_mkdir_p(o->out) : DL_OK;
+    if (!st && o->writer)
         st = dl_dat_open(&log, path, prov, extra,
                          "step seconds images_per_s drift_rms fd_fmnist kid precision recall "
                          "label_accuracy tau_scale");
@@ -633,6 +649,7 @@ static int run(const train_options *o, dl_trainer *t, const dl_trainer_eval_set 
     snprintf(path, sizeof path, "%s/imgspectrum.dat", o->out);
     if (!st && es)
         st = dl_dat_open(&spectrum, path, prov, spec_extra, DL_IMGSPECTRUM_COLUMNS);
+    st = train_mpi_agree(&o->mpi, st);
     if (st) {
         if (log.fp)
             dl_atomic_abort(&log);
@@ -644,8 +661,9 @@ static int run(const train_options *o, dl_trainer *t, const dl_trainer_eval_set 
     k->t_loop = cli_wall_seconds();
     st = train_loop(o, t, es, prov, k, log.fp);
     cli_progress_finish(&k->progress);
-    if (!st && !(st = dl_atomic_commit(&log)) && spectrum.fp)
+    if (!st && log.fp && !(st = dl_atomic_commit(&log)) && spectrum.fp)
         st = dl_atomic_commit(&spectrum);
+    st = train_mpi_agree(&o->mpi, st);
     if (log.fp)
         dl_atomic_abort(&log);
     if (spectrum.fp)
@@ -658,10 +676,18 @@ int cmd_train(int argc, char **argv)
     train_options o;
     int help;
     int st = parse_args(argc, argv, &o, &help);
+    train_mpi_start(&o.mpi);
+    o.writer = !o.mpi.active || o.mpi.rank == 0;
+    o.quiet |= !o.writer;
     if (!st && help) {
-        usage(stdout);
+        if (o.writer)
+            usage(stdout);
+        train_mpi_finish(&o.mpi);
         return 0;
     }
+    if (!st && o.mpi.active && o.time_budget_min > 0)
+        st = dl_error(DL_EINVAL, "under mpirun, train runs a fixed --steps: a --time-budget-min would "
+                      "end the ranks at different steps");
     dl_image_set train = {0};
     dl_trainer_eval_set es = {0};
     dl_trainer *t = NULL;
@@ -674,24 +700,30 @@ int cmd_train(int argc, char **argv)
         st = dl_idx_read_split(o.data, "train", &train);
     if (!st && o.resume) /* a bad checkpoint is refused before the encoder is fitted */
         st = dl_trainer_resume_check(&o.cfg, o.resume);
-    if (!st && o.classifier)
+    if (!st && o.classifier && o.writer) /* evaluation is rank 0's */
         st = load_evaluation(&o, &es);
     /* the budget counts from here: fitting the encoder and caching its maps are in it */
     k.t0 = cli_wall_seconds();
-    if (!st)
+    if (!st && o.writer) /* rank 0 fits the encoder; the others then load it */
         st = prepare_encoder(&o, &train, &prov, encoder_path, sizeof encoder_path);
+    if ((st = train_mpi_agree(&o.mpi, st)) == DL_OK && !o.writer)
+        st = prepare_encoder_path(&o, encoder_path, sizeof encoder_path);
     if (!st)
         st = dl_trainer_create(&t, &o.cfg, &train, *encoder_path ? encoder_path : NULL);
     if (!st && o.resume)
         st = dl_trainer_resume(t, o.resume);
+    if ((st = train_mpi_agree(&o.mpi, st)) == DL_OK)
+        st = train_mpi_shard(&o.mpi, t);
     if (!st)
-        st = run(&o, t, o.classifier ? &es : NULL, &prov, &k);
+        st = run(&o, t, o.classifier && o.writer ? &es : NULL, &prov, &k);
     if (!st && !o.quiet)
         report(&o, t, &k, o.classifier != NULL);
     dl_trainer_destroy(t);
     dl_trainer_eval_set_free(&es);
     dl_image_set_free(&train);
-    if (st && !out_existed)
+    if (st && !out_existed && o.writer)
         rmdir(o.out); /* a failed run leaves no directory of its own behind (only if empty) */
-    return st ? cli_fail("train") : 0;
+    int code = !st ? 0 : o.writer ? cli_fail("train") : 1;
+    train_mpi_finish(&o.mpi);
+    return code;
 }

@@ -53,7 +53,9 @@ int dl_mpi_ordered_sum(MPI_Comm comm, const float *shards, int first, int held, 
     int *held_by = calloc((size_t)size, sizeof(int)), *first_of = calloc((size_t)size, sizeof(int));
     size_t lo, hi;
     dl_mpi_block(len, rank, size, &lo, &hi);
-    float *packed = malloc(((size_t)held * len + 1) * sizeof(float));
+    /* packed: the held shards by destination, then (reused) my summed piece */
+    const size_t packed_len = (size_t)held * len > hi - lo ? (size_t)held * len : hi - lo;
+    float *packed = malloc((packed_len + 1) * sizeof(float));
     float *mine = malloc(((size_t)total * (hi - lo) + 1) * sizeof(float));
     int st = scount && sdisp && rcount && rdisp && held_by && first_of && packed && mine
                  ? 0 : dl_error(DL_ENOMEM, "ordered sum: out of memory for %d shards of %zu", total, len);

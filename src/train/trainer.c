@@ -53,6 +53,11 @@ struct dl_trainer_state {
     unsigned char *labels; /* (B) */
     size_t *pos_index;     /* (PU) training-split index of each real row */
     double weight[DL_CLASSES]; /* guidance: the unconditional negatives' kernel weight */
+    /* data-parallel steps (dl_trainer_set_shards): this process's classes */
+    int sharded;
+    dl_trainer_shards shards;
+    float *shard_grads; /* (held, n_params + 1): each class's gradient, then its sum V^2 */
+    float *shard_sum;   /* (n_params + 1) */
 };
 
 static double wall_seconds(void)
@@ -439,28 +444,38 @@ static float *map_x(const dl_trainer *t, float *base, int f) { return base + t->
 
 static float *map_y(const dl_trainer *t, int f) { return t->state->fy + t->state->fy_off[f]; }
 
-/* every map of every image: fx (B, D_f) and fy (PU, D_f) */
-static void forward_features(dl_trainer *t)
+/* the generated rows [row0, row0 + rows) of every map, fx, from the
+ * generator's output (rows, 784) */
+static void forward_generated(dl_trainer *t, int row0, int rows)
 {
     dl_trainer_state *s = t->state;
-    const float *img = t->gen->out; /* (B, 784) */
-    if (s->enc) {
-        dl_encoder_forward(s->enc, img, t->batch, s->enc_depth);
-        for (int f = 0; f < t->cfg.n_features; f++)
-            if (t->cfg.features[f].encoder_layer) {
-                float *fx = map_x(t, s->fx, f), *fy = map_y(t, f);
-                dl_encoder_layer(s->enc, t->cfg.features[f].encoder_layer, t->batch, fx);
-                scale_channels(fx, t->batch, s->dim[f], s->chan_block[f], s->chan_scale[f]);
-                for (int p = 0; p < s->PU; p++) /* the real images' maps, computed once */
-                    memcpy(fy + (size_t)p * s->dim[f], s->enc_cache[f] + s->pos_index[p] * s->dim[f],
-                           (size_t)s->dim[f] * sizeof(float));
-            }
-    }
-    for (int f = 0; f < t->cfg.n_features; f++)
-        if (!t->cfg.features[f].encoder_layer) {
-            dl_feature_forward(t->cfg.features[f].fixed, img, t->batch, map_x(t, s->fx, f));
-            dl_feature_forward(t->cfg.features[f].fixed, s->pos, s->PU, map_y(t, f));
+    const float *img = t->gen->out;
+    if (s->enc)
+        dl_encoder_forward(s->enc, img, rows, s->enc_depth);
+    for (int f = 0; f < t->cfg.n_features; f++) {
+        float *fx = map_x(t, s->fx, f) + (size_t)row0 * s->dim[f];
+        if (t->cfg.features[f].encoder_layer) {
+            dl_encoder_layer(s->enc, t->cfg.features[f].encoder_layer, rows, fx);
+            scale_channels(fx, rows, s->dim[f], s->chan_block[f], s->chan_scale[f]);
+        } else {
+            dl_feature_forward(t->cfg.features[f].fixed, img, rows, fx);
         }
+    }
+}
+
+/* every map of the real rows, fy (PU, D_f): the encoder's from its cache */
+static void forward_real(dl_trainer *t)
+{
+    dl_trainer_state *s = t->state;
+    for (int f = 0; f < t->cfg.n_features; f++) {
+        float *fy = map_y(t, f);
+        if (t->cfg.features[f].encoder_layer)
+            for (int p = 0; p < s->PU; p++)
+                memcpy(fy + (size_t)p * s->dim[f], s->enc_cache[f] + s->pos_index[p] * s->dim[f],
+                       (size_t)s->dim[f] * sizeof(float));
+        else
+            dl_feature_forward(t->cfg.features[f].fixed, s->pos, s->PU, fy);
+    }
 }
 
 /* encN-loc: one field per location (dl_field_compute_per_location); each
@@ -549,29 +564,29 @@ static int compute_fields(dl_trainer *t)
     return DL_OK;
 }
 
-/* d loss / d image from every map's gradient (dfx), into dout (B, 784). */
-static void backward_features(dl_trainer *t)
+/* d loss / d image from every map's gradient (dfx) of the generated rows
+ * [row0, row0 + rows), into dout (rows, 784). */
+static void backward_features(dl_trainer *t, int row0, int rows)
 {
     dl_trainer_state *s = t->state;
-    const int B = t->batch;
-    memset(s->dout, 0, (size_t)B * IMAGE * sizeof(float));
+    memset(s->dout, 0, (size_t)rows * IMAGE * sizeof(float));
     float *denc[DL_ENCODER_LAYERS] = {NULL};
     for (int f = 0; f < t->cfg.n_features; f++) {
-        float *dfx = map_x(t, s->dfx, f);
+        float *dfx = map_x(t, s->dfx, f) + (size_t)row0 * s->dim[f];
         const int layer = t->cfg.features[f].encoder_layer;
         if (layer) {
-            scale_channels(dfx, B, s->dim[f], s->chan_block[f], s->chan_scale[f]); /* d(f s)/df = s */
+            scale_channels(dfx, rows, s->dim[f], s->chan_block[f], s->chan_scale[f]); /* d(f s)/df = s */
             float **to = &denc[layer - 1];
             if (*to) /* encN and encN-loc: one layer, two losses */
-                for (size_t i = 0; i < (size_t)B * s->dim[f]; i++)
+                for (size_t i = 0; i < (size_t)rows * s->dim[f]; i++)
                     (*to)[i] += dfx[i];
             else
                 *to = dfx;
         } else
-            dl_feature_backward(t->cfg.features[f].fixed, t->gen->out, B, dfx, s->dout);
+            dl_feature_backward(t->cfg.features[f].fixed, t->gen->out, rows, dfx, s->dout);
     }
     if (s->enc)
-        dl_encoder_backward(s->enc, denc, B, s->dout);
+        dl_encoder_backward(s->enc, denc, rows, s->dout);
 }
 
 /* This step's temperatures: tau s (Laplacian, a length) or tau s^2 (Gaussian,
@@ -587,6 +602,72 @@ static void anneal_temperatures(dl_trainer *t)
     s->meanshift_tau_now = MEANSHIFT_TAU * f;
 }
 
+int dl_trainer_shard_count(const dl_trainer *t) { return t->state->groups; }
+
+int dl_trainer_set_shards(dl_trainer *t, const dl_trainer_shards *sh)
+{
+    dl_trainer_state *s = t->state;
+    if (sh->first < 0 || sh->held < 0 || sh->first + sh->held > s->groups || !sh->sum || !sh->agree)
+        return dl_error(DL_EINVAL, "trainer: shards [%d, %d) of %d", sh->first, sh->first + sh->held,
+                        s->groups);
+    const size_t len = t->gen->n_params + 1;
+    free(s->shard_grads), free(s->shard_sum);
+    s->shard_grads = malloc(((size_t)sh->held * len + 1) * sizeof(float));
+    s->shard_sum = malloc(len * sizeof(float));
+    if (!s->shard_grads || !s->shard_sum)
+        return dl_error(DL_ENOMEM, "trainer: out of memory for %d shards of %zu gradients", sh->held, len);
+    s->shards = *sh, s->sharded = 1;
+    return DL_OK;
+}
+
+/* One class end to end, alone: its Bg generated rows forward, its fields,
+ * back to the generator's gradient; into out (n_params + 1), the last entry
+ * its sum V^2.  What a shard computes depends on nothing but the class. */
+static int shard_gradient(dl_trainer *t, int c, float *out)
+{
+    dl_trainer_state *s = t->state;
+    const int Bg = s->Bg, row0 = c * Bg;
+    dl_generator_forward(t->gen, s->z + (size_t)row0 * t->arch.zdim,
+                         t->arch.classes ? s->labels + row0 : NULL, s->guided ? s->alphas + row0 : NULL, Bg);
+    forward_generated(t, row0, Bg);
+    double sq = 0;
+    for (int f = 0; f < t->cfg.n_features; f++) {
+        int st = class_field(t, c, f, s->V, &sq);
+        if (st)
+            return dl_error(st, "class %d: %s", c, dl_error_message());
+    }
+    backward_features(t, row0, Bg);
+    dl_generator_backward(t->gen, s->dout, Bg);
+    memcpy(out, t->gen->grads, t->gen->n_params * sizeof(float));
+    out[t->gen->n_params] = (float)sq;
+    return DL_OK;
+}
+
+/* The data-parallel step: this process's classes one by one, then the
+ * gradients summed over every class in class order (shards.sum), so the
+ * update is the same on every process and for any split of the classes. */
+static int step_sharded(dl_trainer *t)
+{
+    dl_trainer_state *s = t->state;
+    const dl_trainer_shards *sh = &s->shards;
+    const size_t np = t->gen->n_params, len = np + 1;
+    double mark = wall_seconds();
+    forward_real(t);
+    int st = DL_OK;
+    for (int k = 0; k < sh->held && !st; k++)
+        st = shard_gradient(t, sh->first + k, s->shard_grads + (size_t)k * len);
+    t->profile.fields += wall_seconds() - mark;
+    if ((st = sh->agree(sh->ctx, st)) ||
+        (st = sh->sum(sh->ctx, s->shard_grads, sh->first, sh->held, s->groups, len, s->shard_sum)))
+        return st;
+    memcpy(t->gen->grads, s->shard_sum, np * sizeof(float));
+    size_t sq_n = 0;
+    for (int f = 0; f < t->cfg.n_features; f++)
+        sq_n += (size_t)s->groups * s->Bg * s->dim[f];
+    t->drift_rms = sqrt(s->shard_sum[np] / (double)sq_n);
+    return DL_OK;
+}
+
 int dl_trainer_step(dl_trainer *t)
 {
     dl_trainer_state *s = t->state;
@@ -598,12 +679,23 @@ int dl_trainer_step(dl_trainer *t)
         return dl_error(DL_ENOMEM, "out of memory for the step's RNG");
     draw_batch(t, sr);
     gsl_rng_free(sr);
+    if (s->sharded) {
+        int st = step_sharded(t);
+        if (st)
+            return st;
+        float norm = dl_adamw_step(t->opt, t->gen->params, t->gen->grads);
+        if (!isfinite(norm))
+            return dl_error(DL_ENUMERIC, "training diverged at step %ld (gradient norm %g)", t->step, norm);
+        t->step++;
+        return DL_OK;
+    }
     double mark = wall_seconds();
     dl_generator_forward(t->gen, s->z, t->arch.classes ? s->labels : NULL, s->guided ? s->alphas : NULL,
                          t->batch);
     p->gen_forward += wall_seconds() - mark;
     mark = wall_seconds();
-    forward_features(t);
+    forward_generated(t, 0, t->batch);
+    forward_real(t);
     p->features += wall_seconds() - mark;
     mark = wall_seconds();
     int st = compute_fields(t);
@@ -611,7 +703,7 @@ int dl_trainer_step(dl_trainer *t)
     if (st)
         return st;
     mark = wall_seconds();
-    backward_features(t);
+    backward_features(t, 0, t->batch);
     p->features += wall_seconds() - mark;
     mark = wall_seconds();
     dl_generator_backward(t->gen, s->dout, t->batch);
@@ -778,6 +870,7 @@ void dl_trainer_destroy(dl_trainer *t)
         free(s->V), free(s->dfx), free(s->labels), free(s->pos_index);
         for (int f = 0; f < DL_TRAINER_MAX_FEATURES; f++)
             free(s->enc_cache[f]), free(s->chan_scale[f]);
+        free(s->shard_grads), free(s->shard_sum);
         free(s);
     }
     dl_generator_destroy(t->gen);

@@ -127,6 +127,23 @@ int dl_trainer_resume_check(const dl_trainer_config *cfg, const char *checkpoint
 /* One step: a batch, its fields, one AdamW update.  DL_ENUMERIC on a
  * non-finite gradient (the parameters are then left as they were). */
 int dl_trainer_step(dl_trainer *t);
+/* Data-parallel training.  The shards are the classes (one when
+ * unconditional); this process computes shards [first, first + held) and
+ * sum adds every shard's vector of len floats in shard order into sum, the
+ * same on every process (under MPI: dl_mpi_ordered_sum); agree makes one
+ * process's failure everyone's.  The step then depends on the split of the
+ * classes not at all: any number of processes gives the same parameters, bit
+ * for bit.  Each class's rows go through the generator on their own, so the
+ * result differs in rounding from the unsharded step's one batch. */
+typedef struct {
+    int first, held;
+    int (*agree)(void *ctx, int st);
+    int (*sum)(void *ctx, const float *shards, int first, int held, int total, size_t len, float *sum);
+    void *ctx;
+} dl_trainer_shards;
+int dl_trainer_shard_count(const dl_trainer *t);
+int dl_trainer_set_shards(dl_trainer *t, const dl_trainer_shards *shards);
+
 int dl_trainer_evaluate(dl_trainer *t, const dl_trainer_eval_set *es, float alpha,
                         unsigned long seed, dl_trainer_eval *e);
 int dl_trainer_checkpoint(const dl_trainer *t, const char *path, const dl_provenance *prov);
