@@ -19,6 +19,8 @@
 #include <ini.h>
 #ifdef DRIFTLAB_HAVE_MPI
 #include <mpi.h>
+
+#include "parallel/collective.h"
 #endif
 
 #include "base/dl_error.h"
@@ -375,8 +377,8 @@ static void sweep_work(const sweep_spec *s)
 static int sweep_run_mpi(const sweep_spec *s, int *handled, int *rank)
 {
     *handled = 0, *rank = 0;
-    if (!getenv("OMPI_COMM_WORLD_SIZE") && !getenv("PMI_SIZE"))
-        return DL_OK; /* not launched by mpirun */
+    if (!dl_mpi_launched())
+        return DL_OK;
     int ranks;
     MPI_Init(NULL, NULL);
     MPI_Comm_size(MPI_COMM_WORLD, &ranks);

@@ -180,6 +180,7 @@ static int simulate(const sim_config *c, const dl_provenance *prov, double *x, c
     cli_progress progress;
     cli_progress_start(&progress, c->quiet);
     long last_snapshot = 0;
+    double stepping = 0;
     for (long step = 0;; step++) {
         double t = step * c->dt, sigma = dl_schedule_sigma(&c->schedule, t);
         if (step % c->every == 0 || step == c->steps) {
@@ -215,7 +216,10 @@ static int simulate(const sim_config *c, const dl_provenance *prov, double *x, c
         }
         if (step == c->steps)
             break;
-        if ((st = dl_integrator_step(it, x, t, c->dt))) {
+        double mark = cli_wall_seconds();
+        st = dl_integrator_step(it, x, t, c->dt);
+        stepping += cli_wall_seconds() - mark;
+        if (st) {
             char why[512];
             snprintf(why, sizeof why, "%s", dl_error_message());
             st = dl_error(st, "step %ld (t = %g): %s; stopped, the last good snapshot is "
@@ -228,6 +232,12 @@ static int simulate(const sim_config *c, const dl_provenance *prov, double *x, c
         }
     }
     cli_progress_finish(&progress);
+    if (c->steps > 0) {
+        char line[160];
+        snprintf(line, sizeof line, "%ld steps in %.3f s of stepping: %.4g steps/s", c->steps, stepping,
+                 c->steps / stepping);
+        sim_outputs_log(c, out, "rate", line);
+    }
     if (engine->note[0] && !engine->note_changed) { /* the engine's last word, e.g. solver iterations */
         char last[sizeof engine->note + 8];
         snprintf(last, sizeof last, "last: %s", engine->note);
