@@ -122,6 +122,12 @@ int dl_engine_check(const char *name, const dl_domain *dom, const dl_kernel *ker
 /* The smallest FFT-friendly size (2^a 3^b 5^c, at least 8) of at least need cells. */
 int dl_pm_fft_size(double need);
 
+/* A point's interaction with itself through the mesh, sum_ab W_a W_b K~(a - b),
+ * which self-masking takes out: kernel holds the deconvolved grid kernel K~ at
+ * node offsets -2..2 per axis, n and w the point's stencil (unused axes: n 1,
+ * w 1).  Shared by the single-process and the distributed mesh. */
+double dl_pm_self_interaction(double kernel[5][5][5], const int n[3], double w[3][3]);
+
 /* The particle mesh's default grid spacing, sigma / this, for a kernel and dimension. */
 double dl_pm_cells_per_sigma(const dl_kernel *kernel, int dim);
 

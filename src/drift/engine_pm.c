@@ -199,8 +199,7 @@ static int make_kernels(pm_state *s, const dl_drift_request *req, double rc, int
     return DL_OK;
 }
 
-/* sum_ab W_a W_b K~(a - b) for one point's stencil */
-static double self_interaction(const pm_state *s, const int n[3], double w[3][3])
+double dl_pm_self_interaction(double kernel[5][5][5], const int n[3], double w[3][3])
 {
     double sum = 0;
     for (int a1 = 0; a1 < n[0]; a1++)
@@ -210,7 +209,7 @@ static double self_interaction(const pm_state *s, const int n[3], double w[3][3]
                     for (int e1 = 0; e1 < n[2]; e1++)
                         for (int e2 = 0; e2 < n[2]; e2++)
                             sum += w[0][a1] * w[0][a2] * w[1][b1] * w[1][b2] * w[2][e1] * w[2][e2] *
-                                   s->self_kernel[a1 - a2 + 2][b1 - b2 + 2][e1 - e2 + 2];
+                                   kernel[a1 - a2 + 2][b1 - b2 + 2][e1 - e2 + 2];
     return sum;
 }
 
@@ -322,7 +321,7 @@ static int pm_half(pm_state *s, const dl_drift_request *req, const double *pts, 
                     for (int k = 0; k <= dim; k++)
                         acc[k] += wt * s->out[k][at];
                 }
-        double den = acc[0] - (self_mask ? self_interaction(s, n, w) : 0.0);
+        double den = acc[0] - (self_mask ? dl_pm_self_interaction(s->self_kernel, n, w) : 0.0);
         double *o = out + (size_t)i * dim;
         if (den > tiny) {
             for (int c = 0; c < dim; c++)

@@ -424,20 +424,6 @@ static int make_kernels(pmm_state *s, const dl_drift_request *req)
     return DL_OK;
 }
 
-static double self_interaction(const pmm_state *s, const int n[3], double w[3][3])
-{
-    double sum = 0;
-    for (int a1 = 0; a1 < n[0]; a1++)
-        for (int a2 = 0; a2 < n[0]; a2++)
-            for (int b1 = 0; b1 < n[1]; b1++)
-                for (int b2 = 0; b2 < n[1]; b2++)
-                    for (int e1 = 0; e1 < n[2]; e1++)
-                        for (int e2 = 0; e2 < n[2]; e2++)
-                            sum += w[0][a1] * w[0][a2] * w[1][b1] * w[1][b2] * w[2][e1] * w[2][e2] *
-                                   s->self_kernel[a1 - a2 + 2][b1 - b2 + 2][e1 - e2 + 2];
-    return sum;
-}
-
 /* V at the points x routed here: res (xr->recv_total x dim); counts the
  * points whose kernel sum is too small for the mesh */
 static long interpolate(pmm_state *s, const route *xr, int self_mask, double L, double tiny)
@@ -456,7 +442,7 @@ static long interpolate(pmm_state *s, const route *xr, int self_mask, double L, 
                     for (int k = 0; k <= dim; k++)
                         acc[k] += wt * s->out[k][at];
                 }
-        double den = acc[0] - (self_mask ? self_interaction(s, n, w) : 0.0);
+        double den = acc[0] - (self_mask ? dl_pm_self_interaction(s->self_kernel, n, w) : 0.0);
         for (int c = 0; c < dim; c++)
             s->res[i * dim + c] = den > tiny ? acc[c + 1] / den : 0.0;
         n_far += !(den > tiny);
