@@ -16,19 +16,20 @@ dl="$build/driftlab"
 mpi=(mpiexec --oversubscribe --allow-run-as-root -x OMP_NUM_THREADS=1 -np)
 mkdir -p "$work"
 landau=(--domain torus --dim 1 --target uniform --m 10000000 --init modes --modes 1,2,3 --amp 0.01
-        --n 10000000 --sigma 0.3 --dt 0.05 --t-end 0.25 --every 5 --engine pm --quiet)
+        --n 10000000 --sigma 0.3 --dt 0.05 --t-end 0.25 --every 5 --engine pm)
 echo "== distributed mesh, 10^7 particles, 1-D =="
 s=$(date +%s.%N)
-OMP_NUM_THREADS=1 /usr/bin/time -f "%M" -o "$work/serial.rss" "$dl" sim "${landau[@]}" --out "$work/pm-serial"
+OMP_NUM_THREADS=1 /usr/bin/time -f "%M" -o "$work/serial.rss" "$dl" sim "${landau[@]}" --out "$work/pm-serial" \
+  2> "$work/pm-serial.log"
 e=$(date +%s.%N)
-echo "one process: $(grep '^# rate' "$work/pm-serial/diagnostics.dat" | cut -d: -f2-)"
+echo "one process: $(grep '^sim: rate' "$work/pm-serial.log" | cut -d: -f3-)"
 printf "        peak resident %.1f MiB; %.1f s in all\n" "$(echo "$(cat "$work/serial.rss") / 1024" | bc -l)" \
        "$(echo "$e - $s" | bc)"
 for np in 1 2 4; do
   rm -rf "$work/pm-np$np"
-  "${mpi[@]}" "$np" "$dl" sim "${landau[@]}" --out "$work/pm-np$np"
-  echo "-np $np: $(grep '^# rate' "$work/pm-np$np/diagnostics.dat" | cut -d: -f2-)"
-  echo "        $(grep '^# memory' "$work/pm-np$np/diagnostics.dat" | cut -d: -f2-)"
+  "${mpi[@]}" "$np" "$dl" sim "${landau[@]}" --out "$work/pm-np$np" 2> "$work/pm-np$np.log"
+  echo "-np $np: $(grep '^sim: rate' "$work/pm-np$np.log" | cut -d: -f3-)"
+  echo "        $(grep '^sim: memory' "$work/pm-np$np.log" | cut -d: -f3-)"
 done
 
 echo "== data-parallel training, 200 steps =="

@@ -236,7 +236,7 @@ static int simulate(const sim_config *c, const dl_provenance *prov, double *x, c
         char line[160];
         snprintf(line, sizeof line, "%ld steps in %.3f s of stepping: %.4g steps/s", c->steps, stepping,
                  c->steps / stepping);
-        sim_outputs_log(c, out, "rate", line);
+        sim_outputs_measured(c, "rate", line);
     }
     if (engine->note[0] && !engine->note_changed) { /* the engine's last word, e.g. solver iterations */
         char last[sizeof engine->note + 8];

@@ -275,7 +275,7 @@ static int simulate(dist_run *r, dl_engine *engine, dl_integrator *it)
         char line[160];
         snprintf(line, sizeof line, "%ld steps in %.3f s of stepping: %.4g steps/s (%d ranks)", c->steps,
                  stepping, c->steps / stepping, r->size);
-        sim_outputs_log(c, &r->out, "rate", line);
+        sim_outputs_measured(c, "rate", line);
     }
     free(ex), free(ey);
     return st;
@@ -295,7 +295,7 @@ static double peak_rss_mib(void)
     return kib / 1024.0;
 }
 
-/* Each rank's peak memory and its mesh's share, into the run log: the
+/* Each rank's peak memory and its mesh's share, on stderr: the
  * measurement behind "memory per rank falls as 1/R". */
 static void log_memory(dist_run *r, dl_engine *engine)
 {
@@ -307,7 +307,7 @@ static void log_memory(dist_run *r, dl_engine *engine)
         int at = snprintf(line, sizeof line, "peak resident MiB per rank (mesh and routes):");
         for (int q = 0; q < r->size && at < (int)sizeof line - 40; q++)
             at += snprintf(line + at, sizeof line - at, " %.1f (%.1f)", all[2 * q], all[2 * q + 1]);
-        sim_outputs_log(r->c, &r->out, "memory", line);
+        sim_outputs_measured(r->c, "memory", line);
     }
     free(all);
 }

@@ -82,3 +82,9 @@ void sim_outputs_engine_log(const sim_config *c, sim_outputs *out, const char *l
 {
     sim_outputs_log(c, out, "engine", line);
 }
+
+void sim_outputs_measured(const sim_config *c, const char *topic, const char *line)
+{
+    if (!c->quiet)
+        fprintf(stderr, "sim: %s: %s\n", topic, line);
+}

@@ -27,5 +27,8 @@ void sim_outputs_modes(const sim_config *c, FILE *fp, double t, double sigma, co
  * and, unless --quiet, on stderr */
 void sim_outputs_log(const sim_config *c, sim_outputs *out, const char *topic, const char *line);
 void sim_outputs_engine_log(const sim_config *c, sim_outputs *out, const char *line);
+/* a measurement that changes from run to run (a rate, memory): on stderr
+ * unless --quiet, never in a file, so that outputs repeat byte for byte */
+void sim_outputs_measured(const sim_config *c, const char *topic, const char *line);
 
 #endif

@@ -85,14 +85,20 @@ int dl_atomic_open(dl_atomic_file *f, const char *path, const char *mode)
     return DL_OK;
 }
 
-/* Gives the unnamed file a temporary name beside the target, for rename(). */
-static int name_unnamed(dl_atomic_file *f)
+/* Links the unnamed file at name; -1 with errno (EEXIST: name is taken). */
+static int link_unnamed(const dl_atomic_file *f, const char *name)
 {
     char proc[64];
     snprintf(proc, sizeof proc, "/proc/self/fd/%d", fileno(f->fp));
+    return linkat(AT_FDCWD, proc, AT_FDCWD, name, AT_SYMLINK_FOLLOW);
+}
+
+/* Gives the unnamed file a temporary name beside the target, for rename(). */
+static int name_unnamed(dl_atomic_file *f)
+{
     for (int attempt = 0; attempt < 100; attempt++) {
         snprintf(f->tmp_path, strlen(f->path) + 32, "%s.tmp-%ld-%d", f->path, (long)getpid(), attempt);
-        if (linkat(AT_FDCWD, proc, AT_FDCWD, f->tmp_path, AT_SYMLINK_FOLLOW) == 0)
+        if (link_unnamed(f, f->tmp_path) == 0)
             return 0;
         if (errno != EEXIST)
             return -1;
@@ -100,6 +106,10 @@ static int name_unnamed(dl_atomic_file *f)
     return -1;
 }
 
+/* A new target gets the unnamed file linked straight into place: no name
+ * but the final one ever exists.  One that exists already is replaced by
+ * rename() from a temporary name, renamed before the file is closed, so a
+ * kill leaves a temporary behind only between two system calls. */
 int dl_atomic_commit(dl_atomic_file *f)
 {
     /* the first failure's errno names the cause */
@@ -108,20 +118,22 @@ int dl_atomic_commit(dl_atomic_file *f)
         err = errno;
     if (fsync(fileno(f->fp)) != 0 && errno != EINVAL && !err)
         err = errno;
-    int named = !f->unnamed; /* mkstemp's temporary has its name from the start */
-    if (!err && f->unnamed && !(named = name_unnamed(f) == 0))
+    int named = !f->unnamed, placed = 0, rename_err = 0; /* mkstemp's temporary is named from the start */
+    if (!err && f->unnamed && !(placed = link_unnamed(f, f->path) == 0) && errno != EEXIST)
         err = errno;
-    if (fclose(f->fp) != 0 && !err)
+    if (!err && !placed && f->unnamed && !(named = name_unnamed(f) == 0))
+        err = errno;
+    if (!err && !placed && rename(f->tmp_path, f->path) != 0)
+        rename_err = errno;
+    if (fclose(f->fp) != 0 && !err && !rename_err)
         err = errno;
     f->fp = NULL;
     int st = DL_OK;
-    if (err) {
-        st = dl_error(DL_EIO, "writing '%s' failed: %s", f->path, strerror(err));
-        if (named)
+    if (err || rename_err) {
+        st = err ? dl_error(DL_EIO, "writing '%s' failed: %s", f->path, strerror(err))
+                 : dl_error(DL_EIO, "cannot rename into '%s': %s", f->path, strerror(rename_err));
+        if (named && !placed)
             unlink(f->tmp_path);
-    } else if (rename(f->tmp_path, f->path) != 0) {
-        st = dl_error(DL_EIO, "cannot rename into '%s': %s", f->path, strerror(errno));
-        unlink(f->tmp_path);
     } else if (!f->unnamed) {
         /* mkstemp creates 0600; outputs are ordinary files */
         mode_t mask = umask(0);
