@@ -24,19 +24,25 @@ static int agree(void *ctx, int st)
     return dl_mpi_agree(MPI_COMM_WORLD, st);
 }
 
+/* the trainer's sum through the plan made for its split */
 static int ordered_sum(void *ctx, const float *shards, int first, int held, int total, size_t len, float *sum)
 {
-    (void)ctx;
-    return dl_mpi_ordered_sum(MPI_COMM_WORLD, shards, first, held, total, len, sum);
+    (void)first, (void)held, (void)total, (void)len;
+    return dl_mpi_sum_plan_execute(ctx, shards, sum);
 }
 
-int train_mpi_shard(const train_mpi *m, dl_trainer *t)
+int train_mpi_shard(train_mpi *m, dl_trainer *t)
 {
     if (!m->active)
         return 0;
     size_t begin, end;
-    dl_mpi_block((size_t)dl_trainer_shard_count(t), m->rank, m->size, &begin, &end);
-    dl_trainer_shards sh = {(int)begin, (int)(end - begin), agree, ordered_sum, NULL};
+    const int total = dl_trainer_shard_count(t);
+    dl_mpi_block((size_t)total, m->rank, m->size, &begin, &end);
+    int st = dl_mpi_sum_plan_create(&m->plan, MPI_COMM_WORLD, (int)begin, (int)(end - begin), total,
+                                    t->gen->n_params + 1);
+    if (st)
+        return st;
+    dl_trainer_shards sh = {(int)begin, (int)(end - begin), agree, ordered_sum, m->plan};
     return dl_mpi_agree(MPI_COMM_WORLD, dl_trainer_set_shards(t, &sh));
 }
 
@@ -47,6 +53,8 @@ int train_mpi_agree(const train_mpi *m, int st)
 
 void train_mpi_finish(train_mpi *m)
 {
+    dl_mpi_sum_plan_destroy(m->plan);
+    m->plan = NULL;
     if (m->started_here)
         MPI_Finalize();
 }

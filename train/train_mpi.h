@@ -10,22 +10,24 @@
 
 #include "train/trainer.h"
 
+typedef struct dl_mpi_sum_plan dl_mpi_sum_plan;
 typedef struct {
     int active; /* launched by mpirun */
     int rank, size, started_here;
+    dl_mpi_sum_plan *plan; /* the gradients' ordered sum (parallel/collective.h) */
 } train_mpi;
 
 #ifdef DRIFTLAB_HAVE_MPI
 /* Starts MPI when launched by mpirun; a no-op otherwise. */
 void train_mpi_start(train_mpi *m);
 /* This rank's block of the trainer's classes, summed across ranks. */
-int train_mpi_shard(const train_mpi *m, dl_trainer *t);
+int train_mpi_shard(train_mpi *m, dl_trainer *t);
 /* One rank's failure is everyone's (a no-op when not active). */
 int train_mpi_agree(const train_mpi *m, int st);
 void train_mpi_finish(train_mpi *m);
 #else /* one process: nothing to share */
 static inline void train_mpi_start(train_mpi *m) { *m = (train_mpi){0}; }
-static inline int train_mpi_shard(const train_mpi *m, dl_trainer *t) { return (void)m, (void)t, 0; }
+static inline int train_mpi_shard(train_mpi *m, dl_trainer *t) { return (void)m, (void)t, 0; }
 static inline int train_mpi_agree(const train_mpi *m, int st) { return (void)m, st; }
 static inline void train_mpi_finish(train_mpi *m) { (void)m; }
 #endif

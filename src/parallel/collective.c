@@ -39,61 +39,110 @@ void dl_mpi_block(size_t n, int rank, int size, size_t *begin, size_t *end)
     *end = (size_t)((unsigned __int128)n * (unsigned)(rank + 1) / (unsigned)size);
 }
 
-int dl_mpi_ordered_sum(MPI_Comm comm, const float *shards, int first, int held, int total, size_t len,
-                       float *sum)
+struct dl_mpi_sum_plan {
+    MPI_Comm comm;
+    int size, held, total;
+    size_t len, lo, hi;          /* this rank sums [lo, hi) of the vector */
+    int *scount, *sdisp, *rcount, *rdisp, *pcount, *pdisp;
+    float *packed;               /* the held shards by destination, then my summed piece */
+    float *mine;                 /* every shard's share of my piece, by shard index */
+};
+
+void dl_mpi_sum_plan_destroy(dl_mpi_sum_plan *p)
 {
-    int rank, size;
-    MPI_Comm_rank(comm, &rank);
-    MPI_Comm_size(comm, &size);
-    if (len > INT_MAX / (size_t)(total > 0 ? total : 1))
-        return dl_mpi_agree(comm, dl_error(DL_EINVAL, "ordered sum: %zu values x %d shards is too many", len, total));
-    /* rank r sums piece r: [len r / size, len (r + 1) / size) */
-    int *scount = calloc((size_t)size, sizeof(int)), *sdisp = calloc((size_t)size, sizeof(int));
-    int *rcount = calloc((size_t)size, sizeof(int)), *rdisp = calloc((size_t)size, sizeof(int));
-    int *held_by = calloc((size_t)size, sizeof(int)), *first_of = calloc((size_t)size, sizeof(int));
-    size_t lo, hi;
-    dl_mpi_block(len, rank, size, &lo, &hi);
-    /* packed: the held shards by destination, then (reused) my summed piece */
-    const size_t packed_len = (size_t)held * len > hi - lo ? (size_t)held * len : hi - lo;
-    float *packed = malloc((packed_len + 1) * sizeof(float));
-    float *mine = malloc(((size_t)total * (hi - lo) + 1) * sizeof(float));
-    int st = scount && sdisp && rcount && rdisp && held_by && first_of && packed && mine
-                 ? 0 : dl_error(DL_ENOMEM, "ordered sum: out of memory for %d shards of %zu", total, len);
+    if (!p)
+        return;
+    free(p->scount), free(p->sdisp), free(p->rcount), free(p->rdisp), free(p->pcount), free(p->pdisp);
+    free(p->packed), free(p->mine);
+    free(p);
+}
+
+/* the message counts and offsets, from every rank's shards */
+static void plan_counts(dl_mpi_sum_plan *p, const int *held_by, const int *first_of)
+{
+    const size_t piece = p->hi - p->lo;
+    for (int q = 0, at = 0; q < p->size; q++) {
+        size_t qlo, qhi;
+        dl_mpi_block(p->len, q, p->size, &qlo, &qhi);
+        p->sdisp[q] = at, p->scount[q] = p->held * (int)(qhi - qlo), at += p->scount[q];
+        p->rcount[q] = held_by[q] * (int)piece, p->rdisp[q] = first_of[q] * (int)piece;
+        p->pcount[q] = (int)(qhi - qlo), p->pdisp[q] = (int)qlo;
+    }
+}
+
+int dl_mpi_sum_plan_create(dl_mpi_sum_plan **out, MPI_Comm comm, int first, int held, int total, size_t len)
+{
+    *out = NULL;
+    dl_mpi_sum_plan *p = calloc(1, sizeof *p);
+    int st = p ? DL_OK : dl_error(DL_ENOMEM, "ordered sum: out of memory");
+    if (!st && len > INT_MAX / (size_t)(total > 0 ? total : 1))
+        st = dl_error(DL_EINVAL, "ordered sum: %zu values x %d shards is too many", len, total);
+    int *held_by = NULL, *first_of = NULL;
+    if (!st) {
+        p->comm = comm, p->held = held, p->total = total, p->len = len;
+        MPI_Comm_size(comm, &p->size);
+        int rank;
+        MPI_Comm_rank(comm, &rank);
+        dl_mpi_block(len, rank, p->size, &p->lo, &p->hi);
+        const size_t n = (size_t)p->size, packed = (size_t)held * len > p->hi - p->lo ? (size_t)held * len
+                                                                                    : p->hi - p->lo;
+        int **ints[] = {&p->scount, &p->sdisp, &p->rcount, &p->rdisp, &p->pcount, &p->pdisp, &held_by, &first_of};
+        for (size_t k = 0; k < sizeof ints / sizeof *ints; k++)
+            *ints[k] = calloc(n, sizeof(int));
+        p->packed = malloc((packed + 1) * sizeof(float));
+        p->mine = malloc(((size_t)total * (p->hi - p->lo) + 1) * sizeof(float));
+        for (size_t k = 0; k < sizeof ints / sizeof *ints; k++)
+            st = st || *ints[k] ? st : dl_error(DL_ENOMEM, "ordered sum: out of memory");
+        if (!st && (!p->packed || !p->mine))
+            st = dl_error(DL_ENOMEM, "ordered sum: out of memory for %d shards of %zu", total, len);
+    }
     if (!(st = dl_mpi_agree(comm, st))) {
         MPI_Allgather(&held, 1, MPI_INT, held_by, 1, MPI_INT, comm);
         MPI_Allgather(&first, 1, MPI_INT, first_of, 1, MPI_INT, comm);
-        /* to rank q: every held shard's piece q, shard by shard */
-        size_t at = 0;
-        for (int q = 0; q < size; q++) {
-            size_t qlo, qhi;
-            dl_mpi_block(len, q, size, &qlo, &qhi);
-            sdisp[q] = (int)at;
-            for (int k = 0; k < held; k++, at += qhi - qlo)
-                memcpy(packed + at, shards + (size_t)k * len + qlo, (qhi - qlo) * sizeof(float));
-            scount[q] = (int)(at - (size_t)sdisp[q]);
-        }
-        /* from rank q: its shards' share of my piece, placed by shard index */
-        for (int q = 0; q < size; q++) {
-            rcount[q] = held_by[q] * (int)(hi - lo);
-            rdisp[q] = (int)((size_t)first_of[q] * (hi - lo));
-        }
-        MPI_Alltoallv(packed, scount, sdisp, MPI_FLOAT, mine, rcount, rdisp, MPI_FLOAT, comm);
-        for (size_t i = 0; i < hi - lo; i++) {
-            double acc = 0;
-            for (int k = 0; k < total; k++)
-                acc += mine[(size_t)k * (hi - lo) + i];
-            packed[i] = (float)acc;
-        }
-        int *pcount = rcount, *pdisp = rdisp;
-        for (int q = 0; q < size; q++) {
-            size_t qlo, qhi;
-            dl_mpi_block(len, q, size, &qlo, &qhi);
-            pcount[q] = (int)(qhi - qlo), pdisp[q] = (int)qlo;
-        }
-        MPI_Allgatherv(packed, (int)(hi - lo), MPI_FLOAT, sum, pcount, pdisp, MPI_FLOAT, comm);
+        plan_counts(p, held_by, first_of);
+        *out = p;
+    } else {
+        dl_mpi_sum_plan_destroy(p);
     }
-    free(scount), free(sdisp), free(rcount), free(rdisp), free(held_by), free(first_of);
-    free(packed), free(mine);
+    free(held_by), free(first_of);
+    return st;
+}
+
+int dl_mpi_sum_plan_execute(dl_mpi_sum_plan *p, const float *shards, float *sum)
+{
+    const size_t piece = p->hi - p->lo;
+    const float *from = p->mine;
+    if (p->size > 1) {
+        /* to rank q: every held shard's piece q, shard by shard */
+        for (int q = 0; q < p->size; q++)
+            for (int k = 0; k < p->held; k++)
+                memcpy(p->packed + p->sdisp[q] + (size_t)k * p->pcount[q],
+                       shards + (size_t)k * p->len + p->pdisp[q], (size_t)p->pcount[q] * sizeof(float));
+        MPI_Alltoallv(p->packed, p->scount, p->sdisp, MPI_FLOAT, p->mine, p->rcount, p->rdisp, MPI_FLOAT,
+                      p->comm);
+    } else {
+        from = shards; /* one rank holds every shard, already laid out by shard index */
+    }
+    float *out = p->size > 1 ? p->packed : sum;
+    for (size_t i = 0; i < piece; i++) {
+        double acc = 0;
+        for (int k = 0; k < p->total; k++)
+            acc += from[(size_t)k * piece + i];
+        out[i] = (float)acc;
+    }
+    if (p->size > 1)
+        MPI_Allgatherv(p->packed, (int)piece, MPI_FLOAT, sum, p->pcount, p->pdisp, MPI_FLOAT, p->comm);
+    return DL_OK;
+}
+
+int dl_mpi_ordered_sum(MPI_Comm comm, const float *shards, int first, int held, int total, size_t len,
+                       float *sum)
+{
+    dl_mpi_sum_plan *p;
+    int st = dl_mpi_sum_plan_create(&p, comm, first, held, total, len);
+    if (!st)
+        st = dl_mpi_sum_plan_execute(p, shards, sum);
+    dl_mpi_sum_plan_destroy(p);
     return st;
 }
 

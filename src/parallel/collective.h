@@ -27,6 +27,14 @@ int dl_mpi_agree(MPI_Comm comm, int st);
  * (len floats) on every rank.  Collective. */
 int dl_mpi_ordered_sum(MPI_Comm comm, const float *shards, int first, int held, int total, size_t len,
                        float *sum);
+/* The same sum planned once for a fixed split and length, for a sum that
+ * repeats (a gradient every step): create and destroy are collective, and so
+ * is execute, which allocates nothing.  At one rank it adds the shards in
+ * place, with the same arithmetic. */
+typedef struct dl_mpi_sum_plan dl_mpi_sum_plan;
+int dl_mpi_sum_plan_create(dl_mpi_sum_plan **plan, MPI_Comm comm, int first, int held, int total, size_t len);
+int dl_mpi_sum_plan_execute(dl_mpi_sum_plan *plan, const float *shards, float *sum);
+void dl_mpi_sum_plan_destroy(dl_mpi_sum_plan *plan);
 
 /* Rank 0 receives every rank's block of count_r points (dim doubles each), in
  * rank order and in pieces of at most `piece` points, and hands each piece to
