@@ -415,10 +415,14 @@ int dl_dist_sample_block(const dl_dist *d, const dl_domain *dom, size_t count, s
         return st;
     const int dim = dom->dim;
     if (d->quiet && (d->kind == DL_DIST_UNIFORM || d->kind == DL_DIST_MODES)) {
-        dl_dist plain = *d;
+        dl_dist *plain = malloc(sizeof *plain); /* ~1 MB: not on the stack */
+        if (!plain)
+            return dl_error(DL_ENOMEM, "sample block: out of memory");
+        *plain = *d;
         if (d->kind == DL_DIST_UNIFORM)
-            plain.n_modes = 0;
-        sample_trig_quiet(&plain, dom, count, begin, end, out);
+            plain->n_modes = 0;
+        sample_trig_quiet(plain, dom, count, begin, end, out);
+        free(plain);
         for (size_t i = 0; i < end - begin; i++)
             dl_domain_wrap(dom, out + i * dim);
         return DL_OK;

@@ -626,20 +626,27 @@ int dl_trainer_set_shards(dl_trainer *t, const dl_trainer_shards *sh)
 static int shard_gradient(dl_trainer *t, int c, float *out)
 {
     dl_trainer_state *s = t->state;
+    dl_trainer_profile *p = &t->profile;
     const int Bg = s->Bg, row0 = c * Bg;
+    double mark = wall_seconds();
     dl_generator_forward(t->gen, s->z + (size_t)row0 * t->arch.zdim,
                          t->arch.classes ? s->labels + row0 : NULL, s->guided ? s->alphas + row0 : NULL, Bg);
+    p->gen_forward += wall_seconds() - mark, mark = wall_seconds();
     forward_generated(t, row0, Bg);
+    p->features += wall_seconds() - mark, mark = wall_seconds();
     double sq = 0;
     for (int f = 0; f < t->cfg.n_features; f++) {
         int st = class_field(t, c, f, s->V, &sq);
         if (st)
             return dl_error(st, "class %d: %s", c, dl_error_message());
     }
+    p->fields += wall_seconds() - mark, mark = wall_seconds();
     backward_features(t, row0, Bg);
+    p->features += wall_seconds() - mark, mark = wall_seconds();
     dl_generator_backward(t->gen, s->dout, Bg);
     memcpy(out, t->gen->grads, t->gen->n_params * sizeof(float));
     out[t->gen->n_params] = (float)sq;
+    p->gen_backward += wall_seconds() - mark;
     return DL_OK;
 }
 
@@ -653,13 +660,15 @@ static int step_sharded(dl_trainer *t)
     const size_t np = t->gen->n_params, len = np + 1;
     double mark = wall_seconds();
     forward_real(t);
+    t->profile.features += wall_seconds() - mark;
     int st = DL_OK;
     for (int k = 0; k < sh->held && !st; k++)
         st = shard_gradient(t, sh->first + k, s->shard_grads + (size_t)k * len);
-    t->profile.fields += wall_seconds() - mark;
+    mark = wall_seconds(); /* the sum (and any wait for other ranks) counts as backward */
     if ((st = sh->agree(sh->ctx, st)) ||
         (st = sh->sum(sh->ctx, s->shard_grads, sh->first, sh->held, s->groups, len, s->shard_sum)))
         return st;
+    t->profile.gen_backward += wall_seconds() - mark;
     memcpy(t->gen->grads, s->shard_sum, np * sizeof(float));
     size_t sq_n = 0;
     for (int f = 0; f < t->cfg.n_features; f++)

@@ -152,7 +152,7 @@ int main(void)
     test_checkerboard_cells(&r2, rng, x);
     test_mixture_mean(&r2, rng, x);
     {
-        dl_dist iid = {0}, quiet2 = {0}, normal = {0};
+        static dl_dist iid, quiet2, normal; /* static: a dl_dist is about 1 MB */
         iid.kind = quiet2.kind = DL_DIST_MODES;
         quiet2.quiet = 1;
         CHECK_OK(dl_dist_set_modes(&iid, 1, "1,2", "0.3"));
