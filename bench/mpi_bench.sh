@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What the MPI parts buy on this machine, each beside its single-process peer:
-#   scripts/bench_mpi.sh BUILD_DIR [WORK_DIR]
+#   bench/mpi_bench.sh BUILD_DIR [WORK_DIR]
 # 1. The distributed mesh: a 1-D Landau run of 10^7 particles and targets,
 #    5 Euler steps, at -np 1, 2, 4 and as one process (engine pm); the
 #    stepping rate and the peak resident memory per rank from the run log.
