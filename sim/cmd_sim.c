@@ -141,6 +141,7 @@ static int simulate(const sim_config *c, const dl_provenance *prov, double *x, c
     int st = dl_engine_create_configured(name, &c->engine_opts, &engine);
     if (st)
         return st;
+    dl_engine_fix_targets(engine, y, m); /* the targets never move */
     sim_outputs_engine_log(c, out, why[0] ? why : NULL);
     dl_integrator_config icfg = {.kind = c->integrator,
                                  .engine = engine,

@@ -336,6 +336,8 @@ static int run(dist_run *r, const sim_options *opts)
     dl_engine *engine = NULL;
     dl_integrator *it = NULL;
     st = dl_engine_pm_mpi_create(&engine, &c->engine_opts.pm, r->comm);
+    if (!st) /* the targets never move: their deposit is made once per grid */
+        dl_engine_fix_targets(engine, r->y, r->ye - r->yb);
     dl_integrator_config icfg = {.kind = c->integrator, .engine = engine, .domain = &c->domain,
                                  .kernel = c->kernel, .schedule = &c->schedule, .target = r->y,
                                  .m = r->ye - r->yb, .n = r->xe - r->xb, .self_mask = c->self_mask};

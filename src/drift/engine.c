@@ -129,3 +129,9 @@ void dl_engine_destroy(dl_engine *engine)
     if (engine)
         engine->ops->destroy(engine);
 }
+
+void dl_engine_fix_targets(dl_engine *engine, const double *y, size_t m)
+{
+    if (engine->ops->fix_targets)
+        engine->ops->fix_targets(engine, y, m);
+}

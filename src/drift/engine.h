@@ -37,6 +37,7 @@ typedef struct {
     int (*drift)(dl_engine *engine, const dl_drift_request *req, double *v_plus,
                  double *v_minus);
     void (*destroy)(dl_engine *engine);
+    void (*fix_targets)(dl_engine *engine, const double *y, size_t m); /* optional */
 } dl_engine_ops;
 
 struct dl_engine {
@@ -52,6 +53,13 @@ int dl_engine_create(const char *name, dl_engine **engine);
 int dl_engine_drift(dl_engine *engine, const dl_drift_request *req, double *v_plus,
                     double *v_minus);
 void dl_engine_destroy(dl_engine *engine);
+/* A promise from the caller: the targets y (m points) stay unchanged for as
+ * long as the engine is used.  An engine that can (the particle meshes) then
+ * keeps what it computed from this y between requests, here the targets'
+ * transformed deposit on the current grid, made again only on another grid;
+ * the numbers are the same, bit for bit.  A request with any other y is
+ * handled as usual.  Engines that keep nothing ignore it. */
+void dl_engine_fix_targets(dl_engine *engine, const double *y, size_t m);
 
 /* The double-precision direct pairwise sum: the reference for all engines. */
 int dl_engine_direct_create(dl_engine **engine);

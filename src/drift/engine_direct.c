@@ -84,7 +84,7 @@ static int direct_drift(dl_engine *engine, const dl_drift_request *req, double *
 
 static void direct_destroy(dl_engine *engine) { free(engine); }
 
-static const dl_engine_ops direct_ops = {"direct", direct_drift, direct_destroy};
+static const dl_engine_ops direct_ops = {"direct", direct_drift, direct_destroy, NULL};
 
 int dl_engine_direct_create(dl_engine **engine)
 {

@@ -176,7 +176,7 @@ static void gemm_destroy(dl_engine *engine)
     free(engine);
 }
 
-static const dl_engine_ops gemm_ops = {"gemm", gemm_drift, gemm_destroy};
+static const dl_engine_ops gemm_ops = {"gemm", gemm_drift, gemm_destroy, NULL};
 
 int dl_engine_gemm_create(dl_engine **engine)
 {

@@ -55,6 +55,10 @@ typedef struct {
     double self_kernel[5][5][5]; /* the deconvolved grid kernel at node offsets -2..2 */
     const dl_kernel *k_kernel;
     int k_valid;
+    const double *fixed_y; /* dl_engine_fix_targets */
+    size_t fixed_m;
+    fftw_complex *y_hat; /* the fixed targets' deposit, transformed, on this grid */
+    int y_hat_valid;
 } pm_state;
 
 dl_pm_config dl_pm_config_default(void)
@@ -97,10 +101,11 @@ static void free_grids(pm_state *s)
     if (s->back)
         fftw_destroy_plan(s->back);
     s->fwd = s->back = NULL;
-    fftw_free(s->rho), fftw_free(s->rho_hat), fftw_free(s->work);
+    fftw_free(s->rho), fftw_free(s->rho_hat), fftw_free(s->work), fftw_free(s->y_hat);
     free(s->chunk_grids);
     s->chunk_grids = NULL;
-    s->rho = NULL, s->rho_hat = s->work = NULL;
+    s->rho = NULL, s->rho_hat = s->work = s->y_hat = NULL;
+    s->y_hat_valid = 0;
     for (int k = 0; k < 4; k++) {
         fftw_free(s->out[k]), fftw_free(s->kern_hat[k]);
         s->out[k] = NULL, s->kern_hat[k] = NULL;
@@ -122,7 +127,8 @@ static int ensure_grid(pm_state *s, int dim, const int G[3])
     s->rho = fftw_alloc_real(s->cells);
     s->rho_hat = fftw_alloc_complex(s->cells_c);
     s->work = fftw_alloc_complex(s->cells_c);
-    int ok = s->rho && s->rho_hat && s->work;
+    s->y_hat = s->fixed_y ? fftw_alloc_complex(s->cells_c) : NULL;
+    int ok = s->rho && s->rho_hat && s->work && (s->y_hat || !s->fixed_y);
     for (int k = 0; ok && k <= dim; k++)
         ok = (s->out[k] = fftw_alloc_real(s->cells)) && (s->kern_hat[k] = fftw_alloc_complex(s->cells_c));
     if (!ok) {
@@ -287,18 +293,17 @@ static int deposit(pm_state *s, const double *pts, size_t count, int torus, doub
     return DL_OK;
 }
 
-static int pm_half(pm_state *s, const dl_drift_request *req, const double *pts, size_t count,
-                   int self_mask, double *out)
+/* The points deposited (pts, count) against the evaluation points, into
+ * out; rho_hat is their deposit transformed (deposit_transform). */
+static int pm_half(pm_state *s, const dl_drift_request *req, const fftw_complex *rho_hat, const double *pts,
+                   size_t count, int self_mask, double *out)
 {
     const int dim = s->dim, torus = req->domain->kind == DL_DOMAIN_TORUS;
     const double L = req->domain->length;
-    int st = deposit(s, pts, count, torus, L);
-    if (st)
-        return st;
-    fftw_execute(s->fwd);
+    int st;
     for (int k = 0; k <= dim; k++) {
         for (size_t i = 0; i < s->cells_c; i++)
-            s->work[i] = s->rho_hat[i] * s->kern_hat[k][i];
+            s->work[i] = rho_hat[i] * s->kern_hat[k][i];
         fftw_execute_dft_c2r(s->back, s->work, s->out[k]);
     }
     double peak = 0;
@@ -342,6 +347,35 @@ static int pm_half(pm_state *s, const dl_drift_request *req, const double *pts, 
                                      out + i * dim))
             st = dl_error(DL_ENUMERIC, "pm engine: kernel sum vanished at particle %zu", i);
     return st;
+}
+
+/* pts deposited and transformed: rho_hat */
+static int deposit_transform(pm_state *s, const dl_drift_request *req, const double *pts, size_t count)
+{
+    int st = deposit(s, pts, count, req->domain->kind == DL_DOMAIN_TORUS, req->domain->length);
+    if (!st)
+        fftw_execute(s->fwd);
+    return st;
+}
+
+/* The targets' transformed deposit: for fixed targets kept in y_hat while
+ * the grid's geometry holds, else made now in rho_hat. */
+static int targets_transform(pm_state *s, const dl_drift_request *req, const fftw_complex **hat)
+{
+    const int fixed = req->y == s->fixed_y && req->m == s->fixed_m && s->y_hat;
+    if (fixed && s->y_hat_valid) {
+        *hat = s->y_hat;
+        return DL_OK;
+    }
+    int st = deposit_transform(s, req, req->y, req->m);
+    if (st)
+        return st;
+    *hat = s->rho_hat;
+    if (fixed) {
+        memcpy(s->y_hat, s->rho_hat, s->cells_c * sizeof(fftw_complex));
+        s->y_hat_valid = 1;
+    }
+    return DL_OK;
 }
 
 static void note(dl_engine *e, const char *fmt, double a, double b, double c, double d)
@@ -401,12 +435,14 @@ static int pm_drift(dl_engine *engine, const dl_drift_request *req, double *v_pl
     int st = ensure_grid(s, dim, G);
     if (st)
         return st;
-    int same_geometry = 1;
+    int same_geometry = 1, same_box = 1;
     for (int c = 0; c < dim; c++) {
         double h = Lg[c] / G[c];
         same_geometry &= s->h[c] == h;
+        same_box &= s->lo[c] == lo[c]; /* on R^d the grid follows the points */
         s->h[c] = h, s->inv_h[c] = 1.0 / h, s->lo[c] = lo[c], s->Lg[c] = Lg[c];
     }
+    s->y_hat_valid &= same_geometry && same_box;
     if (!s->k_valid || !same_geometry || s->k_sigma != req->sigma || s->k_kernel != req->kernel) {
         if ((st = make_kernels(s, req, rc, truncate)))
             return st;
@@ -414,9 +450,12 @@ static int pm_drift(dl_engine *engine, const dl_drift_request *req, double *v_pl
     }
     note(engine, "pm: grid %.0f x %.0f x %.0f, h = sigma / %.3g", G[0], G[1], G[2],
          req->sigma / s->h[0]);
-    if (v_plus && (st = pm_half(s, req, req->y, req->m, 0, v_plus)))
+    const fftw_complex *y_hat;
+    if (v_plus && ((st = targets_transform(s, req, &y_hat)) ||
+                   (st = pm_half(s, req, y_hat, req->y, req->m, 0, v_plus))))
         return st;
-    if (v_minus && (st = pm_half(s, req, req->q, req->nq, req->self_mask, v_minus)))
+    if (v_minus && ((st = deposit_transform(s, req, req->q, req->nq)) ||
+                    (st = pm_half(s, req, s->rho_hat, req->q, req->nq, req->self_mask, v_minus))))
         return st;
     return DL_OK;
 }
@@ -432,7 +471,14 @@ static void pm_destroy(dl_engine *engine)
     free(engine);
 }
 
-static const dl_engine_ops pm_ops = {"pm", pm_drift, pm_destroy};
+static void pm_fix_targets(dl_engine *engine, const double *y, size_t m)
+{
+    pm_state *s = engine->state;
+    s->fixed_y = y, s->fixed_m = m;
+    free_grids(s); /* the next grid comes with the targets' array */
+}
+
+static const dl_engine_ops pm_ops = {"pm", pm_drift, pm_destroy, pm_fix_targets};
 
 int dl_engine_pm_create(dl_engine **engine, const dl_pm_config *cfg)
 {

@@ -222,7 +222,7 @@ static void simd_destroy(dl_engine *engine)
     free(engine);
 }
 
-static const dl_engine_ops simd_ops = {"simd", simd_drift, simd_destroy};
+static const dl_engine_ops simd_ops = {"simd", simd_drift, simd_destroy, NULL};
 
 int dl_engine_simd_create(dl_engine **engine)
 {

@@ -264,7 +264,7 @@ static void sinkhorn_destroy(dl_engine *engine)
     free(engine);
 }
 
-static const dl_engine_ops sinkhorn_ops = {"sinkhorn", sinkhorn_drift, sinkhorn_destroy};
+static const dl_engine_ops sinkhorn_ops = {"sinkhorn", sinkhorn_drift, sinkhorn_destroy, NULL};
 
 int dl_engine_sinkhorn_create(dl_engine **engine, const dl_sinkhorn_config *cfg)
 {

@@ -58,6 +58,10 @@ typedef struct {
     const dl_kernel *k_kernel;
     int k_valid;
     route xr, yr, qr;
+    const double *fixed_y; /* dl_engine_pm_mpi_fix_targets */
+    size_t fixed_m;
+    fftw_complex *y_hat; /* the fixed targets' deposit, transformed, on this grid */
+    int y_hat_valid;
 } pmm_state;
 
 static void route_free(route *r)
@@ -74,8 +78,9 @@ static void free_grids(pmm_state *s)
     if (s->back)
         fftw_destroy_plan(s->back);
     s->fwd = s->back = NULL;
-    fftw_free(s->rho), fftw_free(s->rho_hat), fftw_free(s->work);
-    s->rho = NULL, s->rho_hat = s->work = NULL;
+    fftw_free(s->rho), fftw_free(s->rho_hat), fftw_free(s->work), fftw_free(s->y_hat);
+    s->rho = NULL, s->rho_hat = s->work = s->y_hat = NULL;
+    s->y_hat_valid = 0;
     for (int k = 0; k < 4; k++) {
         fftw_free(s->out[k]), fftw_free(s->kern_hat[k]);
         s->out[k] = NULL, s->kern_hat[k] = NULL;
@@ -450,22 +455,28 @@ static long interpolate(pmm_state *s, const route *xr, int self_mask, double L, 
     return n_far;
 }
 
-/* One half of V: the points deposited (already routed in pr) against the
- * evaluation points (routed in xr), into out (this rank's x block). */
-static int pm_half(pmm_state *s, const dl_drift_request *req, route *pr, route *xr, int self_mask,
-                   double *out)
+/* The points routed in pr, deposited and transformed: rho_hat (collective). */
+static int deposit_transform(pmm_state *s, const route *pr, double L)
+{
+    deposit(s, pr, L);
+    int st = exchange_guards(s, s->rho, 1);
+    if (!st)
+        fftw_mpi_execute_dft_r2c(s->fwd, s->rho, s->rho_hat);
+    return st;
+}
+
+/* One half of V: the transformed deposit rho_hat against the evaluation
+ * points (routed in xr), into out (this rank's x block). */
+static int pm_half(pmm_state *s, const dl_drift_request *req, const fftw_complex *rho_hat, route *xr,
+                   int self_mask, double *out)
 {
     const int dim = s->dim;
     const double L = req->domain->length;
-    deposit(s, pr, L);
-    int st = exchange_guards(s, s->rho, 1);
-    if (st)
-        return st;
-    fftw_mpi_execute_dft_r2c(s->fwd, s->rho, s->rho_hat);
+    int st;
     const size_t local_c = (size_t)s->ln0 * s->plane_c;
     for (int k = 0; k <= dim; k++) {
         for (size_t i = 0; i < local_c; i++)
-            s->work[i] = s->rho_hat[i] * s->kern_hat[k][i];
+            s->work[i] = rho_hat[i] * s->kern_hat[k][i];
         fftw_mpi_execute_dft_c2r(s->back, s->work, s->out[k]);
         if ((st = exchange_guards(s, s->out[k], 0)))
             return st;
@@ -489,6 +500,38 @@ static int pm_half(pmm_state *s, const dl_drift_request *req, route *pr, route *
                         "peak; the serial mesh redoes them with the direct engine, the distributed one "
                         "cannot (a larger sigma, or one process)", all_far, PM_TINY_DENSITY);
     route_home(s, xr, s->res, out);
+    return DL_OK;
+}
+
+/* The targets' transformed deposit: kept in y_hat for fixed targets (made
+ * on the first call on this grid, their route then freed), else made now in
+ * rho_hat.  The cache is used only where every rank can use it. */
+static int targets_transform(pmm_state *s, const dl_drift_request *req, const fftw_complex **hat)
+{
+    const size_t local_c = (size_t)s->ln0 * s->plane_c;
+    int fixed[2] = {req->y == s->fixed_y && req->m == s->fixed_m, 0}, all[2];
+    fixed[1] = fixed[0] && s->y_hat_valid;
+    MPI_Allreduce(fixed, all, 2, MPI_INT, MPI_MIN, s->comm);
+    if (all[1]) {
+        *hat = s->y_hat;
+        return DL_OK;
+    }
+    if (all[0] && !s->y_hat) {
+        s->y_hat = fftw_alloc_complex(local_c ? local_c : 1);
+        int st = s->y_hat ? DL_OK : dl_error(DL_ENOMEM, "distributed pm: out of memory for the targets' grid");
+        if ((st = dl_mpi_agree(s->comm, st)))
+            return st;
+    }
+    const double L = req->domain->length;
+    int st = route_build(s, &s->yr, req->y, req->m, L);
+    if (st || (st = deposit_transform(s, &s->yr, L)))
+        return st;
+    *hat = s->rho_hat;
+    if (all[0]) {
+        memcpy(s->y_hat, s->rho_hat, local_c * sizeof(fftw_complex));
+        s->y_hat_valid = 1;
+        route_free(&s->yr);
+    }
     return DL_OK;
 }
 
@@ -526,6 +569,7 @@ static int pm_mpi_drift(dl_engine *engine, const dl_drift_request *req, double *
         same_geometry &= s->h[c] == h;
         s->h[c] = h, s->inv_h[c] = 1.0 / h;
     }
+    s->y_hat_valid &= same_geometry;
     if (!s->k_valid || !same_geometry || s->k_sigma != req->sigma || s->k_kernel != req->kernel) {
         if ((st = make_kernels(s, req)))
             return st;
@@ -541,12 +585,13 @@ static int pm_mpi_drift(dl_engine *engine, const dl_drift_request *req, double *
     MPI_Type_commit(&point);
     s->point = point;
     const double L = req->domain->length;
-    if (!(st = route_build(s, &s->xr, req->x, req->n, L)) && v_plus &&
-        !(st = route_build(s, &s->yr, req->y, req->m, L)))
-        st = pm_half(s, req, &s->yr, &s->xr, 0, v_plus);
+    const fftw_complex *y_hat;
+    if (!(st = route_build(s, &s->xr, req->x, req->n, L)) && v_plus && !(st = targets_transform(s, req, &y_hat)))
+        st = pm_half(s, req, y_hat, &s->xr, 0, v_plus);
     route *qr = req->q == req->x && req->nq == req->n ? &s->xr : &s->qr;
-    if (!st && v_minus && (qr == &s->xr || !(st = route_build(s, qr, req->q, req->nq, L))))
-        st = pm_half(s, req, qr, &s->xr, req->self_mask, v_minus);
+    if (!st && v_minus && (qr == &s->xr || !(st = route_build(s, qr, req->q, req->nq, L))) &&
+        !(st = deposit_transform(s, qr, L)))
+        st = pm_half(s, req, s->rho_hat, &s->xr, req->self_mask, v_minus);
     MPI_Type_free(&point);
     return st;
 }
@@ -567,7 +612,7 @@ size_t dl_engine_pm_mpi_bytes(const dl_engine *engine)
 {
     const pmm_state *s = engine->state;
     size_t bytes = s->cells ? (size_t)(s->dim + 2) * s->real_len * sizeof(double) +
-                                  (size_t)(s->dim + 3) * (size_t)s->alloc * sizeof(fftw_complex)
+                                  (size_t)(s->dim + 3 + !!s->y_hat) * (size_t)s->alloc * sizeof(fftw_complex)
                             : 0;
     const route *r[3] = {&s->xr, &s->yr, &s->qr};
     for (int k = 0; k < 3; k++)
@@ -576,7 +621,14 @@ size_t dl_engine_pm_mpi_bytes(const dl_engine *engine)
     return bytes + s->res_cap * (size_t)s->dim * sizeof(double);
 }
 
-static const dl_engine_ops pm_mpi_ops = {"pm", pm_mpi_drift, pm_mpi_destroy};
+static void pm_mpi_fix_targets(dl_engine *engine, const double *y, size_t m)
+{
+    pmm_state *s = engine->state;
+    s->fixed_y = y, s->fixed_m = m;
+    s->y_hat_valid = 0;
+}
+
+static const dl_engine_ops pm_mpi_ops = {"pm", pm_mpi_drift, pm_mpi_destroy, pm_mpi_fix_targets};
 
 int dl_engine_pm_mpi_create(dl_engine **engine, const dl_pm_config *cfg, MPI_Comm comm)
 {

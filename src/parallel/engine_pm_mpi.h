@@ -13,7 +13,12 @@
  * Every call is collective over the communicator, and every failure is
  * agreed (collective.h), so all ranks return the same status.  Where the
  * serial mesh falls back to the direct engine (a grid beyond max_cells, a
- * point far from every other) this one refuses with a message. */
+ * point far from every other) this one refuses with a message.
+ *
+ * dl_engine_fix_targets (engine.h), with this rank's block of the targets,
+ * keeps their transformed deposit between calls: they are then neither
+ * routed nor deposited again, and their route is freed.  Not collective; a
+ * request takes the cache only where every rank can. */
 #ifndef DL_ENGINE_PM_MPI_H
 #define DL_ENGINE_PM_MPI_H
 

@@ -5,8 +5,8 @@
  * floating-point sums: the deposit's, the guard planes', and FFTW-MPI's
  * transform against the serial one).  Cases: 1-D, 2-D, 3-D; CIC and TSC;
  * self-masking; points crowded into one slab (one rank gets every point);
- * a fixed 9-cell grid, where at 4 ranks one rank owns no plane.  Failures
- * are agreed: a bad request fails on every rank with the same status. */
+ * a fixed 9-cell grid, where at 4 ranks one rank owns no plane.  Fixed
+ * targets give the same numbers bit for bit.  Failures are agreed: a bad request fails on every rank with the same status. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +87,53 @@ static void run_case(const pm_case *c)
     free(x), free(y), free(sp), free(sm), free(dp), free(dm);
 }
 
+/* Fixed targets (dl_engine_fix_targets) give the same V, bit for bit,
+ * as an engine that deposits them at every call: across moved particles, a
+ * new grid (another sigma) and back, and a request with other targets,
+ * which must not take the cache. */
+static void test_fixed_targets(int dim)
+{
+    const double L = 2 * M_PI;
+    const size_t n = 1200, m = 900;
+    dl_domain dom;
+    dl_domain_init(&dom, DL_DOMAIN_TORUS, dim, L);
+    gsl_rng *rng = dl_rng_create(23);
+    double *x = malloc(2 * n * dim * sizeof(double)), *y = malloc(2 * m * dim * sizeof(double));
+    draw(rng, x, 2 * n, dim, L, 0);
+    draw(rng, y, 2 * m, dim, L, 0);
+    gsl_rng_free(rng);
+    size_t xb, xe, yb, ye;
+    dl_mpi_block(n, rank, size, &xb, &xe);
+    dl_mpi_block(m, rank, size, &yb, &ye);
+    const size_t len = (xe - xb) * dim;
+    double *v[4];
+    for (int k = 0; k < 4; k++)
+        v[k] = malloc(len * sizeof(double) + 1);
+    dl_engine *plain, *fixed;
+    CHECK_OK(dl_engine_pm_mpi_create(&plain, NULL, MPI_COMM_WORLD));
+    CHECK_OK(dl_engine_pm_mpi_create(&fixed, NULL, MPI_COMM_WORLD));
+    double *mine_y = y + yb * dim, *other_y = y + (m + yb) * dim;
+    dl_engine_fix_targets(fixed, mine_y, ye - yb);
+    const struct { size_t x_at; double sigma; const double *y; } calls[] = {
+        {0, 0.5, mine_y}, {n, 0.5, mine_y}, {n, 0.3, mine_y}, {0, 0.5, mine_y}, {0, 0.5, other_y}, {n, 0.5, mine_y},
+    };
+    for (size_t i = 0; i < sizeof calls / sizeof *calls; i++) {
+        const double *xi = x + (calls[i].x_at + xb) * dim;
+        dl_drift_request req = {&dom, dl_kernel_find("gaussian"), calls[i].sigma, xi, xe - xb, calls[i].y,
+                                ye - yb, xi, xe - xb, 1};
+        CHECK_OK(dl_engine_drift(plain, &req, v[0], v[1]));
+        CHECK_OK(dl_engine_drift(fixed, &req, v[2], v[3]));
+        int same = !memcmp(v[0], v[2], len * sizeof(double)) && !memcmp(v[1], v[3], len * sizeof(double)), all;
+        MPI_Allreduce(&same, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+        CHECK(all, "%d-D fixed targets, call %zu (sigma %g): V differs from the plain engine's", dim, i,
+              calls[i].sigma);
+    }
+    dl_engine_destroy(plain), dl_engine_destroy(fixed);
+    for (int k = 0; k < 4; k++)
+        free(v[k]);
+    free(x), free(y);
+}
+
 /* A request only the last rank gets wrong fails everywhere, with its message. */
 static void test_agreed_failure(void)
 {
@@ -121,6 +168,8 @@ int main(int argc, char **argv)
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         run_case(&cases[i]);
+    test_fixed_targets(1);
+    test_fixed_targets(2);
     test_agreed_failure();
     int failed = 0;
     MPI_Allreduce(&tests_failed, &failed, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
