@@ -686,7 +686,7 @@ int cmd_train(int argc, char **argv)
         return 0;
     }
     if (!st && o.mpi.active && o.time_budget_min > 0)
-        st = dl_error(DL_EINVAL, "under mpirun, train runs a fixed --steps: a --time-budget-min would "
+        st = dl_error(DL_EINVAL, "under mpirun, train runs a fixed --steps: a --time-budget would "
                       "end the ranks at different steps");
     dl_image_set train = {0};
     dl_trainer_eval_set es = {0};

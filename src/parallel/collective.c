@@ -1,5 +1,6 @@
 #include "parallel/collective.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,18 @@
 int dl_mpi_launched(void)
 {
     return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMIX_RANK");
+}
+
+/* Whether msg already starts "rank R: ": a failure agreed once is every
+ * rank's, so agreeing it again must keep the rank it came from. */
+static int names_a_rank(const char *msg)
+{
+    if (strncmp(msg, "rank ", 5) || !isdigit((unsigned char)msg[5]))
+        return 0;
+    const char *p = msg + 5;
+    while (isdigit((unsigned char)*p))
+        p++;
+    return p[0] == ':' && p[1] == ' ';
 }
 
 int dl_mpi_agree(MPI_Comm comm, int st)
@@ -27,7 +40,7 @@ int dl_mpi_agree(MPI_Comm comm, int st)
         snprintf(msg, sizeof msg, "%s", dl_error_message());
     MPI_Bcast(&code, 1, MPI_INT, first, comm);
     MPI_Bcast(msg, (int)sizeof msg, MPI_CHAR, first, comm);
-    if (size == 1)
+    if (size == 1 || names_a_rank(msg))
         return dl_error(code, "%s", msg);
     return dl_error(code, "rank %d: %s", first, msg);
 }

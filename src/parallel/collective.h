@@ -16,7 +16,8 @@ int dl_mpi_launched(void);
 
 /* Every rank passes its status; every rank gets back the first failing
  * rank's status (DL_OK if none failed), and dl_error_message() holds that
- * rank's message, "rank R: ...". */
+ * rank's message, "rank R: ..." (a message that already names a rank keeps
+ * it, so a failure agreed twice still names the rank it came from). */
 int dl_mpi_agree(MPI_Comm comm, int st);
 
 /* The sum over `total` shards of len floats, in shard order 0, 1, ..,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One bad-input case: the command must exit non-zero, print exactly one line on
 # stderr, and leave no output behind.
-#   bad_input.sh DRIFTLAB sim|sim_mpi|spectrum|classify|eval|train|sample|toytrain|bench CASE
+#   bad_input.sh DRIFTLAB sim|sim_mpi|train_mpi|spectrum|classify|eval|train|sample|toytrain|bench CASE
 set -u
 driftlab=$1
 command=$2
@@ -253,12 +253,14 @@ case "$command:$case_name" in
   sim_mpi:too_few_points) args=("${torus[@]}" --engine pm --n 1); expect="one particle and one target per rank" ;;
   toytrain:diverges)     args=(--lr 1e30 --steps 50 --out "$out"); expect="diverged" ;;
   train:resume_dev_zero) args=(--resume /dev/zero --steps 1 --out "$out"); expect="checkpoint" ;;
+  train_mpi:time_budget) args=(--steps 5 --time-budget 1 --out "$out"); expect="fixed --steps" ;;
+  train_mpi:lr_nan)      args=(--lr nan --steps 5 --out "$out"); expect="rank 0: --lr" ;;
   *) echo "unknown case $command:$case_name"; exit 2 ;;
 esac
 launcher=()
-if [ "$command" = sim_mpi ]; then # the distributed run, on two ranks (mpiexec's own notices off)
+if [ "$command" = sim_mpi ] || [ "$command" = train_mpi ]; then # two ranks (mpiexec's own notices off)
   launcher=(mpiexec --quiet --oversubscribe --allow-run-as-root -np 2)
-  command=sim
+  command=${command%_mpi}
 fi
 if [ "$command" = sim ]; then
   args+=(--out "$out")
@@ -277,6 +279,7 @@ fail=0
 [ "$lines" -eq 1 ] || { echo "FAIL: $lines lines on stderr (want 1)"; fail=1; }
 grep -q 'error: ' "$work/stderr" || { echo "FAIL: no 'error:' on stderr"; fail=1; }
 [ -z "$expect" ] || grep -qF -- "$expect" "$work/stderr" || { echo "FAIL: the error does not say \"$expect\""; fail=1; }
+! grep -qE 'rank [0-9]+: rank ' "$work/stderr" || { echo "FAIL: the failing rank is named twice"; fail=1; }
 for p in "${must_not_exist[@]}"; do
   [ ! -e "$p" ] || { echo "FAIL: $p was written"; fail=1; }
 done

@@ -149,6 +149,11 @@ static void test_agreed_failure(void)
     st = dl_mpi_agree(MPI_COMM_WORLD, rank == size - 1 ? dl_error(DL_EIO, "disk full on the last rank") : 0);
     CHECK(st == DL_EIO && strstr(dl_error_message(), "disk full on the last rank"),
           "a failure on the last rank was not agreed: %d %s", st, dl_error_message());
+    char once[1024];
+    snprintf(once, sizeof once, "%s", dl_error_message());
+    st = dl_mpi_agree(MPI_COMM_WORLD, st); /* agreed again, as layered calls do */
+    CHECK(st == DL_EIO && !strcmp(once, dl_error_message()),
+          "agreeing twice changed the message: '%s' became '%s'", once, dl_error_message());
     dl_engine_destroy(dist);
 }
 
