@@ -128,23 +128,22 @@ static int write_target_snapshot(const sim_config *c, const dl_provenance *prov,
  * go into diagnostics.dat as comments and, unless --quiet, to stderr */
 
 
-static int simulate(const sim_config *c, const dl_provenance *prov, double *x, const double *y,
-                    size_t m, sim_outputs *out)
+/* The run's engine (auto resolved and logged) and its integrator over the targets y */
+static int start_flow(const sim_config *c, const double *y, size_t m, sim_outputs *out, dl_engine **engine,
+                      dl_integrator **it)
 {
-    dl_engine *engine = NULL;
-    dl_integrator *it = NULL;
     const char *name = c->engine;
     char why[200] = "";
     if (!strcmp(name, "auto"))
         name = dl_engine_auto(&c->domain, c->kernel, c->schedule.sigma0, c->n, m, &c->engine_opts.pm, why,
                               sizeof why);
-    int st = dl_engine_create_configured(name, &c->engine_opts, &engine);
+    int st = dl_engine_create_configured(name, &c->engine_opts, engine);
     if (st)
         return st;
-    dl_engine_fix_targets(engine, y, m); /* the targets never move */
+    dl_engine_fix_targets(*engine, y, m); /* the targets never move */
     sim_outputs_engine_log(c, out, why[0] ? why : NULL);
     dl_integrator_config icfg = {.kind = c->integrator,
-                                 .engine = engine,
+                                 .engine = *engine,
                                  .domain = &c->domain,
                                  .kernel = c->kernel,
                                  .schedule = &c->schedule,
@@ -153,10 +152,21 @@ static int simulate(const sim_config *c, const dl_provenance *prov, double *x, c
                                  .n = c->n,
                                  .self_mask = c->self_mask,
                                  .no_stop_gradient = c->no_stop_gradient};
-    if ((st = dl_integrator_create(&it, &icfg))) {
-        dl_engine_destroy(engine);
-        return st;
+    if ((st = dl_integrator_create(it, &icfg))) {
+        dl_engine_destroy(*engine);
+        *engine = NULL;
     }
+    return st;
+}
+
+static int simulate(const sim_config *c, const dl_provenance *prov, double *x, const double *y,
+                    size_t m, sim_outputs *out)
+{
+    dl_engine *engine = NULL;
+    dl_integrator *it = NULL;
+    int st = start_flow(c, y, m, out, &engine, &it);
+    if (st)
+        return st;
     const int dim = c->domain.dim;
     /* The energy distance costs O((n + m)^2): beyond ED_POINTS a side is
      * thinned to an evenly strided subset (strided, not a prefix: a quiet

@@ -127,8 +127,7 @@ static int ensure_grid(pm_state *s, int dim, const int G[3])
     s->rho = fftw_alloc_real(s->cells);
     s->rho_hat = fftw_alloc_complex(s->cells_c);
     s->work = fftw_alloc_complex(s->cells_c);
-    s->y_hat = s->fixed_y ? fftw_alloc_complex(s->cells_c) : NULL;
-    int ok = s->rho && s->rho_hat && s->work && (s->y_hat || !s->fixed_y);
+    int ok = s->rho && s->rho_hat && s->work;
     for (int k = 0; ok && k <= dim; k++)
         ok = (s->out[k] = fftw_alloc_real(s->cells)) && (s->kern_hat[k] = fftw_alloc_complex(s->cells_c));
     if (!ok) {
@@ -362,11 +361,13 @@ static int deposit_transform(pm_state *s, const dl_drift_request *req, const dou
  * the grid's geometry holds, else made now in rho_hat. */
 static int targets_transform(pm_state *s, const dl_drift_request *req, const fftw_complex **hat)
 {
-    const int fixed = req->y == s->fixed_y && req->m == s->fixed_m && s->y_hat;
+    const int fixed = req->y == s->fixed_y && req->m == s->fixed_m;
     if (fixed && s->y_hat_valid) {
         *hat = s->y_hat;
         return DL_OK;
     }
+    if (fixed && !s->y_hat && !(s->y_hat = fftw_alloc_complex(s->cells_c)))
+        return dl_error(DL_ENOMEM, "pm engine: out of memory for the targets' grid");
     int st = deposit_transform(s, req, req->y, req->m);
     if (st)
         return st;
@@ -450,7 +451,7 @@ static int pm_drift(dl_engine *engine, const dl_drift_request *req, double *v_pl
     }
     note(engine, "pm: grid %.0f x %.0f x %.0f, h = sigma / %.3g", G[0], G[1], G[2],
          req->sigma / s->h[0]);
-    const fftw_complex *y_hat;
+    const fftw_complex *y_hat = NULL;
     if (v_plus && ((st = targets_transform(s, req, &y_hat)) ||
                    (st = pm_half(s, req, y_hat, req->y, req->m, 0, v_plus))))
         return st;
@@ -475,7 +476,7 @@ static void pm_fix_targets(dl_engine *engine, const double *y, size_t m)
 {
     pm_state *s = engine->state;
     s->fixed_y = y, s->fixed_m = m;
-    free_grids(s); /* the next grid comes with the targets' array */
+    s->y_hat_valid = 0;
 }
 
 static const dl_engine_ops pm_ops = {"pm", pm_drift, pm_destroy, pm_fix_targets};

@@ -58,7 +58,7 @@ typedef struct {
     const dl_kernel *k_kernel;
     int k_valid;
     route xr, yr, qr;
-    const double *fixed_y; /* dl_engine_pm_mpi_fix_targets */
+    const double *fixed_y; /* dl_engine_fix_targets */
     size_t fixed_m;
     fftw_complex *y_hat; /* the fixed targets' deposit, transformed, on this grid */
     int y_hat_valid;
@@ -516,15 +516,12 @@ static int targets_transform(pmm_state *s, const dl_drift_request *req, const ff
         *hat = s->y_hat;
         return DL_OK;
     }
-    if (all[0] && !s->y_hat) {
-        s->y_hat = fftw_alloc_complex(local_c ? local_c : 1);
-        int st = s->y_hat ? DL_OK : dl_error(DL_ENOMEM, "distributed pm: out of memory for the targets' grid");
-        if ((st = dl_mpi_agree(s->comm, st)))
-            return st;
-    }
+    int st = DL_OK;
+    if (all[0] && !s->y_hat && !(s->y_hat = fftw_alloc_complex(local_c ? local_c : 1)))
+        st = dl_error(DL_ENOMEM, "distributed pm: out of memory for the targets' grid");
     const double L = req->domain->length;
-    int st = route_build(s, &s->yr, req->y, req->m, L);
-    if (st || (st = deposit_transform(s, &s->yr, L)))
+    if ((st = dl_mpi_agree(s->comm, st)) || (st = route_build(s, &s->yr, req->y, req->m, L)) ||
+        (st = deposit_transform(s, &s->yr, L)))
         return st;
     *hat = s->rho_hat;
     if (all[0]) {
@@ -585,8 +582,9 @@ static int pm_mpi_drift(dl_engine *engine, const dl_drift_request *req, double *
     MPI_Type_commit(&point);
     s->point = point;
     const double L = req->domain->length;
-    const fftw_complex *y_hat;
-    if (!(st = route_build(s, &s->xr, req->x, req->n, L)) && v_plus && !(st = targets_transform(s, req, &y_hat)))
+    const fftw_complex *y_hat = NULL;
+    if (!(st = route_build(s, &s->xr, req->x, req->n, L)) && v_plus &&
+        !(st = targets_transform(s, req, &y_hat)))
         st = pm_half(s, req, y_hat, &s->xr, 0, v_plus);
     route *qr = req->q == req->x && req->nq == req->n ? &s->xr : &s->qr;
     if (!st && v_minus && (qr == &s->xr || !(st = route_build(s, qr, req->q, req->nq, L))) &&
