@@ -67,7 +67,7 @@ int dl_pair_kernel_init(dl_pair_kernel *pk, const dl_kernel *kernel, double sigm
     pk->kernel = kernel;
     pk->domain = *domain;
     pk->sigma = sigma;
-    double rc = kernel->cutoff_radius(sigma, domain->dim, DL_PERIODIC_REL_TOL);
+    double rc = kernel->cutoff_radius(kernel, sigma, domain->dim, DL_PERIODIC_REL_TOL);
     pk->cutoff2 = rc * rc;
     if (domain->kind != DL_DOMAIN_TORUS)
         return DL_OK;
@@ -98,6 +98,6 @@ double dl_pair_kernel_log_peak(const dl_pair_kernel *pk, const double *u)
     double r2 = 0;
     for (int c = 0; c < pk->domain.dim; c++)
         r2 += u[c] * u[c];
-    return pk->kernel->log_value(r2, pk->sigma, pk->domain.dim);
+    return pk->kernel->log_value(pk->kernel, r2, pk->sigma, pk->domain.dim);
 }
 

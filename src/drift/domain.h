@@ -80,7 +80,7 @@ static inline void dl_pair_kernel_accumulate(const dl_pair_kernel *pk, const dou
     const double sigma = pk->sigma;
     if (pk->closed_form) {
         double k, m;
-        pk->kernel->periodic_1d(u[0], sigma, pk->domain.length, shift, &k, &m);
+        pk->kernel->periodic_1d(pk->kernel, u[0], sigma, pk->domain.length, shift, &k, &m);
         *K += k;
         M[0] += m;
         return;
@@ -89,7 +89,7 @@ static inline void dl_pair_kernel_accumulate(const dl_pair_kernel *pk, const dou
         double r2 = 0;
         for (int c = 0; c < dim; c++)
             r2 += u[c] * u[c];
-        double w = exp(pk->kernel->log_value(r2, sigma, dim) - shift);
+        double w = exp(pk->kernel->log_value(pk->kernel, r2, sigma, dim) - shift);
         *K += w;
         for (int c = 0; c < dim; c++)
             M[c] += w * u[c];
@@ -110,7 +110,7 @@ static inline void dl_pair_kernel_accumulate(const dl_pair_kernel *pk, const dou
         }
         /* unshifted, the cutoff radius decides without evaluating the kernel */
         double lk = shift == 0.0 && r2 > pk->cutoff2 ? -INFINITY
-                                                     : pk->kernel->log_value(r2, sigma, dim);
+                                                     : pk->kernel->log_value(pk->kernel, r2, sigma, dim);
         if (lk >= log_floor) {
             double w = exp(lk - shift);
             *K += w;

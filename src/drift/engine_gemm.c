@@ -125,7 +125,7 @@ static int mean_shift(gemm_state *s, const dl_drift_request *req, const double *
                 d2 = d2 > 0 ? d2 : 0;
                 float l = kind == GEMM_GAUSSIAN    ? coef * d2
                           : kind == GEMM_LAPLACIAN ? coef * sqrtf(d2)
-                                                   : (float)req->kernel->log_value(d2, sigma, (int)d);
+                                                   : (float)req->kernel->log_value(req->kernel, d2, sigma, (int)d);
                 l = j == skip ? -INFINITY : l;
                 row[j] = l;
                 lmax = l > lmax ? l : lmax;

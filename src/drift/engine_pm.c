@@ -393,7 +393,7 @@ static int pm_drift(dl_engine *engine, const dl_drift_request *req, double *v_pl
     const int dim = req->domain->dim, torus = req->domain->kind == DL_DOMAIN_TORUS;
     const double cps = s->cfg.cells_per_sigma > 0 ? s->cfg.cells_per_sigma
                                                   : dl_pm_cells_per_sigma(req->kernel, dim);
-    const double rc = req->kernel->cutoff_radius(req->sigma, dim, PM_CUTOFF_TOL);
+    const double rc = req->kernel->cutoff_radius(req->kernel, req->sigma, dim, PM_CUTOFF_TOL);
     int G[3] = {1, 1, 1}, truncate = 0;
     double Lg[3] = {1, 1, 1}, lo[3] = {0, 0, 0};
     size_t cells = 1;

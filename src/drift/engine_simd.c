@@ -48,7 +48,7 @@ static int setup_make(simd_setup *s, const dl_drift_request *req)
     if (s->torus) {
         const double L = req->domain->length;
         s->L = (float)L, s->invL = (float)(1.0 / L);
-        int reach = (int)ceil(req->kernel->cutoff_radius(req->sigma, s->dim, SIMD_IMAGE_TOL) / L - 0.5);
+        int reach = (int)ceil(req->kernel->cutoff_radius(req->kernel, req->sigma, s->dim, SIMD_IMAGE_TOL) / L - 0.5);
         reach = reach < 0 ? 0 : reach;
         int per_axis = 2 * reach + 1, total = 1;
         for (int c = 0; c < s->dim; c++)

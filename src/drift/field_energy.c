@@ -24,7 +24,7 @@ static void row_weights(const dl_domain *dom, const dl_kernel *k, double sigma, 
         double r2 = 0;
         for (int c = 0; c < d; c++)
             r2 += u[c] * u[c];
-        w[j] = k->log_value(r2, sigma, d);
+        w[j] = k->log_value(k, r2, sigma, d);
         lmax = fmax(lmax, w[j]);
     }
     double sum = 0;
@@ -60,7 +60,7 @@ static void cov_transpose_apply(const dl_domain *dom, const dl_kernel *k, double
         double r2 = 0, ua = 0;
         for (int c = 0; c < d; c++)
             r2 += u[c] * u[c], ua += u[c] * a[c];
-        const double s = -2.0 * k->log_slope(r2, sigma, d);
+        const double s = -2.0 * k->log_slope(k, r2, sigma, d);
         for (int c = 0; c < d; c++) {
             out[c] += sign * w[j] * s * u[c] * ua;
             Es[c] += w[j] * s * u[c];
@@ -79,7 +79,7 @@ int dl_field_energy(const dl_domain *dom, const dl_kernel *kernel, double sigma,
     if (!kernel->log_slope)
         return dl_error(DL_EINVAL, "field energy: kernel '%s' has no score", kernel->name);
     if (dom->kind == DL_DOMAIN_TORUS &&
-        kernel->log_value(0.25 * dom->length * dom->length, sigma, d) > log(1e-8))
+        kernel->log_value(kernel, 0.25 * dom->length * dom->length, sigma, d) > log(1e-8))
         return dl_error(DL_EINVAL, "field energy: sigma %g is too wide for the nearest-image sums on "
                         "a torus of length %g (k(L/2) > 1e-8 k(0))", sigma, dom->length);
     const size_t nd = n * (size_t)d;
@@ -132,7 +132,7 @@ int dl_field_energy(const dl_domain *dom, const dl_kernel *kernel, double sigma,
                     double r2 = 0, dot = 0;
                     for (int c = 0; c < d; c++)
                         r2 += u[c] * u[c], dot += (u[c] - Vm[i * d + c]) * V[i * d + c];
-                    const double gs = 2.0 * kernel->log_slope(r2, sigma, d);
+                    const double gs = 2.0 * kernel->log_slope(kernel, r2, sigma, d);
                     for (int c = 0; c < d; c++)
                         gl[c] -= w * (V[i * d + c] + gs * u[c] * dot);
                 }

@@ -24,7 +24,7 @@ typedef struct {
 
 static double kernel_at(const radial_ctx *c, double r)
 {
-    return exp(c->k->log_value(r * r, c->sigma, c->dim));
+    return exp(c->k->log_value(c->k, r * r, c->sigma, c->dim));
 }
 
 static double radial_integrand(double r, void *p)
@@ -154,7 +154,7 @@ int dl_theory_rate_numeric(const dl_kernel *k, double kmag, double sigma, int di
 static double kappa(const dl_kernel *k, double s, int dim)
 {
     /* khat(s / sigma) / khat(0) with sigma = 1 */
-    return k->fourier(s, 1.0, dim) / k->fourier(0.0, 1.0, dim);
+    return k->fourier(k, s, 1.0, dim) / k->fourier(k, 0.0, 1.0, dim);
 }
 
 typedef struct {
@@ -167,7 +167,7 @@ typedef struct {
 static double rate_along(double t, void *p)
 {
     const path_ctx *c = p;
-    return c->k->rate(c->kmag * dl_schedule_sigma(c->s, t), c->dim);
+    return c->k->rate(c->k, c->kmag * dl_schedule_sigma(c->s, t), c->dim);
 }
 
 int dl_theory_log_amplitude_numeric(const dl_kernel *k, const dl_schedule *s, double kmag,
@@ -218,7 +218,7 @@ int dl_theory_log_amplitude(const dl_kernel *k, const dl_schedule *s, double kma
         return dl_error(DL_EINVAL, "theory: time must be >= 0, got %g", t);
     kmag = fabs(kmag);
     if (s->kind == DL_SCHEDULE_CONSTANT) {
-        *log_ratio = -k->rate(kmag * s->sigma0, dim) * t;
+        *log_ratio = -k->rate(k, kmag * s->sigma0, dim) * t;
         return DL_OK;
     }
     if (s->kind != DL_SCHEDULE_EXP)
@@ -227,7 +227,7 @@ int dl_theory_log_amplitude(const dl_kernel *k, const dl_schedule *s, double kma
     double s0 = kmag * s->sigma0, st = kmag * s->sigma0 * exp(-s->rate * te);
     double v = -(kappa(k, st, dim) - kappa(k, s0, dim)) / s->rate;
     if (t > t_floor)
-        v -= k->rate(kmag * s->sigma_min, dim) * (t - t_floor);
+        v -= k->rate(k, kmag * s->sigma_min, dim) * (t - t_floor);
     *log_ratio = v;
     return DL_OK;
 }

@@ -51,7 +51,7 @@ static double compare(const engine_case *c, int *same_threads, double *max_log_w
         for (size_t j = 0; j < m + n; j++) {
             const double *b = j < m ? y + j * c->dim : x + (j - m) * c->dim;
             double r = dl_domain_distance(&dom, x + i * c->dim, b);
-            *max_log_weight = fmax(*max_log_weight, fabs(k->log_value(r * r, c->sigma, c->dim)));
+            *max_log_weight = fmax(*max_log_weight, fabs(k->log_value(k, r * r, c->sigma, c->dim)));
         }
     dl_drift_request req = {&dom, k, c->sigma, x, n, y, m, x, n, 1};
     const size_t nv = n * c->dim;

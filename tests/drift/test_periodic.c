@@ -55,13 +55,13 @@ static void test_gaussian_2d_fft(void)
         }
     fftw_execute(plan);
     const dl_kernel *g = dl_kernel_find("gaussian");
-    double scale = g->fourier(0, sigma, 2) / (L * L);
+    double scale = g->fourier(g, 0, sigma, 2) / (L * L);
     for (int a = 0; a < 6; a++)
         for (int b = 0; b < 6; b++) {
             double kk = 2 * M_PI / L * hypot(a, b);
             double got = creal(spec[a * (G / 2 + 1) + b]) /
                          (double)(G * G);
-            double want = g->fourier(kk, sigma, 2) / (L * L);
+            double want = g->fourier(g, kk, sigma, 2) / (L * L);
             char what[96];
             snprintf(what, sizeof what, "2-D gaussian periodised coefficient (%d,%d)", a, b);
             CHECK_CLOSE(got, want, 1e-12 * scale, what);
@@ -85,7 +85,7 @@ int main(void)
                 coef_ctx ctx;
                 CHECK_OK(dl_domain_init(&dom, DL_DOMAIN_TORUS, 1, lengths[li]));
                 CHECK_OK(dl_pair_kernel_init(&ctx.pk, k, sigmas[si], &dom));
-                double L = lengths[li], scale = k->fourier(0, sigmas[si], 1) / L;
+                double L = lengths[li], scale = k->fourier(k, 0, sigmas[si], 1) / L;
                 for (int n = 0; n <= 8; n++) {
                     ctx.kwave = 2 * M_PI * n / L;
                     gsl_function f = {coef_integrand, &ctx};
@@ -94,7 +94,7 @@ int main(void)
                     gsl_integration_qag(&f, 0, L / 2, 1e-15, 1e-13, 2000, GSL_INTEG_GAUSS61, w,
                                         &half, &err);
                     double got = 2 * half / L;
-                    double want = k->fourier(ctx.kwave, sigmas[si], 1) / L;
+                    double want = k->fourier(k, ctx.kwave, sigmas[si], 1) / L;
                     char what[160];
                     snprintf(what, sizeof what, "%s periodised L=%g sigma=%g: coefficient n=%d",
                              k->name, L, sigmas[si], n);
