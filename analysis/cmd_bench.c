@@ -182,7 +182,7 @@ static int bench_size(const bench_options *o, const bench_series *s, const dl_do
     double sec = 0, err = NAN;
     if (!st) {
         make_points(s, n, rng, x, y);
-        dl_drift_request req = {dom, dl_kernel_find("gaussian"), s->sigma, x, n, y, n, x, n, 1};
+        dl_drift_request req = {dom, dl_kernel_find("gaussian"), s->sigma, x, n, y, n, x, n, 1, DL_OPERATOR_MEANSHIFT};
         st = time_engine(s->engine, &req, o->reps, vp, vm, &sec);
         if (!st && !strcmp(s->engine, "pm"))
             st = pm_error(&req, n < 1000 ? n : 1000, &err);

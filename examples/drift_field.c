@@ -42,7 +42,7 @@ int main(int argc, char **argv)
         return fprintf(stderr, "drift_field: bad size or out of memory\n"), 1;
     for (size_t i = 0; i < n * d; i++)
         x[i] = gsl_ran_gaussian(rng, 1.0), y[i] = 2.0 + gsl_ran_gaussian(rng, 1.0);
-    dl_drift_request req = {&dom, dl_kernel_find("gaussian"), 1.0, x, n, y, n, x, n, 1};
+    dl_drift_request req = {&dom, dl_kernel_find("gaussian"), 1.0, x, n, y, n, x, n, 1, DL_OPERATOR_MEANSHIFT};
     if (field(engine, &req, v) || field("direct", &req, ref)) {
         fprintf(stderr, "drift_field: %s\n", dl_error_message());
         return 1;

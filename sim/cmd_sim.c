@@ -135,8 +135,8 @@ static int start_flow(const sim_config *c, const double *y, size_t m, sim_output
     const char *name = c->engine;
     char why[200] = "";
     if (!strcmp(name, "auto"))
-        name = dl_engine_auto(&c->domain, c->kernel, c->schedule.sigma0, c->n, m, &c->engine_opts.pm, why,
-                              sizeof why);
+        name = dl_engine_auto(&c->domain, c->kernel, c->field, c->schedule.sigma0, c->n, m,
+                              &c->engine_opts.pm, why, sizeof why);
     int st = dl_engine_create_configured(name, &c->engine_opts, engine);
     if (st)
         return st;
@@ -151,6 +151,7 @@ static int start_flow(const sim_config *c, const double *y, size_t m, sim_output
                                  .m = m,
                                  .n = c->n,
                                  .self_mask = c->self_mask,
+                                 .op = c->field,
                                  .no_stop_gradient = c->no_stop_gradient};
     if ((st = dl_integrator_create(it, &icfg))) {
         dl_engine_destroy(*engine);

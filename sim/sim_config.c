@@ -39,7 +39,8 @@ static const option_spec specs[] = {
     {"quiet-start", "false", 1, "torus init by inverse CDF on a lattice instead of iid"},
     {"init-mixture", "", 0, "gmm init: w@m1,..,md/std;w@..."},
     {"init-std", "1", 0, "std of a normal init"},
-    {"kernel", "gaussian", 0, "gaussian | laplacian | cauchy"},
+    {"kernel", "gaussian", 0, "a kernel of the list below; a parameter is part of the name (matern:1.5)"},
+    {"field", "meanshift", 0, "the drift operator: meanshift | mmd (list below)"},
     {"sigma", "0.5", 0, "bandwidth (initial bandwidth when annealed)"},
     {"classifier", "", 0, "image runs: an evaluation classifier (driftlab classify train); diagnostics.dat then adds FD-FMNIST of the particles against the test split"},
     {"data", "/usr/share/datasets/fashion-mnist", 0, "image runs: the IDX files of the test split FD-FMNIST uses"},
@@ -462,7 +463,10 @@ static int resolve_dynamics(const sim_options *o, sim_config *c, double *sigma, 
     TRY(dl_domain_init(&c->domain, dk, (int)dim, length));
 
     if (!(c->kernel = dl_kernel_find(get(o, "kernel"))))
-        return DL_EINVAL;
+        return dl_error(DL_EINVAL, "--kernel: %s", dl_error_message());
+    TRY(dl_kernel_check_dim(c->kernel, (int)dim));
+    TRY(dl_operator_parse(get(o, "field"), &c->field));
+    TRY(dl_operator_check(c->field, c->kernel, dk == DL_DOMAIN_TORUS));
 
     double rate, anneal;
     TRY(get_double(o, "sigma", sigma));
@@ -561,12 +565,14 @@ static int resolve_particles(const sim_options *o, sim_config *c)
 static int resolve_engine(const sim_options *o, sim_config *c)
 {
     c->engine = get(o, "engine");
-    static const char *const engines[] = {"direct", "simd", "pm", "gemm", "sinkhorn", "auto"};
+    static const char *const engines[] = {"direct", "simd", "pm", "gemm", "sinkhorn", "coulomb",
+                                          "auto"};
     int known = 0;
     for (size_t i = 0; i < sizeof engines / sizeof engines[0]; i++)
         known |= !strcmp(c->engine, engines[i]);
     if (!known)
-        return dl_error(DL_EINVAL, "unknown --engine '%s' (direct, simd, pm, gemm, sinkhorn, auto)",
+        return dl_error(DL_EINVAL, "unknown --engine '%s' (direct, simd, pm, gemm, sinkhorn, "
+                        "coulomb, auto)",
                         c->engine);
     c->engine_opts = dl_engine_options_default();
     dl_pm_config *pm = &c->engine_opts.pm;
@@ -580,7 +586,14 @@ static int resolve_engine(const sim_options *o, sim_config *c)
         return dl_error(DL_EINVAL, "--sinkhorn-tol must be positive and finite, got %s",
                         get(o, "sinkhorn-tol"));
     /* the engines' own limits, checked before any output exists */
-    TRY(dl_engine_check(c->engine, &c->domain, c->kernel));
+    /* the Coulomb field's exact evaluation is its own engine: the reference
+     * (direct, the default) means it */
+    if ((c->kernel->flags & DL_KERNEL_COULOMB) && !strcmp(c->engine, "direct"))
+        c->engine = "coulomb";
+    if (strcmp(c->engine, "auto"))
+        TRY(dl_engine_check(c->engine, &c->domain, c->kernel, c->field));
+    else if (c->kernel->flags & DL_KERNEL_COULOMB)
+        TRY(dl_engine_check("coulomb", &c->domain, c->kernel, c->field));
     if (c->no_stop_gradient && !c->self_mask)
         return dl_error(DL_EINVAL, "--stop-gradient false needs --self-mask (the ablation's V^- "
                         "leaves each particle out)");
@@ -654,7 +667,10 @@ int sim_config_resolve(const sim_options *o, sim_config *c)
     if (!*c->out)
         return dl_error(DL_EINVAL, "--out must name a directory");
     TRY(resolve_record_modes(o, c));
-    /* The kernel must be usable on this domain at every bandwidth the run reaches. */
+    /* The kernel must be usable on this domain at every bandwidth the run
+     * reaches (the Coulomb field has no bandwidth). */
+    if (c->kernel->flags & DL_KERNEL_COULOMB)
+        return DL_OK;
     dl_pair_kernel pk;
     TRY(dl_pair_kernel_init(&pk, c->kernel, sigma, &c->domain));
     if (sk != DL_SCHEDULE_CONSTANT)
@@ -685,4 +701,16 @@ void sim_options_print_help(FILE *fp)
         fprintf(fp, "  --%-16s %s%s [%s]\n", specs[i].key, specs[i].flag ? "(flag) " : "",
                 specs[i].help, specs[i].fallback);
     fprintf(fp, "  --%-16s %s\n", "config FILE", "read options from an INI file first");
+    fprintf(fp, "\nkernels (--kernel):\n");
+    for (size_t i = 0; i < dl_kernel_family_count(); i++) {
+        const dl_kernel_family *f = dl_kernel_family_at(i);
+        char name[40];
+        snprintf(name, sizeof name, "%s%s%s", f->name, f->parameter ? ":" : "",
+                 f->parameter ? f->parameter : "");
+        fprintf(fp, "  %-16s %s%s%s%s\n", name, f->formula, f->range ? "; " : "",
+                f->range ? f->range : "", "");
+    }
+    fprintf(fp, "\ndrift operators (--field):\n");
+    for (size_t i = 0; i < dl_operator_count(); i++)
+        fprintf(fp, "  %-16s %s\n", dl_operator_at(i)->name, dl_operator_at(i)->formula);
 }

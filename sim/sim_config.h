@@ -21,6 +21,7 @@ typedef struct {
 typedef struct {
     dl_domain domain;
     const dl_kernel *kernel;
+    dl_operator field;               /* --field: mean shift or the MMD flow */
     dl_schedule schedule;
     dl_integrator_kind integrator;
     dl_dist target, init;

@@ -72,15 +72,17 @@ int dl_pair_kernel_init(dl_pair_kernel *pk, const dl_kernel *kernel, double sigm
     if (domain->kind != DL_DOMAIN_TORUS)
         return DL_OK;
     double L = domain->length;
-    if (kernel->periodic_1d && domain->dim == 1) {
-        pk->closed_form = 1;
-        return DL_OK;
-    }
     /* With |u_c| <= L/2, image n_c lies at least |n_c| L - L/2 away. */
     /* At least one image each side: a point near u = L/2 has an image just as
      * close, which matters whenever the nearest term is itself small. */
     double images = fmax(1.0, floor(rc / L + 0.5));
     double terms = pow(2.0 * images + 1.0, domain->dim);
+    if (terms <= DL_PERIODIC_MAX_TERMS)
+        pk->grad_images = (int)images;
+    if (kernel->periodic_1d && domain->dim == 1) {
+        pk->closed_form = 1;
+        return DL_OK;
+    }
     if (terms <= DL_PERIODIC_MAX_TERMS) {
         pk->images = (int)images;
         return DL_OK;

@@ -58,6 +58,7 @@ typedef struct {
     int images;       /* images per axis each side: n in [-images, images]^d */
     double cutoff2;   /* k(r) < DL_PERIODIC_REL_TOL k(0) beyond r^2 = cutoff2 */
     int closed_form;  /* use kernel->periodic_1d */
+    int grad_images;  /* images per axis each side for the MMD flow's gradient sums */
 } dl_pair_kernel;
 
 int dl_pair_kernel_init(dl_pair_kernel *pk, const dl_kernel *kernel, double sigma,
@@ -69,6 +70,11 @@ int dl_pair_kernel_init(dl_pair_kernel *pk, const dl_kernel *kernel, double sigm
 static inline void dl_pair_kernel_accumulate(const dl_pair_kernel *pk, const double *u,
                                              double shift, double *K, double *M);
 
+/* The MMD flow's sum for displacement u = y - x:
+ *   M[c] += sum_n g(|u + nL|) (u + nL)_c,   g(r) = -k'(r) / r = -2 k(r) d log k / d r^2,
+ * so that M = grad_x sum_n k(|x - y - nL|), over every image within the cutoff. */
+static inline void dl_pair_kernel_accumulate_gradient(const dl_pair_kernel *pk, const double *u,
+                                                      double *M);
 /* log k at the nearest image: the largest log-kernel term for displacement u. */
 double dl_pair_kernel_log_peak(const dl_pair_kernel *pk, const double *u);
 
@@ -120,6 +126,36 @@ static inline void dl_pair_kernel_accumulate(const dl_pair_kernel *pk, const dou
         int c = 0;
         while (c < dim && ++n[c] > pk->images) {
             n[c] = -pk->images;
+            c++;
+        }
+        if (c == dim)
+            break;
+    }
+}
+
+static inline void dl_pair_kernel_accumulate_gradient(const dl_pair_kernel *pk, const double *u,
+                                                      double *M)
+{
+    const int dim = pk->domain.dim, R = pk->domain.kind == DL_DOMAIN_TORUS ? pk->grad_images : 0;
+    const double L = pk->domain.length, sigma = pk->sigma;
+    const dl_kernel *k = pk->kernel;
+    int n[DL_MAX_DIM];
+    for (int c = 0; c < dim; c++)
+        n[c] = -R;
+    for (;;) {
+        double v[DL_MAX_DIM], r2 = 0;
+        for (int c = 0; c < dim; c++) {
+            v[c] = u[c] + n[c] * L;
+            r2 += v[c] * v[c];
+        }
+        if (r2 <= pk->cutoff2 && r2 > 0) {
+            double g = -2.0 * k->log_slope(k, r2, sigma, dim) * exp(k->log_value(k, r2, sigma, dim));
+            for (int c = 0; c < dim; c++)
+                M[c] += g * v[c];
+        }
+        int c = 0;
+        while (c < dim && ++n[c] > R) {
+            n[c] = -R;
             c++;
         }
         if (c == dim)

@@ -19,7 +19,10 @@ int dl_engine_create(const char *name, dl_engine **engine)
         return dl_engine_gemm_create(engine);
     if (name && strcmp(name, "sinkhorn") == 0)
         return dl_engine_sinkhorn_create(engine, NULL);
-    return dl_error(DL_EINVAL, "unknown drift engine '%s' (known: direct, simd, pm, gemm, sinkhorn)",
+    if (name && strcmp(name, "coulomb") == 0)
+        return dl_engine_coulomb_create(engine);
+    return dl_error(DL_EINVAL, "unknown drift engine '%s' (known: direct, simd, pm, gemm, sinkhorn, "
+                    "coulomb)",
                     name ? name : "(null)");
 }
 
@@ -42,10 +45,19 @@ int dl_engine_create_configured(const char *name, const dl_engine_options *opt, 
  * `driftlab bench`: PM overtakes simd between n = m = 2000 and 5000 in 1-D). */
 #define AUTO_PM_PAIRS 1e7
 
-const char *dl_engine_auto(const dl_domain *dom, const dl_kernel *kernel, double sigma, size_t n,
-                           size_t m, const dl_pm_config *pm, char *why, size_t len)
+const char *dl_engine_auto(const dl_domain *dom, const dl_kernel *kernel, dl_operator op,
+                           double sigma, size_t n, size_t m, const dl_pm_config *pm, char *why,
+                           size_t len)
 {
     const int d = dom->dim;
+    if (kernel->flags & DL_KERNEL_COULOMB) {
+        snprintf(why, len, "auto: coulomb (the Coulomb field from sorted positions)");
+        return "coulomb";
+    }
+    if (op == DL_OPERATOR_MMD) {
+        snprintf(why, len, "auto: direct (the MMD flow is summed by the reference engine)");
+        return "direct";
+    }
     const double pairs = (double)n * (double)(m > n ? m : n);
     const int vectorised = !strcmp(kernel->name, "gaussian") || !strcmp(kernel->name, "laplacian");
     if (d >= 16 && dom->kind == DL_DOMAIN_RD) {
@@ -76,9 +88,25 @@ const char *dl_engine_auto(const dl_domain *dom, const dl_kernel *kernel, double
     return "direct";
 }
 
-int dl_engine_check(const char *name, const dl_domain *dom, const dl_kernel *kernel)
+int dl_engine_check(const char *name, const dl_domain *dom, const dl_kernel *kernel,
+                    dl_operator op)
 {
     const int d = dom->dim, torus = dom->kind == DL_DOMAIN_TORUS;
+    int st = dl_operator_check(op, kernel, torus);
+    if (!st)
+        st = dl_kernel_check_dim(kernel, d);
+    if (st)
+        return st;
+    const int coulomb = (kernel->flags & DL_KERNEL_COULOMB) != 0;
+    if (coulomb != !strcmp(name, "coulomb"))
+        return dl_error(DL_EINVAL, coulomb ? "kernel 'coulomb': its field has its own engine; use "
+                        "--engine coulomb or auto" : "coulomb engine: the Coulomb kernel only");
+    if (coulomb && d != 1)
+        return dl_error(DL_EUNSUPPORTED, "kernel 'coulomb': the %d-D Poisson solve on the particle "
+                        "mesh is not built yet; the exact field runs on the 1-D torus", d);
+    if (op == DL_OPERATOR_MMD && !coulomb && strcmp(name, "direct"))
+        return dl_error(DL_EINVAL, "%s engine: the MMD flow runs on the direct engine; use "
+                        "--engine direct or auto", name);
     const int vectorised = !strcmp(kernel->name, "gaussian") || !strcmp(kernel->name, "laplacian");
     if (!strcmp(name, "simd") && (d > 3 || !vectorised))
         return dl_error(DL_EINVAL, "simd engine: vectorises the gaussian and laplacian kernels in "
@@ -119,7 +147,7 @@ int dl_engine_drift(dl_engine *engine, const dl_drift_request *req, double *v_pl
     if (v_minus && (req->nq < (req->self_mask ? 2u : 1u) || !req->q))
         return dl_error(DL_EINVAL, "drift request: V- needs at least %d particle(s)%s",
                         req->self_mask ? 2 : 1, req->self_mask ? " with self-masking" : "");
-    if ((st = dl_engine_check(engine->ops->name, req->domain, req->kernel)))
+    if ((st = dl_engine_check(engine->ops->name, req->domain, req->kernel, req->op)))
         return st;
     return engine->ops->drift(engine, req, v_plus, v_minus);
 }

@@ -16,6 +16,7 @@
 #include "drift/kernel.h"
 #include "drift/sinkhorn.h"
 #include "drift/assignment.h"
+#include "drift/operator.h"
 
 typedef struct {
     const dl_domain *domain;
@@ -28,6 +29,7 @@ typedef struct {
     const double *q; /* current particles for V^-, nq x dim (usually q == x) */
     size_t nq;
     int self_mask;   /* V^- at x_i skips q_i; requires q == x */
+    dl_operator op;  /* mean shift (0, the default) or the MMD flow: operator.h */
 } dl_drift_request;
 
 typedef struct dl_engine dl_engine;
@@ -47,7 +49,8 @@ struct dl_engine {
     int note_changed; /* set when note changes; the reader clears it */
 };
 
-/* Known names: "direct", "simd", "pm" (default configuration), "gemm". */
+/* Known names: "direct", "simd", "pm" (default configuration), "gemm",
+ * "sinkhorn", "coulomb". */
 int dl_engine_create(const char *name, dl_engine **engine);
 /* v_plus and v_minus (n x dim) may each be NULL to skip that half. */
 int dl_engine_drift(dl_engine *engine, const dl_drift_request *req, double *v_plus,
@@ -117,15 +120,24 @@ dl_engine_options dl_engine_options_default(void);
 /* What `--engine auto` runs, and why (one line into why): gemm in high
  * dimension, the particle mesh when n m is large and its grid is affordable,
  * the simd fast path for the kernels it vectorises, else the reference. */
-const char *dl_engine_auto(const dl_domain *dom, const dl_kernel *kernel, double sigma, size_t n,
-                           size_t m, const dl_pm_config *pm, char *why, size_t len);
+const char *dl_engine_auto(const dl_domain *dom, const dl_kernel *kernel, dl_operator op,
+                           double sigma, size_t n, size_t m, const dl_pm_config *pm, char *why,
+                           size_t len);
 /* Makes the named engine ("auto" not included) with its options. */
 int dl_engine_create_configured(const char *name, const dl_engine_options *opt, dl_engine **engine);
 
-/* Whether the named engine handles this domain and kernel ("direct" and
- * "auto" handle all): the one place each engine's limits are written, used
- * by dl_engine_drift and by the CLI before any output exists. */
-int dl_engine_check(const char *name, const dl_domain *dom, const dl_kernel *kernel);
+/* Whether the named engine handles this domain, kernel and operator ("direct"
+ * and "auto" handle every smoothing kernel and both operators): the one place
+ * each engine's limits are written, used by dl_engine_drift and by the CLI
+ * before any output exists. */
+int dl_engine_check(const char *name, const dl_domain *dom, const dl_kernel *kernel,
+                    dl_operator op);
+
+/* The MMD flow of the Coulomb kernel (Green's function of the Laplacian) on
+ * the 1-D torus, exact, from sorted positions in O((n + m) log(n + m)):
+ * with G'(u) = u / L - 1/2 for u = (x - y) mod L in (0, L) and 0 at u = 0,
+ * V+(x) = (1/m) sum_j G'(x - y_j) and V-(x) = (1/(nq - mask)) sum_j G'(x - q_j). */
+int dl_engine_coulomb_create(dl_engine **engine);
 
 /* The smallest FFT-friendly size (2^a 3^b 5^c, at least 8) of at least need cells. */
 int dl_pm_fft_size(double need);

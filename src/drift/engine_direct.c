@@ -67,6 +67,27 @@ static int mean_shift(const dl_pair_kernel *pk, const double *x, size_t n, const
     return DL_OK;
 }
 
+/* The MMD flow's half: out_i = (1/count') sum_{j != skip} grad_x k(x_i - p_j),
+ * count' the points summed (the empirical expectation of section 8). */
+static void mmd_half(const dl_pair_kernel *pk, const double *x, size_t n, const double *pts,
+                     size_t count, int self_mask, double *out)
+{
+    const int dim = pk->domain.dim;
+    const double inv = 1.0 / (double)(count - (self_mask ? 1 : 0));
+#pragma omp parallel for schedule(dynamic, 16)
+    for (long i = 0; i < (long)n; i++) {
+        double M[DL_MAX_DIM] = {0}, u[DL_MAX_DIM];
+        for (size_t j = 0; j < count; j++) {
+            if (self_mask && j == (size_t)i)
+                continue;
+            dl_domain_displacement(&pk->domain, x + i * dim, pts + j * dim, u);
+            dl_pair_kernel_accumulate_gradient(pk, u, M);
+        }
+        for (int c = 0; c < dim; c++)
+            out[i * dim + c] = M[c] * inv;
+    }
+}
+
 static int direct_drift(dl_engine *engine, const dl_drift_request *req, double *v_plus,
                         double *v_minus)
 {
@@ -75,6 +96,17 @@ static int direct_drift(dl_engine *engine, const dl_drift_request *req, double *
     int st = dl_pair_kernel_init(&pk, req->kernel, req->sigma, req->domain);
     if (st)
         return st;
+    if (req->op == DL_OPERATOR_MMD) {
+        if (req->domain->kind == DL_DOMAIN_TORUS && pk.grad_images == 0)
+            return dl_error(DL_EUNSUPPORTED, "direct engine: the MMD flow of '%s' at sigma %g needs "
+                            "more periodic images than the limit of %d terms", req->kernel->name,
+                            req->sigma, DL_PERIODIC_MAX_TERMS);
+        if (v_plus)
+            mmd_half(&pk, req->x, req->n, req->y, req->m, 0, v_plus);
+        if (v_minus)
+            mmd_half(&pk, req->x, req->n, req->q, req->nq, req->self_mask, v_minus);
+        return DL_OK;
+    }
     if (v_plus && (st = mean_shift(&pk, req->x, req->n, req->y, req->m, 0, v_plus)))
         return st;
     if (v_minus && (st = mean_shift(&pk, req->x, req->n, req->q, req->nq, req->self_mask, v_minus)))

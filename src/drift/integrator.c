@@ -87,7 +87,8 @@ static int evaluate(dl_integrator *it, const double *x, double t, double *v)
                             .m = c->m,
                             .q = x,
                             .nq = c->n,
-                            .self_mask = c->self_mask};
+                            .self_mask = c->self_mask,
+                            .op = c->op};
     int st = dl_engine_drift(c->engine, &req, it->v_plus, it->v_minus);
     if (st)
         return st;

@@ -67,12 +67,36 @@ static int read_table(const char *path)
     return n;
 }
 
-static double gamma_theory(const char *kernel, double s)
+/* The 1-D rates typed out independently of the library (THEORY.md sections 3
+ * and 8), at s = sigma k.  "mmd:KERNEL" is the MMD flow on the torus of length
+ * 2 pi (rho0 = 1 / (2 pi)): gamma = rho0 k^2 khat(k), with k = s / sigma. */
+static double gamma_theory(const char *kernel, double s, double sigma)
 {
+    double nu;
+    if (!strncmp(kernel, "mmd:", 4)) {
+        const char *k = kernel + 4;
+        double kk = s / sigma, rho0 = 1 / (2 * M_PI), khat;
+        if (!strcmp(k, "gaussian"))
+            khat = sqrt(2 * M_PI) * sigma * exp(-s * s / 2);
+        else if (!strcmp(k, "laplacian"))
+            khat = 2 * sigma / (1 + s * s);
+        else if (!strcmp(k, "coulomb"))
+            khat = 1 / (kk * kk);
+        else
+            goto unknown;
+        return rho0 * kk * kk * khat;
+    }
     if (!strcmp(kernel, "gaussian"))
         return s * s * exp(-s * s / 2);
     if (!strcmp(kernel, "laplacian"))
         return 2 * s * s / ((1 + s * s) * (1 + s * s));
+    if (sscanf(kernel, "matern:%lf", &nu) == 1)
+        return (2 * nu + 1) * s * s * pow(1 + s * s, -(nu + 1.5));
+    if (!strcmp(kernel, "student:2")) /* s^(5/2) K_(1/2)(s) / (sqrt 2 Gamma(3/2)) */
+        return s * s * exp(-s);
+    if (!strcmp(kernel, "sech"))
+        return (M_PI * s / 2) * tanh(M_PI * s / 2) / cosh(M_PI * s / 2);
+unknown:
     fprintf(stderr, "no 1-D closed form for %s\n", kernel);
     exit(2);
 }
@@ -98,7 +122,7 @@ static int check_rates(int argc, char **argv)
         if (m < 3)
             continue;
         double slope = (m * stl - st * sl) / (m * stt - st * st);
-        double g = -slope, want = gamma_theory(kernel, sigma * kk);
+        double g = -slope, want = gamma_theory(kernel, sigma * kk, sigma);
         if (want < min_gamma)
             continue;
         double rel = (g - want) / want;
@@ -172,7 +196,7 @@ static int check_fitted(int argc, char **argv)
     for (int i = 0; i < n; i++) {
         if (rows[i][8] != 1) /* seeded modes only */
             continue;
-        double want = gamma_theory(kernel, sigma * rows[i][0]);
+        double want = gamma_theory(kernel, sigma * rows[i][0], sigma);
         if (want < min_gamma)
             continue;
         double rel = (rows[i][1] - want) / want;

@@ -65,7 +65,7 @@ static void test_far_particle(dl_engine *eng)
     dl_domain dom;
     CHECK_OK(dl_domain_init(&dom, DL_DOMAIN_RD, 2, 0));
     double far[2] = {100.0, 0.0}, pts[4] = {0.0, 0.0, 1.0, 0.0}, v[2];
-    dl_drift_request req = {&dom, dl_kernel_find("gaussian"), 0.1, far, 1, pts, 2, NULL, 0, 0};
+    dl_drift_request req = {&dom, dl_kernel_find("gaussian"), 0.1, far, 1, pts, 2, NULL, 0, 0, DL_OPERATOR_MEANSHIFT};
     CHECK_OK(dl_engine_drift(eng, &req, v, NULL));
     CHECK_CLOSE(v[0], -99.0, 1e-9, "far particle drifts to the nearest sample");
     CHECK_CLOSE(v[1], 0.0, 1e-12, "far particle drift, y component");
@@ -76,7 +76,7 @@ static void test_bad_requests(dl_engine *eng, double *x, double *y, double *vp, 
 {
     dl_domain dom;
     CHECK_OK(dl_domain_init(&dom, DL_DOMAIN_RD, 1, 0));
-    dl_drift_request req = {&dom, dl_kernel_find("gaussian"), -0.5, x, 1, y, 1, x, 1, 0};
+    dl_drift_request req = {&dom, dl_kernel_find("gaussian"), -0.5, x, 1, y, 1, x, 1, 0, DL_OPERATOR_MEANSHIFT};
     CHECK(dl_engine_drift(eng, &req, vp, vm) == DL_EINVAL, "negative sigma accepted");
     req.sigma = NAN;
     CHECK(dl_engine_drift(eng, &req, vp, vm) == DL_EINVAL, "NaN sigma accepted");
@@ -129,7 +129,7 @@ int main(void)
                                                            : (int)ceil(35 * sigma / dom.length) + 1;
                 double tol = cauchy ? 2e-7 : 1e-10 * sigma;
                 size_t stride = cauchy ? 97 : 37;
-                dl_drift_request req = {&dom, k, sigma, x, n, y, m, yr, m, 0};
+                dl_drift_request req = {&dom, k, sigma, x, n, y, m, yr, m, 0, DL_OPERATOR_MEANSHIFT};
                 CHECK_OK(dl_engine_drift(eng, &req, vp, vm));
                 double worst = 0, rms = 0;
                 for (size_t i = 0; i < n * dim; i++) {
@@ -157,7 +157,7 @@ int main(void)
                     }
                 }
                 /* self-masked repulsion */
-                dl_drift_request self = {&dom, k, sigma, x, n, y, m, x, n, 1};
+                dl_drift_request self = {&dom, k, sigma, x, n, y, m, x, n, 1, DL_OPERATOR_MEANSHIFT};
                 CHECK_OK(dl_engine_drift(eng, &self, NULL, vm));
                 for (size_t i = 0; i < n; i += stride + 4) {
                     double want[DL_MAX_DIM], coarse[DL_MAX_DIM];
@@ -185,7 +185,7 @@ int main(void)
         random_points(rng, x, n, &dom);
         random_points(rng, y, m, &dom);
         double *a = malloc(n * 2 * sizeof(double)), *b = malloc(n * 2 * sizeof(double));
-        dl_drift_request req = {&dom, dl_kernel_find("laplacian"), 0.7, x, n, y, m, x, n, 1};
+        dl_drift_request req = {&dom, dl_kernel_find("laplacian"), 0.7, x, n, y, m, x, n, 1, DL_OPERATOR_MEANSHIFT};
         omp_set_num_threads(1);
         CHECK_OK(dl_engine_drift(eng, &req, a, vm));
         omp_set_num_threads(2);

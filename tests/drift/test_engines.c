@@ -53,7 +53,7 @@ static double compare(const engine_case *c, int *same_threads, double *max_log_w
             double r = dl_domain_distance(&dom, x + i * c->dim, b);
             *max_log_weight = fmax(*max_log_weight, fabs(k->log_value(k, r * r, c->sigma, c->dim)));
         }
-    dl_drift_request req = {&dom, k, c->sigma, x, n, y, m, x, n, 1};
+    dl_drift_request req = {&dom, k, c->sigma, x, n, y, m, x, n, 1, DL_OPERATOR_MEANSHIFT};
     const size_t nv = n * c->dim;
     double *rp = malloc(nv * sizeof(double)), *rm = malloc(nv * sizeof(double));
     double *fp = malloc(nv * sizeof(double)), *fm = malloc(nv * sizeof(double));
@@ -114,7 +114,7 @@ static void test_pm_fixed_targets(dl_domain_kind kind, int dim)
     };
     for (size_t i = 0; i < sizeof calls / sizeof *calls; i++) {
         dl_drift_request req = {&dom, dl_kernel_find("gaussian"), calls[i].sigma, x + calls[i].x_at, n,
-                                calls[i].y, m, x + calls[i].x_at, n, 1};
+                                calls[i].y, m, x + calls[i].x_at, n, 1, DL_OPERATOR_MEANSHIFT};
         CHECK_OK(dl_engine_drift(plain, &req, v[0], v[1]));
         CHECK_OK(dl_engine_drift(fixed, &req, v[2], v[3]));
         CHECK(!memcmp(v[0], v[2], nv * sizeof(double)) && !memcmp(v[1], v[3], nv * sizeof(double)),

@@ -45,7 +45,7 @@ static void check_case(const char *kname, dl_domain_kind kind, int d, double sig
     /* V is the engine's V (self-masked V^-) */
     dl_engine *e;
     CHECK_OK(dl_engine_create("direct", &e));
-    dl_drift_request req = {&dom, k, sigma, x, N, y, M, x, N, 1};
+    dl_drift_request req = {&dom, k, sigma, x, N, y, M, x, N, 1, DL_OPERATOR_MEANSHIFT};
     CHECK_OK(dl_engine_drift(e, &req, vp, vm));
     dl_engine_destroy(e);
     double worst = 0;

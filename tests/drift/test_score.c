@@ -116,7 +116,7 @@ int main(void)
             gsl_rng *rng = dl_rng_create(1000 + 17 * si + r);
             CHECK_OK(dl_dist_sample(&p, &dom, sizes[si], rng, y));
             dl_drift_request req = {&dom, dl_kernel_find("gaussian"), sigma, pts, 9, y, sizes[si],
-                                    NULL, 0, 0};
+                                    NULL, 0, 0, DL_OPERATOR_MEANSHIFT};
             CHECK_OK(dl_engine_drift(eng, &req, v, NULL));
             for (int i = 0; i < 18; i++)
                 sq += (v[i] - truth[i]) * (v[i] - truth[i]);

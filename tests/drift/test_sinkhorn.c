@@ -95,7 +95,7 @@ int main(int argc, char **argv)
     dl_sinkhorn_destroy(s);
     dl_engine *direct;
     CHECK_OK(dl_engine_create("direct", &direct));
-    dl_drift_request req = {&dom, dl_kernel_find("gaussian"), sigma, x, n, y, m, x, n, 0};
+    dl_drift_request req = {&dom, dl_kernel_find("gaussian"), sigma, x, n, y, m, x, n, 0, DL_OPERATOR_MEANSHIFT};
     CHECK_OK(dl_engine_drift(direct, &req, b, NULL));
     dl_engine_destroy(direct);
     double worst = 0;

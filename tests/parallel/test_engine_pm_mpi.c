@@ -61,7 +61,7 @@ static void run_case(const pm_case *c)
     double *sp = malloc(c->n * dim * sizeof(double)), *sm = malloc(c->n * dim * sizeof(double));
     dl_engine *serial, *dist;
     CHECK_OK(dl_engine_pm_create(&serial, &cfg));
-    dl_drift_request all = {&dom, k, c->sigma, x, c->n, y, c->m, x, c->n, c->self_mask};
+    dl_drift_request all = {&dom, k, c->sigma, x, c->n, y, c->m, x, c->n, c->self_mask, DL_OPERATOR_MEANSHIFT};
     CHECK_OK(dl_engine_drift(serial, &all, sp, sm));
 
     size_t xb, xe, yb, ye;
@@ -70,7 +70,7 @@ static void run_case(const pm_case *c)
     double *dp = malloc((xe - xb) * dim * sizeof(double) + 1), *dm = malloc((xe - xb) * dim * sizeof(double) + 1);
     CHECK_OK(dl_engine_pm_mpi_create(&dist, &cfg, MPI_COMM_WORLD));
     dl_drift_request mine = {&dom, k, c->sigma, x + xb * dim, xe - xb, y + yb * dim, ye - yb,
-                             x + xb * dim, xe - xb, c->self_mask};
+                             x + xb * dim, xe - xb, c->self_mask, DL_OPERATOR_MEANSHIFT};
     for (int rep = 0; rep < 2; rep++) /* the second call reuses grids, kernels and routes */
         CHECK_OK(dl_engine_drift(dist, &mine, dp, dm));
     double worst = 0, scale = fmax(rms(sp, c->n * dim), rms(sm, c->n * dim));
@@ -120,7 +120,7 @@ static void test_fixed_targets(int dim)
     for (size_t i = 0; i < sizeof calls / sizeof *calls; i++) {
         const double *xi = x + (calls[i].x_at + xb) * dim;
         dl_drift_request req = {&dom, dl_kernel_find("gaussian"), calls[i].sigma, xi, xe - xb, calls[i].y,
-                                ye - yb, xi, xe - xb, 1};
+                                ye - yb, xi, xe - xb, 1, DL_OPERATOR_MEANSHIFT};
         CHECK_OK(dl_engine_drift(plain, &req, v[0], v[1]));
         CHECK_OK(dl_engine_drift(fixed, &req, v[2], v[3]));
         int same = !memcmp(v[0], v[2], len * sizeof(double)) && !memcmp(v[1], v[3], len * sizeof(double)), all;
@@ -142,7 +142,7 @@ static void test_agreed_failure(void)
     dl_engine *dist;
     CHECK_OK(dl_engine_pm_mpi_create(&dist, NULL, MPI_COMM_WORLD));
     double x[4] = {0.1, 0.2, 0.3, 0.4}, v[4];
-    dl_drift_request req = {&dom, dl_kernel_find("gaussian"), 0.5, x, 4, x, 4, x, 4, 0};
+    dl_drift_request req = {&dom, dl_kernel_find("gaussian"), 0.5, x, 4, x, 4, x, 4, 0, DL_OPERATOR_MEANSHIFT};
     int st = dl_engine_drift(dist, &req, v, v);
     CHECK(st == DL_EUNSUPPORTED && strstr(dl_error_message(), "torus only"),
           "R^1 accepted by the distributed mesh: %d %s", st, dl_error_message());
