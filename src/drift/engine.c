@@ -54,12 +54,13 @@ const char *dl_engine_auto(const dl_domain *dom, const dl_kernel *kernel, dl_ope
         snprintf(why, len, "auto: coulomb (the Coulomb field from sorted positions)");
         return "coulomb";
     }
-    if (op == DL_OPERATOR_MMD) {
-        snprintf(why, len, "auto: direct (the MMD flow is summed by the reference engine)");
+    if (op == DL_OPERATOR_MMD && (d > 3 || (double)n * (double)(m > n ? m : n) < AUTO_PM_PAIRS)) {
+        snprintf(why, len, "auto: direct (the MMD flow: the mesh or the reference)");
         return "direct";
     }
     const double pairs = (double)n * (double)(m > n ? m : n);
-    const int vectorised = !strcmp(kernel->name, "gaussian") || !strcmp(kernel->name, "laplacian");
+    const int vectorised = op == DL_OPERATOR_MEANSHIFT &&
+                           (!strcmp(kernel->name, "gaussian") || !strcmp(kernel->name, "laplacian"));
     if (d >= 16 && dom->kind == DL_DOMAIN_RD) {
         snprintf(why, len, "auto: gemm (d = %d >= 16: distances as one sgemm)", d);
         return "gemm";
@@ -104,9 +105,9 @@ int dl_engine_check(const char *name, const dl_domain *dom, const dl_kernel *ker
     if (coulomb && d != 1)
         return dl_error(DL_EUNSUPPORTED, "kernel 'coulomb': the %d-D Poisson solve on the particle "
                         "mesh is not built yet; the exact field runs on the 1-D torus", d);
-    if (op == DL_OPERATOR_MMD && !coulomb && strcmp(name, "direct"))
-        return dl_error(DL_EINVAL, "%s engine: the MMD flow runs on the direct engine; use "
-                        "--engine direct or auto", name);
+    if (op == DL_OPERATOR_MMD && !coulomb && strcmp(name, "direct") && strcmp(name, "pm"))
+        return dl_error(DL_EINVAL, "%s engine: the MMD flow runs on the direct and pm engines; "
+                        "use --engine direct, pm or auto", name);
     const int vectorised = !strcmp(kernel->name, "gaussian") || !strcmp(kernel->name, "laplacian");
     if (!strcmp(name, "simd") && (d > 3 || !vectorised))
         return dl_error(DL_EINVAL, "simd engine: vectorises the gaussian and laplacian kernels in "

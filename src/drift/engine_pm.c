@@ -54,6 +54,7 @@ typedef struct {
     double k_sigma;
     double self_kernel[5][5][5]; /* the deconvolved grid kernel at node offsets -2..2 */
     const dl_kernel *k_kernel;
+    dl_operator k_op;
     int k_valid;
     const double *fixed_y; /* dl_engine_fix_targets */
     size_t fixed_m;
@@ -168,7 +169,11 @@ static int make_kernels(pm_state *s, const dl_drift_request *req, double rc, int
                         u[c] = (m[c] <= s->G[c] / 2 ? m[c] : m[c] - s->G[c]) * s->h[c];
                         r2 += u[c] * u[c];
                     }
-                    if (!truncate || r2 <= rc * rc)
+                    if (truncate && r2 > rc * rc)
+                        ; /* beyond the kernel's reach on a zero-padded R^d grid */
+                    else if (req->op == DL_OPERATOR_MMD && k > 0)
+                        dl_pair_kernel_accumulate_gradient(&pk, u, M);
+                    else
                         dl_pair_kernel_accumulate(&pk, u, 0.0, &K, M);
                     s->rho[node_index(s, m)] = k == 0 ? K : -M[k - 1];
                 }
@@ -327,7 +332,10 @@ static int pm_half(pm_state *s, const dl_drift_request *req, const fftw_complex 
                 }
         double den = acc[0] - (self_mask ? dl_pm_self_interaction(s->self_kernel, n, w) : 0.0);
         double *o = out + (size_t)i * dim;
-        if (den > tiny) {
+        if (req->op == DL_OPERATOR_MMD) { /* the empirical mean of the gradient */
+            for (int c = 0; c < dim; c++)
+                o[c] = acc[c + 1] / (double)(count - (self_mask ? 1 : 0));
+        } else if (den > tiny) {
             for (int c = 0; c < dim; c++)
                 o[c] = acc[c + 1] / den;
         } else {
@@ -444,10 +452,11 @@ static int pm_drift(dl_engine *engine, const dl_drift_request *req, double *v_pl
         s->h[c] = h, s->inv_h[c] = 1.0 / h, s->lo[c] = lo[c], s->Lg[c] = Lg[c];
     }
     s->y_hat_valid &= same_geometry && same_box;
-    if (!s->k_valid || !same_geometry || s->k_sigma != req->sigma || s->k_kernel != req->kernel) {
+    if (!s->k_valid || !same_geometry || s->k_sigma != req->sigma || s->k_kernel != req->kernel ||
+        s->k_op != req->op) {
         if ((st = make_kernels(s, req, rc, truncate)))
             return st;
-        s->k_valid = 1, s->k_sigma = req->sigma, s->k_kernel = req->kernel;
+        s->k_valid = 1, s->k_sigma = req->sigma, s->k_kernel = req->kernel, s->k_op = req->op;
     }
     note(engine, "pm: grid %.0f x %.0f x %.0f, h = sigma / %.3g", G[0], G[1], G[2],
          req->sigma / s->h[0]);

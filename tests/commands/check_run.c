@@ -5,6 +5,8 @@
  *   check_run rates  MODES.dat KERNEL SIGMA T0 T1 REL_TOL MIN_GAMMA
  *       least-squares slope of log amp over [T0, T1] per mode, against
  *       gamma(k) (d = 1), for every mode with gamma >= MIN_GAMMA
+ *   check_run ratio  MODES_A.dat MODES_B.dat SCALE T0 T1 REL_TOL
+ *       A's fitted rate per mode against SCALE times B's (the companion kernel)
  *   check_run anneal MODES.dat SIGMA0 RATE ABS_TOL
  *       ln(a_k(t)/a_k(0)) against the Gaussian annealed closed form at every
  *       output time
@@ -101,6 +103,21 @@ unknown:
     exit(2);
 }
 
+/* The least-squares decay rate of mode kk over [t0, t1] in the table read
+ * last; NAN with fewer than 3 points. */
+static double fitted_rate(int n, int kk, double t0, double t1)
+{
+    double st = 0, sl = 0, stt = 0, stl = 0;
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (fabs(rows[i][2] - kk) < 1e-9 && rows[i][0] >= t0 - 1e-9 && rows[i][0] <= t1 + 1e-9) {
+            double t = rows[i][0], l = log(rows[i][5]);
+            st += t, sl += l, stt += t * t, stl += t * l;
+            m++;
+        }
+    return m < 3 ? NAN : -(m * stl - st * sl) / (m * stt - st * st);
+}
+
 static int check_rates(int argc, char **argv)
 {
     if (argc != 9)
@@ -111,24 +128,41 @@ static int check_rates(int argc, char **argv)
     double tol = atof(argv[7]), min_gamma = atof(argv[8]);
     int failures = 0, checked = 0;
     for (int kk = 1; kk <= 64; kk++) {
-        double st = 0, sl = 0, stt = 0, stl = 0;
-        int m = 0;
-        for (int i = 0; i < n; i++)
-            if (fabs(rows[i][2] - kk) < 1e-9 && rows[i][0] >= t0 - 1e-9 && rows[i][0] <= t1 + 1e-9) {
-                double t = rows[i][0], l = log(rows[i][5]);
-                st += t, sl += l, stt += t * t, stl += t * l;
-                m++;
-            }
-        if (m < 3)
-            continue;
-        double slope = (m * stl - st * sl) / (m * stt - st * st);
-        double g = -slope, want = gamma_theory(kernel, sigma * kk, sigma);
-        if (want < min_gamma)
+        double g = fitted_rate(n, kk, t0, t1), want = gamma_theory(kernel, sigma * kk, sigma);
+        if (isnan(g) || want < min_gamma)
             continue;
         double rel = (g - want) / want;
         int ok = fabs(rel) <= tol;
         printf("k=%d gamma measured %.6f theory %.6f rel %+.2f%% %s\n", kk, g, want, 100 * rel,
                ok ? "ok" : "FAIL");
+        failures += !ok;
+        checked++;
+    }
+    printf("%d passed, %d failed\n", checked - failures, failures);
+    return failures || checked == 0;
+}
+
+/* Two runs' measured rates, mode by mode: A's against SCALE times B's. */
+static int check_ratio(int argc, char **argv)
+{
+    if (argc != 8)
+        return 2;
+    double scale = atof(argv[4]), t0 = atof(argv[5]), t1 = atof(argv[6]), tol = atof(argv[7]);
+    double ga[65], gb[65];
+    int n = read_table(argv[2]);
+    for (int kk = 1; kk <= 64; kk++)
+        ga[kk] = fitted_rate(n, kk, t0, t1);
+    n = read_table(argv[3]);
+    for (int kk = 1; kk <= 64; kk++)
+        gb[kk] = fitted_rate(n, kk, t0, t1);
+    int failures = 0, checked = 0;
+    for (int kk = 1; kk <= 64; kk++) {
+        if (isnan(ga[kk]) || isnan(gb[kk]))
+            continue;
+        double want = scale * gb[kk], rel = (ga[kk] - want) / want;
+        int ok = fabs(rel) <= tol;
+        printf("k=%d gamma A %.6f, %g x B %.6f, rel %+.3f%% %s\n", kk, ga[kk], scale, want,
+               100 * rel, ok ? "ok" : "FAIL");
         failures += !ok;
         checked++;
     }
@@ -355,6 +389,8 @@ static int check_close(int argc, char **argv)
 int main(int argc, char **argv)
 {
     int rc = 2;
+    if (argc >= 2 && !strcmp(argv[1], "ratio"))
+        return check_ratio(argc, argv);
     if (argc >= 2 && !strcmp(argv[1], "rates"))
         rc = check_rates(argc, argv);
     else if (argc >= 2 && !strcmp(argv[1], "anneal"))
