@@ -1,5 +1,6 @@
-/* driftlab theory: the linear theory of THEORY.md sections 3-4 for any kernel
- * and schedule, by closed form and by quadrature side by side. */
+/* driftlab theory: the linear theory of THEORY.md sections 3, 4 and 8 for any
+ * kernel, drift operator and schedule, by closed form and by quadrature side by
+ * side; the companion kernel's table; the fastest exp schedule. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,21 +18,28 @@ static void usage(FILE *fp)
     fprintf(fp,
             "usage: driftlab theory [--config RUN/run.ini] [simulator keys] [options]\n\n"
             "Linear decay of the Fourier modes k = 2 pi n / L, n = 1..kmax, for the kernel,\n"
-            "bandwidth schedule, dimension and torus length given as for `driftlab sim`\n"
-            "(--kernel --sigma --schedule --rate --sigma-min --anneal-time --dim --length\n"
-            "--t-end, or a run's run.ini).  Prints gamma(k) by closed form and by quadrature\n"
-            "(d <= 3), ln a_k(t_end)/a_k(0) along the schedule and the damping time T_eps.\n\n"
+            "drift operator, bandwidth schedule, dimension and torus length given as for\n"
+            "`driftlab sim` (--kernel --field --sigma --schedule --rate --sigma-min\n"
+            "--anneal-time --dim --length --t-end, or a run's run.ini).  Prints gamma(k) by\n"
+            "closed form and by quadrature (d <= 3), ln a_k(t_end)/a_k(0) along the schedule\n"
+            "and the damping time T_eps (docs/THEORY.md).\n\n"
             "options:\n"
             "  --kmax N        largest mode number (default 16)\n"
             "  --eps E         damping factor for T_eps (default e^-1)\n"
             "  --t-step H      time step of theory-amplitudes.dat (default t-end / 200)\n"
-            "  --write DIR     also write DIR/theory-{rates,amplitudes,tconv}.dat\n");
+            "  --write DIR     also write DIR/theory-{rates,amplitudes,tconv}.dat\n"
+            "  --companion     print r, k(r) and the companion Phi(r) = int_r^inf t k(t) dt\n"
+            "                  for r in [0, 5 sigma] instead (with --write: companion.dat)\n"
+            "  --optimize-schedule\n"
+            "                  the exp schedule (sigma0, rate, sigma-min) that damps modes\n"
+            "                  1..kmax by eps in the least time, beside the best constant sigma\n");
 }
 
 typedef struct {
-    int kmax, help;
+    int kmax, help, companion, optimize;
     double eps, t_step;
     const char *write_dir;
+    dl_theory_model model; /* filled once the configuration is resolved */
 } theory_options;
 
 /* theory's own options; everything else is a simulator key, into rest */
@@ -43,9 +51,13 @@ static int parse_own(int argc, char **argv, theory_options *o, char **rest, int 
         long lv;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             o->help = 1;
+        } else if (!strcmp(a, "--companion")) {
+            o->companion = 1;
+        } else if (!strcmp(a, "--optimize-schedule")) {
+            o->optimize = 1;
         } else if (!strcmp(a, "--kmax")) {
             if (!v || cli_parse_long("kmax", v, &lv) || lv < 1 || lv > 100000)
-                st = dl_error(DL_EINVAL, "--kmax needs an integer in [1, 100000]");
+                st = dl_error(DL_EINVAL, "--kmax needs an integer in [1, 100000] (K >= 1)");
             o->kmax = (int)lv;
             i++;
         } else if (!strcmp(a, "--eps")) {
@@ -81,8 +93,6 @@ static int resolve_config(int n_rest, char **rest, sim_options *opts, sim_config
         st = sim_options_parse_args(opts, n_rest, rest, &want_help);
     if (!st)
         st = sim_config_resolve(opts, c);
-    if (!st && !c->kernel->rate)
-        st = dl_error(DL_EUNSUPPORTED, "kernel '%s' has no closed-form rate", c->kernel->name);
     return st;
 }
 
@@ -113,15 +123,15 @@ static int open_outputs(const char *dir, const dl_provenance *prov, const char *
 static int theory_mode(const theory_options *o, const sim_config *c, double L, int n, double *worst,
                        theory_files *f)
 {
-    const int dim = c->domain.dim;
+    const dl_theory_model *m = &o->model;
     double k = 2 * M_PI * n / L, g, gn = NAN, T, lr;
-    int st = dl_theory_rate(c->kernel, k, c->schedule.sigma0, dim, &g);
-    if (!st && dim <= 3)
-        st = dl_theory_rate_numeric(c->kernel, k, c->schedule.sigma0, dim, &gn);
+    int st = dl_theory_model_rate(m, k, c->schedule.sigma0, &g);
+    if (!st && m->dim <= 3)
+        st = dl_theory_model_rate_numeric(m, k, c->schedule.sigma0, &gn);
     if (!st)
-        st = dl_theory_damping_time(c->kernel, &c->schedule, k, dim, o->eps, &T);
+        st = dl_theory_model_damping_time(m, &c->schedule, k, o->eps, &T);
     if (!st)
-        st = dl_theory_log_amplitude(c->kernel, &c->schedule, k, dim, c->t_end, &lr);
+        st = dl_theory_model_log_amplitude(m, &c->schedule, k, c->t_end, &lr);
     if (st)
         return st;
     *worst = fmax(*worst, T);
@@ -132,7 +142,7 @@ static int theory_mode(const theory_options *o, const sim_config *c, double L, i
             gn, T, lr);
     fprintf(f->tconv.fp, "%d %.10g\n", n, *worst);
     for (double t = 0; t <= c->t_end + 1e-9; t += o->t_step) {
-        if ((st = dl_theory_log_amplitude(c->kernel, &c->schedule, k, dim, t, &lr)))
+        if ((st = dl_theory_model_log_amplitude(m, &c->schedule, k, t, &lr)))
             return st;
         fprintf(f->amps.fp, "%.8g %.8g %.8g %.10g\n", t, dl_schedule_sigma(&c->schedule, t), k, lr);
     }
@@ -145,9 +155,10 @@ static int theory_table(const theory_options *o, const sim_config *c, const dl_p
     const double L = c->domain.kind == DL_DOMAIN_TORUS ? c->domain.length : 2 * M_PI;
     theory_files f = {{0}, {0}, {0}};
     char line[200];
-    snprintf(line, sizeof line, "kernel %s dim %d length %.10g schedule %s sigma0 %.10g rate %.10g "
-             "sigma_min %.10g eps %.6g",
-             c->kernel->name, c->domain.dim, L, dl_schedule_kind_name(c->schedule.kind),
+    snprintf(line, sizeof line, "kernel %s field %s dim %d length %.10g schedule %s sigma0 %.10g "
+             "rate %.10g sigma_min %.10g eps %.6g",
+             c->kernel->name, dl_operator_name(c->field), c->domain.dim, L,
+             dl_schedule_kind_name(c->schedule.kind),
              c->schedule.sigma0, c->schedule.rate, c->schedule.sigma_min, o->eps);
     const char *extra[] = {line, NULL};
     int st = o->write_dir ? open_outputs(o->write_dir, prov, extra, &f) : DL_OK;
@@ -157,6 +168,8 @@ static int theory_table(const theory_options *o, const sim_config *c, const dl_p
                "T_eps", "ln a(T)/a(0)");
     }
     double worst = 0;
+    if (!st)
+        st = dl_theory_model_check(&o->model);
     for (int n = 1; !st && n <= o->kmax; n++)
         st = theory_mode(o, c, L, n, &worst, &f);
     if (!st && o->write_dir && !(st = dl_atomic_commit(&f.rates)) && !(st = dl_atomic_commit(&f.amps)))
@@ -168,6 +181,54 @@ static int theory_table(const theory_options *o, const sim_config *c, const dl_p
     if (f.tconv.fp)
         dl_atomic_abort(&f.tconv);
     return st;
+}
+
+/* r, k(r), Phi(r) and Phi(r) / sigma^2 for r in [0, 5 sigma] */
+static int companion_table(const theory_options *o, const sim_config *c, const dl_provenance *prov)
+{
+    const double sigma = c->schedule.sigma0;
+    const int dim = c->domain.dim;
+    dl_atomic_file f = {0};
+    char line[200], path[4200];
+    snprintf(line, sizeof line, "kernel %s sigma %.10g dim %d: Phi(r) = int_r^inf t k(t) dt",
+             c->kernel->name, sigma, dim);
+    const char *extra[] = {line, NULL};
+    int st = DL_OK;
+    if (o->write_dir && !(st = dl_mkdir_p(o->write_dir))) {
+        snprintf(path, sizeof path, "%s/companion.dat", o->write_dir);
+        st = dl_dat_open(&f, path, prov, extra, "r k Phi Phi_over_sigma2");
+    }
+    if (!st)
+        printf("# %s\n%12s %16s %16s %16s\n", line, "r", "k(r)", "Phi(r)", "Phi/sigma^2");
+    for (int i = 0; !st && i <= 100; i++) {
+        double r = 0.05 * sigma * i, phi, k = dl_kernel_value_at(c->kernel, r, sigma, dim);
+        if ((st = dl_kernel_companion(c->kernel, r, sigma, dim, &phi)))
+            break;
+        printf("%12.6g %16.10g %16.10g %16.10g\n", r, k, phi, phi / (sigma * sigma));
+        if (f.fp)
+            fprintf(f.fp, "%.10g %.15g %.15g %.15g\n", r, k, phi, phi / (sigma * sigma));
+    }
+    if (!st && f.fp)
+        st = dl_atomic_commit(&f);
+    if (f.fp)
+        dl_atomic_abort(&f);
+    return st;
+}
+
+static int optimize_table(const theory_options *o, const sim_config *c, double L)
+{
+    dl_theory_optimum best;
+    int st = dl_theory_optimize_schedule(&o->model, L, o->kmax, o->eps, &best);
+    if (st)
+        return st;
+    printf("# kernel %s field %s dim %d length %.10g: damp modes 1..%d by eps = %.6g\n",
+           c->kernel->name, dl_operator_name(c->field), c->domain.dim, L, o->kmax, o->eps);
+    printf("exp schedule:   --schedule exp --sigma %.6g --rate %.6g --sigma-min %.6g   T = %.6g\n",
+           best.schedule.sigma0, best.schedule.rate, best.schedule.sigma_min, best.time);
+    printf("constant sigma: --schedule constant --sigma %.6g                          T = %.6g\n",
+           best.const_sigma, best.const_time);
+    printf("speed-up: %.4gx\n", best.const_time / best.time);
+    return DL_OK;
 }
 
 int cmd_theory(int argc, char **argv)
@@ -192,8 +253,13 @@ int cmd_theory(int argc, char **argv)
     if (!st && !(o.t_step > 0))
         o.t_step = c.t_end / 200;
     dl_provenance prov = {cli_command_line(argc + 1, argv - 1), st ? 0 : c.seed};
-    if (!st)
-        st = theory_table(&o, &c, &prov);
+    if (!st) {
+        const double L = c.domain.kind == DL_DOMAIN_TORUS ? c.domain.length : 2 * M_PI;
+        o.model = (dl_theory_model){c.kernel, c.field, c.domain.dim, pow(L, -c.domain.dim)};
+        st = o.companion ? companion_table(&o, &c, &prov)
+             : o.optimize ? optimize_table(&o, &c, L)
+                          : theory_table(&o, &c, &prov);
+    }
     sim_options_free(&opts);
     return st ? cli_fail("theory") : 0;
 }

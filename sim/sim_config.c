@@ -45,7 +45,7 @@ static const option_spec specs[] = {
     {"classifier", "", 0, "image runs: an evaluation classifier (driftlab classify train); diagnostics.dat then adds FD-FMNIST of the particles against the test split"},
     {"data", "/usr/share/datasets/fashion-mnist", 0, "image runs: the IDX files of the test split FD-FMNIST uses"},
     {"sigma-units", "absolute", 0, "absolute (pixel units for images) | median: sigma and sigma-min times the target's median pairwise distance"},
-    {"schedule", "constant", 0, "constant | exp | cosine"},
+    {"schedule", "constant", 0, "constant | exp | cosine | file:PATH (rows t sigma, linear in ln sigma)"},
     {"rate", "0", 0, "exp schedule: sigma(t) = sigma exp(-rate t)"},
     {"sigma-min", "0", 0, "floor of exp, end value of cosine"},
     {"anneal-time", "0", 0, "cosine: time to reach sigma-min (0: t-end)"},
@@ -481,8 +481,17 @@ static int resolve_dynamics(const sim_options *o, sim_config *c, double *sigma, 
         return dl_error(DL_EINVAL, "--t-end must be positive, got %g", c->t_end);
     if (!(*sigma > 0))
         return dl_error(DL_EINVAL, "--sigma must be positive, got %g", *sigma);
-    TRY(dl_schedule_kind_parse(get(o, "schedule"), sk));
-    TRY(dl_schedule_init(&c->schedule, *sk, *sigma, rate, *sigma_min, anneal > 0 ? anneal : c->t_end));
+    const char *sched = get(o, "schedule");
+    if (!strncmp(sched, "file:", 5)) {
+        *sk = DL_SCHEDULE_TABLE;
+        TRY(dl_schedule_table_read(sched + 5, &c->schedule_table));
+        TRY(dl_schedule_init_table(&c->schedule, &c->schedule_table));
+        *sigma = c->schedule.sigma0, *sigma_min = c->schedule.sigma_min;
+    } else {
+        TRY(dl_schedule_kind_parse(sched, sk));
+        TRY(dl_schedule_init(&c->schedule, *sk, *sigma, rate, *sigma_min,
+                             anneal > 0 ? anneal : c->t_end));
+    }
     TRY(dl_integrator_kind_parse(get(o, "integrator"), &c->integrator));
 
     double steps = ceil(c->t_end / c->dt - 1e-9);

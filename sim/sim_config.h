@@ -23,6 +23,7 @@ typedef struct {
     const dl_kernel *kernel;
     dl_operator field;               /* --field: mean shift or the MMD flow */
     dl_schedule schedule;
+    dl_schedule_table schedule_table; /* --schedule file:PATH (schedule.table points here) */
     dl_integrator_kind integrator;
     dl_dist target, init;
     const char *target_file, *init_file; /* for kind == DL_DIST_FILE (idx:... for images) */

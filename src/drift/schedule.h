@@ -2,10 +2,34 @@
 #ifndef DL_SCHEDULE_H
 #define DL_SCHEDULE_H
 
-typedef enum { DL_SCHEDULE_CONSTANT, DL_SCHEDULE_EXP, DL_SCHEDULE_COSINE } dl_schedule_kind;
+#include <stddef.h>
+
+typedef enum {
+    DL_SCHEDULE_CONSTANT,
+    DL_SCHEDULE_EXP,
+    DL_SCHEDULE_COSINE,
+    DL_SCHEDULE_TABLE /* --schedule file:PATH */
+} dl_schedule_kind;
+
+/* A tabulated schedule: rows (t, sigma) with t strictly increasing and sigma
+ * positive and finite, interpolated linearly in ln sigma, held at the first
+ * value before the first time and at the last after the last. */
+#define DL_SCHEDULE_TABLE_MAX 4096
+typedef struct {
+    size_t n;
+    double t[DL_SCHEDULE_TABLE_MAX];
+    double log_sigma[DL_SCHEDULE_TABLE_MAX];
+} dl_schedule_table;
+
+/* Reads "t sigma" rows ('#' comments and blank lines skipped), every number
+ * through the strict parser; an empty file, a missing or extra column, a
+ * non-increasing time, a sigma that is not positive and finite, or more than
+ * DL_SCHEDULE_TABLE_MAX rows is an error naming the file and line. */
+int dl_schedule_table_read(const char *path, dl_schedule_table *table);
 
 typedef struct {
     dl_schedule_kind kind;
+    const dl_schedule_table *table; /* DL_SCHEDULE_TABLE: borrowed, outlives the schedule */
     double sigma0;    /* sigma at t = 0 */
     double rate;      /* exp: sigma0 exp(-rate t) */
     double sigma_min; /* floor for exp; end value for cosine */
@@ -15,7 +39,10 @@ typedef struct {
 int dl_schedule_kind_parse(const char *name, dl_schedule_kind *kind);
 const char *dl_schedule_kind_name(dl_schedule_kind kind);
 
-/* Validates the parameters the kind needs. */
+/* A tabulated schedule over table (sigma0 is its first sigma). */
+int dl_schedule_init_table(dl_schedule *s, const dl_schedule_table *table);
+
+/* Validates the parameters the kind needs (not DL_SCHEDULE_TABLE). */
 int dl_schedule_init(dl_schedule *s, dl_schedule_kind kind, double sigma0, double rate,
                      double sigma_min, double duration);
 

@@ -4,6 +4,7 @@
 
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_integration.h>
+#include <gsl/gsl_multimin.h>
 
 #include "base/dl_error.h"
 
@@ -263,4 +264,266 @@ int dl_theory_damping_time(const dl_kernel *k, const dl_schedule *s, double kmag
     }
     *t = 0.5 * (lo + hi);
     return DL_OK;
+}
+
+/* ---------------- every kernel and operator ---------------- */
+
+int dl_theory_model_check(const dl_theory_model *m)
+{
+    int st = dl_kernel_check_dim(m->kernel, m->dim);
+    if (!st)
+        st = dl_operator_check(m->op, m->kernel, 1);
+    if (st)
+        return st;
+    if (m->op == DL_OPERATOR_MMD && !(m->rho0 > 0 && isfinite(m->rho0)))
+        return dl_error(DL_EINVAL, "theory: the MMD flow needs the density rho0 = 1/L^d > 0, got %g",
+                        m->rho0);
+    if (isnan(m->kernel->fourier(m->kernel, 1.0, 1.0, m->dim)))
+        return dl_error(DL_EUNSUPPORTED, "theory: kernel '%s' has no closed-form transform in %d-D",
+                        m->kernel->name, m->dim);
+    return DL_OK;
+}
+
+int dl_theory_model_rate(const dl_theory_model *m, double kmag, double sigma, double *gamma)
+{
+    int st = dl_theory_model_check(m);
+    if (st)
+        return st;
+    if (m->op == DL_OPERATOR_MEANSHIFT)
+        return dl_kernel_rate(m->kernel, kmag, sigma, m->dim, gamma);
+    *gamma = m->rho0 * kmag * kmag * m->kernel->fourier(m->kernel, fabs(kmag), sigma, m->dim);
+    return DL_OK;
+}
+
+int dl_theory_model_rate_numeric(const dl_theory_model *m, double kmag, double sigma,
+                                 double *gamma)
+{
+    int st = dl_theory_model_check(m);
+    if (st)
+        return st;
+    if (m->op == DL_OPERATOR_MEANSHIFT)
+        return dl_theory_rate_numeric(m->kernel, kmag, sigma, m->dim, gamma);
+    double khat = NAN;
+    if (m->kernel->flags & DL_KERNEL_COULOMB)
+        khat = 1.0 / (kmag * kmag); /* a distribution: no integral to take */
+    else if ((st = dl_theory_fourier_numeric(m->kernel, kmag, sigma, m->dim, &khat)))
+        return st;
+    *gamma = m->rho0 * kmag * kmag * khat;
+    return DL_OK;
+}
+
+typedef struct {
+    const dl_theory_model *m;
+    const dl_schedule *s;
+    double kmag;
+} model_path;
+
+static double model_rate_along(double t, void *p)
+{
+    const model_path *c = p;
+    double g = NAN;
+    dl_theory_model_rate(c->m, c->kmag, dl_schedule_sigma(c->s, t), &g);
+    return g;
+}
+
+static int integrate_rate(const model_path *c, double t, double *log_ratio)
+{
+    gsl_function f = {model_rate_along, (void *)c};
+    gsl_error_handler_t *old = gsl_set_error_handler_off();
+    gsl_integration_workspace *w = gsl_integration_workspace_alloc(2000);
+    double v = NAN, err;
+    int st = w ? gsl_integration_qag(&f, 0, t, 1e-14, 1e-10, 2000, GSL_INTEG_GAUSS61, w, &v, &err)
+               : GSL_ENOMEM;
+    gsl_integration_workspace_free(w);
+    gsl_set_error_handler(old);
+    if (st && st != GSL_EROUND)
+        return dl_error(DL_ENUMERIC, "theory: rate integral failed (%s)", gsl_strerror(st));
+    *log_ratio = -v;
+    return DL_OK;
+}
+
+int dl_theory_model_log_amplitude(const dl_theory_model *m, const dl_schedule *s, double kmag,
+                                  double t, double *log_ratio)
+{
+    int st = dl_theory_model_check(m);
+    if (st)
+        return st;
+    if (!(t >= 0))
+        return dl_error(DL_EINVAL, "theory: time must be >= 0, got %g", t);
+    if (m->op == DL_OPERATOR_MEANSHIFT && s->kind != DL_SCHEDULE_TABLE)
+        return dl_theory_log_amplitude(m->kernel, s, kmag, m->dim, t, log_ratio);
+    if (s->kind == DL_SCHEDULE_CONSTANT || (m->kernel->flags & DL_KERNEL_COULOMB)) {
+        double g;
+        if ((st = dl_theory_model_rate(m, kmag, s->sigma0, &g)))
+            return st;
+        *log_ratio = -g * t;
+        return DL_OK;
+    }
+    model_path c = {m, s, fabs(kmag)};
+    return integrate_rate(&c, t, log_ratio);
+}
+
+int dl_theory_model_damping_time(const dl_theory_model *m, const dl_schedule *s, double kmag,
+                                 double eps, double *t)
+{
+    if (!(eps > 0 && eps < 1))
+        return dl_error(DL_EINVAL, "theory: eps must be in (0, 1), got %g", eps);
+    double target = log(eps), lo = 0, hi = 1, v;
+    int st;
+    for (;;) { /* the log-amplitude only decreases: bracket, then bisect */
+        if ((st = dl_theory_model_log_amplitude(m, s, kmag, hi, &v)))
+            return st;
+        if (v <= target)
+            break;
+        lo = hi;
+        hi *= 2;
+        if (hi > 1e12) {
+            *t = INFINITY;
+            return DL_OK;
+        }
+    }
+    for (int it = 0; it < 200 && hi - lo > 1e-10 * hi; it++) {
+        double mid = 0.5 * (lo + hi);
+        if ((st = dl_theory_model_log_amplitude(m, s, kmag, mid, &v)))
+            return st;
+        if (v <= target)
+            hi = mid;
+        else
+            lo = mid;
+    }
+    *t = 0.5 * (lo + hi);
+    return DL_OK;
+}
+
+/* ---------------- the fastest schedule ---------------- */
+
+typedef struct {
+    const dl_theory_model *m;
+    double length, eps;
+    int kmax, failed;
+} optimum_ctx;
+
+/* T_eps over modes 1..kmax under schedule s: the slowest mode's time */
+static double slowest_time(const optimum_ctx *c, const dl_schedule *s)
+{
+    double worst = 0;
+    for (int n = 1; n <= c->kmax; n++) {
+        double t;
+        if (dl_theory_model_damping_time(c->m, s, 2 * M_PI * n / c->length, c->eps, &t))
+            return INFINITY;
+        worst = fmax(worst, t);
+    }
+    return worst;
+}
+
+/* x = (ln sigma0, ln r, ln ln(sigma0 / sigma_min)): every x is a valid schedule */
+static double exp_schedule_time(const gsl_vector *x, void *p)
+{
+    const optimum_ctx *c = p;
+    double s0 = exp(gsl_vector_get(x, 0)), r = exp(gsl_vector_get(x, 1));
+    double smin = s0 * exp(-exp(gsl_vector_get(x, 2)));
+    dl_schedule s;
+    if (!(s0 < 1e3 * c->length) || !(r < 1e3) || !(smin > 1e-6 * c->length) ||
+        dl_schedule_init(&s, DL_SCHEDULE_EXP, s0, r, smin, 0))
+        return INFINITY;
+    return slowest_time(c, &s);
+}
+
+static double constant_time(const optimum_ctx *c, double sigma)
+{
+    dl_schedule s;
+    if (dl_schedule_init(&s, DL_SCHEDULE_CONSTANT, sigma, 0, 0, 0))
+        return INFINITY;
+    return slowest_time(c, &s);
+}
+
+/* ln sigma on a grid over [1e-3 L, L], then golden section around the best */
+static void best_constant(const optimum_ctx *c, dl_theory_optimum *out)
+{
+    double best_l = 0, best = INFINITY, lo = log(1e-3 * c->length), hi = log(c->length);
+    for (int i = 0; i <= 60; i++) {
+        double l = lo + (hi - lo) * i / 60.0, t = constant_time(c, exp(l));
+        if (t < best)
+            best = t, best_l = l;
+    }
+    double a = best_l - (hi - lo) / 60.0, b = best_l + (hi - lo) / 60.0;
+    const double phi = 0.5 * (sqrt(5.0) - 1.0);
+    for (int it = 0; it < 60; it++) {
+        double u = b - phi * (b - a), v = a + phi * (b - a);
+        if (constant_time(c, exp(u)) < constant_time(c, exp(v)))
+            b = v;
+        else
+            a = u;
+    }
+    out->const_sigma = exp(0.5 * (a + b));
+    out->const_time = constant_time(c, out->const_sigma);
+}
+
+static double simplex_from(const optimum_ctx *c, const double start[3], gsl_vector *best)
+{
+    gsl_multimin_function f = {exp_schedule_time, 3, (void *)c};
+    gsl_vector *x = gsl_vector_alloc(3), *step = gsl_vector_alloc(3);
+    gsl_multimin_fminimizer *mm = gsl_multimin_fminimizer_alloc(gsl_multimin_fminimizer_nmsimplex2, 3);
+    double value = INFINITY;
+    if (x && step && mm) {
+        for (int i = 0; i < 3; i++)
+            gsl_vector_set(x, i, start[i]), gsl_vector_set(step, i, 0.5);
+        gsl_multimin_fminimizer_set(mm, &f, x, step);
+        for (int it = 0; it < 400; it++) {
+            if (gsl_multimin_fminimizer_iterate(mm))
+                break;
+            if (gsl_multimin_test_size(gsl_multimin_fminimizer_size(mm), 1e-6) == GSL_SUCCESS)
+                break;
+        }
+        value = mm->fval;
+        gsl_vector_memcpy(best, mm->x);
+    }
+    gsl_multimin_fminimizer_free(mm);
+    gsl_vector_free(x), gsl_vector_free(step);
+    return value;
+}
+
+int dl_theory_optimize_schedule(const dl_theory_model *m, double length, int kmax, double eps,
+                                dl_theory_optimum *out)
+{
+    int st = dl_theory_model_check(m);
+    if (st)
+        return st;
+    if (kmax < 1)
+        return dl_error(DL_EINVAL, "--optimize-schedule needs kmax >= 1, got %d", kmax);
+    if (!(eps > 0 && eps < 1))
+        return dl_error(DL_EINVAL, "--optimize-schedule needs eps in (0, 1), got %g", eps);
+    if (!(length > 0 && isfinite(length)))
+        return dl_error(DL_EINVAL, "--optimize-schedule needs a torus length > 0, got %g", length);
+    optimum_ctx c = {m, length, eps, kmax, 0};
+    gsl_vector *x = gsl_vector_alloc(3), *best_x = gsl_vector_alloc(3);
+    if (!x || !best_x) {
+        gsl_vector_free(x), gsl_vector_free(best_x);
+        return dl_error(DL_ENOMEM, "theory: out of memory");
+    }
+    /* starts: sigma0 covering the lowest mode, a floor near the highest, a few depths */
+    double best = INFINITY;
+    const double k1 = 2 * M_PI / length, kK = k1 * kmax;
+    for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 3; b++) {
+            double start[3] = {log((1.0 + a) / k1), log(0.05 * (b * 3 + 1)),
+                               log(log(fmax(1.5, (1.0 + a) * kK / k1)))};
+            double v = simplex_from(&c, start, x);
+            if (v < best) {
+                best = v;
+                gsl_vector_memcpy(best_x, x);
+            }
+        }
+    if (!isfinite(best)) {
+        gsl_vector_free(x), gsl_vector_free(best_x);
+        return dl_error(DL_ENUMERIC, "theory: no exp schedule damps modes 1..%d by %g", kmax, eps);
+    }
+    double s0 = exp(gsl_vector_get(best_x, 0)), r = exp(gsl_vector_get(best_x, 1));
+    st = dl_schedule_init(&out->schedule, DL_SCHEDULE_EXP, s0, r,
+                          s0 * exp(-exp(gsl_vector_get(best_x, 2))), 0);
+    out->time = best;
+    gsl_vector_free(x), gsl_vector_free(best_x);
+    if (!st)
+        best_constant(&c, out);
+    return st;
 }
