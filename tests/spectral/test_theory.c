@@ -13,6 +13,59 @@
 #include "test_common.h"
 #include "spectral/theory.h"
 
+/* Phi(r) = int_r^inf t k(t) dt by quadrature against THEORY.md section 8's
+ * closed forms: Gaussian -> sigma^2 k; Laplacian -> sigma^2 (1 + z) e^-z;
+ * Matern 3/2 -> sigma^2 (3 + 3z + z^2) e^-z; Student-t beta ->
+ * sigma^2 / (2 (beta - 1)) (1 + z^2)^-(beta - 1). */
+static void test_companions(void)
+{
+    const double sigma = 0.7;
+    for (double r = 0; r < 4; r += 0.37) {
+        double z = r / sigma, phi;
+        struct {
+            const char *name;
+            double want;
+        } cases[] = {{"gaussian", sigma * sigma * exp(-z * z / 2)},
+                     {"laplacian", sigma * sigma * (1 + z) * exp(-z)},
+                     {"matern:1.5", sigma * sigma * (3 + 3 * z + z * z) * exp(-z)},
+                     {"student:2", sigma * sigma / 2 / (1 + z * z)},
+                     {"student:3.5", sigma * sigma / 5 * pow(1 + z * z, -2.5)}};
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            char what[96];
+            snprintf(what, sizeof what, "companion of %s at r = %g", cases[i].name, r);
+            CHECK_OK(dl_kernel_companion(dl_kernel_find(cases[i].name), r, sigma, 1, &phi));
+            CHECK_CLOSE(phi, cases[i].want, 1e-9 * sigma * sigma, what);
+        }
+    }
+    double phi;
+    CHECK(dl_kernel_companion(dl_kernel_find("student:1"), 0, 1, 1, &phi) == DL_EUNSUPPORTED,
+          "a divergent companion accepted");
+}
+
+/* The optimum is a real schedule whose slowest mode takes the time reported,
+ * and it beats (or ties) the best constant bandwidth. */
+static void test_optimum(void)
+{
+    const double L = 2 * M_PI;
+    const char *kernels[] = {"gaussian", "matern:1.5"};
+    for (int i = 0; i < 2; i++) {
+        dl_theory_model m = {dl_kernel_find(kernels[i]), DL_OPERATOR_MEANSHIFT, 1, 1 / L};
+        dl_theory_optimum o;
+        CHECK_OK(dl_theory_optimize_schedule(&m, L, 8, 0.01, &o));
+        double worst = 0, t;
+        for (int n = 1; n <= 8; n++) {
+            CHECK_OK(dl_theory_model_damping_time(&m, &o.schedule, n, 0.01, &t));
+            worst = fmax(worst, t);
+        }
+        CHECK_CLOSE(worst, o.time, 1e-8 * o.time, "optimum's time recomputed");
+        CHECK(o.time <= o.const_time * (1 + 1e-9), "%s: exp schedule %g slower than constant %g",
+              kernels[i], o.time, o.const_time);
+    }
+    dl_theory_model g = {dl_kernel_find("gaussian"), DL_OPERATOR_MEANSHIFT, 1, 1 / L};
+    dl_theory_optimum o;
+    CHECK(dl_theory_optimize_schedule(&g, L, 0, 0.01, &o) == DL_EINVAL, "kmax 0 accepted");
+}
+
 int main(void)
 {
     const double sigmas[] = {0.3, 1.0, 2.5};
@@ -26,9 +79,16 @@ int main(void)
                     char what[128];
                     CHECK_OK(dl_theory_fourier_numeric(k, q, s, dim, &khat));
                     snprintf(what, sizeof what, "%s khat d=%d sigma=%g k=%g", k->name, dim, s, q);
-                    /* relative 1e-8, or 1e-10 of khat(0) where the transform is itself tiny */
+                    /* relative 1e-9, or 1e-10 of khat(0) where the transform is itself tiny */
                     CHECK_CLOSE(khat, k->fourier(k, q, s, dim),
-                                1e-8 * k->fourier(k, q, s, dim) + 1e-10 * k->fourier(k, 0, s, dim), what);
+                                1e-9 * k->fourier(k, q, s, dim) + 1e-10 * k->fourier(k, 0, s, dim), what);
+                    /* the MMD flow's rate, rho0 k^2 khat, both ways */
+                    dl_theory_model mmd = {k, DL_OPERATOR_MMD, dim, 0.1};
+                    double gm, gmn;
+                    CHECK_OK(dl_theory_model_rate(&mmd, q, s, &gm));
+                    CHECK_OK(dl_theory_model_rate_numeric(&mmd, q, s, &gmn));
+                    snprintf(what, sizeof what, "%s gamma_mmd d=%d sigma=%g k=%g", k->name, dim, s, q);
+                    CHECK_CLOSE(gm, gmn, 1e-9 * gm + 1e-10 * 0.1 * q * q * k->fourier(k, 0, s, dim), what);
                     CHECK_OK(dl_theory_rate_numeric(k, q, s, dim, &g));
                     CHECK_OK(dl_theory_rate(k, q, s, dim, &gc));
                     snprintf(what, sizeof what, "%s gamma numeric d=%d sigma=%g k=%g", k->name, dim,
@@ -36,6 +96,9 @@ int main(void)
                     CHECK_CLOSE(g, gc, 1e-8 * fmax(gc, 1e-2), what);
                 }
     }
+
+    test_companions();
+    test_optimum();
 
     /* annealed log-amplitude: closed form vs quadrature, with and past the floor */
     dl_schedule ex, cst, cosine;
