@@ -48,6 +48,30 @@ make_run() {
 first_snapshot() { make_run "${rd[@]}"; ls "$work"/r/snapshots/*.dlsnap | head -n 1; }
 
 case "$command:$case_name" in
+  sim:matern_low)       args=("${torus[@]}" --kernel matern:0.3); expect="nu out of range" ;;
+  sim:matern_nan)       args=("${torus[@]}" --kernel matern:nan); expect="finite number" ;;
+  sim:matern_empty)     args=("${torus[@]}" --kernel matern:); expect="finite number" ;;
+  sim:matern_spelling)  args=("${torus[@]}" --kernel matern:1.50); expect="write it as 'matern:1.5'" ;;
+  sim:matern_no_param)  args=("${torus[@]}" --kernel matern); expect="needs its parameter nu" ;;
+  sim:student_1d)       args=("${torus[@]}" --kernel student:0.5); expect="beta > d/2" ;;
+  sim:sech_param)       args=("${torus[@]}" --kernel sech:2); expect="takes no parameter" ;;
+  sim:coulomb_meanshift) args=("${torus[@]}" --kernel coulomb); expect="--field mmd" ;;
+  sim:coulomb_rd)       args=("${rd[@]}" --kernel coulomb --field mmd); expect="needs the torus" ;;
+  sim:field_unknown)    args=("${torus[@]}" --field wasserstein); expect="unknown field" ;;
+  sim:mmd_simd)         args=("${torus[@]}" --field mmd --engine simd); expect="direct and pm" ;;
+  sim:schedule_empty)   : > "$work/s.txt"; args=("${torus[@]}" --schedule "file:$work/s.txt"); expect="no (t, sigma) rows" ;;
+  sim:schedule_order)   printf '0 1\n1 0.5\n0.5 0.2\n' > "$work/s.txt"
+                        args=("${torus[@]}" --schedule "file:$work/s.txt"); expect="increase strictly" ;;
+  sim:schedule_negative) printf '0 1\n1 -0.5\n' > "$work/s.txt"
+                        args=("${torus[@]}" --schedule "file:$work/s.txt"); expect="positive and finite" ;;
+  sim:schedule_nan)     printf '0 1\n1 nan\n' > "$work/s.txt"
+                        args=("${torus[@]}" --schedule "file:$work/s.txt"); expect="'nan' is not a number" ;;
+  sim:schedule_column)  printf '0 1\n1\n' > "$work/s.txt"
+                        args=("${torus[@]}" --schedule "file:$work/s.txt"); expect="two columns" ;;
+  sim:schedule_missing) args=("${torus[@]}" --schedule "file:$work/none.txt"); expect="cannot open" ;;
+  theory:kmax_zero)     args=(--kernel gaussian --optimize-schedule --kmax 0); expect="K >= 1" ;;
+  theory:sech_2d)       args=(--kernel sech --dim 2); expect="1-D only" ;;
+  theory:student_2d)    args=(--kernel student:1 --dim 2); expect="beta > d/2" ;;
   sim:sigma_negative)   args=("${rd[@]}" --sigma -0.5) ;;
   sim:sigma_zero)       args=("${rd[@]}" --sigma 0) ;;
   sim:sigma_nan)        args=("${rd[@]}" --sigma nan) ;;
