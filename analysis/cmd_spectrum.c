@@ -410,16 +410,24 @@ static int measure_all(spectrum_run *r)
     return st;
 }
 
+/* the run's kernel and operator around its uniform density 1/L^d */
+static dl_theory_model spectrum_model(const spectrum_run *r)
+{
+    const dl_theory_model m = {r->c.kernel, r->c.field, r->dim, pow(r->c.domain.length, -r->dim)};
+    return m;
+}
+
 /* linear theory beside every measurement */
 static int add_theory(spectrum_run *r)
 {
     const sim_config *c = &r->c;
     for (size_t w = 0; w < r->n_waves; w++) {
         double kmag = wave_k(r, w), l0;
-        int st = dl_theory_log_amplitude(c->kernel, &c->schedule, kmag, r->dim, r->snaps.t[0], &l0);
+        const dl_theory_model m = spectrum_model(r);
+        int st = dl_theory_model_log_amplitude(&m, &c->schedule, kmag, r->snaps.t[0], &l0);
         for (size_t s = 0; !st && s < r->snaps.count; s++) {
             double l;
-            st = dl_theory_log_amplitude(c->kernel, &c->schedule, kmag, r->dim, r->snaps.t[s], &l);
+            st = dl_theory_model_log_amplitude(&m, &c->schedule, kmag, r->snaps.t[s], &l);
             r->waves[w].theory[s] = r->waves[w].amp[0] * exp(l - l0);
         }
         if (st)
@@ -487,8 +495,9 @@ static void fit_rate(const spectrum_run *r, size_t w, FILE *fp)
 {
     const sim_config *c = &r->c;
     const wave *wv = &r->waves[w];
-    double kmag = wave_k(r, w), g;
-    dl_theory_rate(c->kernel, kmag, c->schedule.sigma0, r->dim, &g);
+    double kmag = wave_k(r, w), g = NAN;
+    const dl_theory_model m = spectrum_model(r);
+    dl_theory_model_rate(&m, kmag, c->schedule.sigma0, &g);
     /* explicit Euler multiplies a mode by (1 - gamma dt) per step */
     double ge = c->integrator == DL_INTEGRATOR_EULER && g * c->dt < 1 ? -log1p(-g * c->dt) / c->dt : g;
     dl_decay_fit fit;
@@ -552,8 +561,9 @@ static int write_tconv(const spectrum_run *r)
     for (size_t w = 0; w < r->n_waves && r->waves[w].seeded; w++) {
         double tk_theory;
         double tk = dl_decay_crossing_time(r->snaps.t, r->waves[w].amp, r->snaps.count, r->o.eps);
-        if ((st = dl_theory_damping_time(r->c.kernel, &r->c.schedule, wave_k(r, w), r->dim, r->o.eps,
-                                         &tk_theory))) {
+        const dl_theory_model m = spectrum_model(r);
+        if ((st = dl_theory_model_damping_time(&m, &r->c.schedule, wave_k(r, w), r->o.eps,
+                                               &tk_theory))) {
             dl_atomic_abort(&f);
             return st;
         }
