@@ -417,10 +417,32 @@ static dl_theory_model spectrum_model(const spectrum_run *r)
     return m;
 }
 
+/* An adaptive run's theory follows the sigma(t) its snapshots recorded:
+ * a tabulated schedule through them (linear in ln sigma between snapshots,
+ * where the run held sigma piecewise constant between adaptations). */
+static int recorded_schedule(spectrum_run *r)
+{
+    dl_schedule_table *tab = &r->c.schedule_table;
+    const size_t stride = (r->snaps.count + DL_SCHEDULE_TABLE_MAX - 1) / DL_SCHEDULE_TABLE_MAX;
+    tab->n = 0;
+    for (size_t s = 0; s < r->snaps.count; s += stride) {
+        if (tab->n && !(r->snaps.t[s] > tab->t[tab->n - 1]))
+            continue;
+        if (!(r->snaps.sigma[s] > 0))
+            return dl_error(DL_EFORMAT, "snapshot %zu records sigma %g", s, r->snaps.sigma[s]);
+        tab->t[tab->n] = r->snaps.t[s];
+        tab->log_sigma[tab->n++] = log(r->snaps.sigma[s]);
+    }
+    return dl_schedule_init_table(&r->c.schedule, tab);
+}
+
 /* linear theory beside every measurement */
 static int add_theory(spectrum_run *r)
 {
     const sim_config *c = &r->c;
+    int rst = c->schedule.kind == DL_SCHEDULE_ADAPTIVE ? recorded_schedule(r) : DL_OK;
+    if (rst)
+        return rst;
     for (size_t w = 0; w < r->n_waves; w++) {
         double kmag = wave_k(r, w), l0;
         const dl_theory_model m = spectrum_model(r);

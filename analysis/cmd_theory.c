@@ -250,6 +250,9 @@ int cmd_theory(int argc, char **argv)
     if (!st)
         st = resolve_config(n_rest, rest, &opts, &c);
     free(rest);
+    if (!st && c.schedule.kind == DL_SCHEDULE_ADAPTIVE)
+        st = dl_error(DL_EINVAL, "--schedule adaptive: sigma(t) follows the particles, so the "
+                      "theory needs a run's record (driftlab spectrum RUN)");
     if (!st && !(o.t_step > 0))
         o.t_step = c.t_end / 200;
     dl_provenance prov = {cli_command_line(argc + 1, argv - 1), st ? 0 : c.seed};

@@ -129,7 +129,8 @@ static int write_target_snapshot(const sim_config *c, const dl_provenance *prov,
 
 
 /* The run's engine (auto resolved and logged) and its integrator over the targets y */
-static int start_flow(const sim_config *c, const double *y, size_t m, sim_outputs *out, dl_engine **engine,
+static int start_flow(const sim_config *c, const dl_schedule *schedule, const double *y, size_t m,
+                      sim_outputs *out, dl_engine **engine,
                       dl_integrator **it)
 {
     const char *name = c->engine;
@@ -146,7 +147,7 @@ static int start_flow(const sim_config *c, const double *y, size_t m, sim_output
                                  .engine = *engine,
                                  .domain = &c->domain,
                                  .kernel = c->kernel,
-                                 .schedule = &c->schedule,
+                                 .schedule = schedule,
                                  .target = y,
                                  .m = m,
                                  .n = c->n,
@@ -165,7 +166,9 @@ static int simulate(const sim_config *c, const dl_provenance *prov, double *x, c
 {
     dl_engine *engine = NULL;
     dl_integrator *it = NULL;
-    int st = start_flow(c, y, m, out, &engine, &it);
+    /* the run's own copy: an adaptive schedule follows the particles */
+    dl_schedule schedule = c->schedule;
+    int st = start_flow(c, &schedule, y, m, out, &engine, &it);
     if (st)
         return st;
     const int dim = c->domain.dim;
@@ -194,7 +197,11 @@ static int simulate(const sim_config *c, const dl_provenance *prov, double *x, c
     long last_snapshot = 0;
     double stepping = 0;
     for (long step = 0;; step++) {
-        double t = step * c->dt, sigma = dl_schedule_sigma(&c->schedule, t);
+        const double t = step * c->dt;
+        if (schedule.kind == DL_SCHEDULE_ADAPTIVE && step % schedule.adapt_every == 0 &&
+            (st = dl_schedule_adapt(&schedule, &c->domain, x, c->n)))
+            goto done;
+        const double sigma = dl_schedule_sigma(&schedule, t);
         if (step % c->every == 0 || step == c->steps) {
             const double *v, *vp, *vm;
             if ((st = dl_integrator_field(it, x, t, &v, &vp, &vm)))

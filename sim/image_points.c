@@ -10,6 +10,7 @@
 #include <gsl/gsl_randist.h>
 
 #include "base/dl_error.h"
+#include "drift/metrics.h"
 #include "images/idx.h"
 #include "images/imgmetrics.h"
 #include "nn/classifier.h"
@@ -193,30 +194,14 @@ int sim_image_snapshot(const char *dir, long step, const double *x, size_t n, in
     return st;
 }
 
-static int compare_doubles(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 double sim_median_distance(const double *y, size_t m, int d)
 {
-    const size_t k = m < 1000 ? m : 1000, pairs = k * (k - 1) / 2;
-    double *dist = pairs ? malloc(pairs * sizeof(double)) : NULL;
-    if (!dist)
+    dl_domain dom;
+    double median = NAN;
+    if (dl_domain_init(&dom, DL_DOMAIN_RD, d, 0) ||
+        dl_median_pairwise_distance(&dom, y, m < 1000 ? m : 1000, &median))
         return NAN;
-    size_t at = 0;
-    for (size_t i = 0; i < k; i++)
-        for (size_t j = i + 1; j < k; j++) {
-            double s = 0;
-            for (int c = 0; c < d; c++)
-                s += (y[i * d + c] - y[j * d + c]) * (y[i * d + c] - y[j * d + c]);
-            dist[at++] = sqrt(s);
-        }
-    qsort(dist, pairs, sizeof(double), compare_doubles);
-    const double med = pairs % 2 ? dist[pairs / 2] : 0.5 * (dist[pairs / 2 - 1] + dist[pairs / 2]);
-    free(dist);
-    return med;
+    return median;
 }
 
 struct sim_image_fd {

@@ -45,7 +45,9 @@ static const option_spec specs[] = {
     {"classifier", "", 0, "image runs: an evaluation classifier (driftlab classify train); diagnostics.dat then adds FD-FMNIST of the particles against the test split"},
     {"data", "/usr/share/datasets/fashion-mnist", 0, "image runs: the IDX files of the test split FD-FMNIST uses"},
     {"sigma-units", "absolute", 0, "absolute (pixel units for images) | median: sigma and sigma-min times the target's median pairwise distance"},
-    {"schedule", "constant", 0, "constant | exp | cosine | file:PATH (rows t sigma, linear in ln sigma)"},
+    {"schedule", "constant", 0, "constant | exp | cosine | file:PATH (rows t sigma, linear in ln sigma) | adaptive"},
+    {"sigma-scale", "0", 0, "adaptive: sigma = this x the particles' current median pairwise distance"},
+    {"adapt-every", "1", 0, "adaptive: steps between recomputations of sigma"},
     {"rate", "0", 0, "exp schedule: sigma(t) = sigma exp(-rate t)"},
     {"sigma-min", "0", 0, "floor of exp, end value of cosine"},
     {"anneal-time", "0", 0, "cosine: time to reach sigma-min (0: t-end)"},
@@ -482,7 +484,15 @@ static int resolve_dynamics(const sim_options *o, sim_config *c, double *sigma, 
     if (!(*sigma > 0))
         return dl_error(DL_EINVAL, "--sigma must be positive, got %g", *sigma);
     const char *sched = get(o, "schedule");
-    if (!strncmp(sched, "file:", 5)) {
+    double scale;
+    long adapt_every;
+    TRY(get_double(o, "sigma-scale", &scale));
+    TRY(get_long(o, "adapt-every", &adapt_every));
+    if (!strcmp(sched, "adaptive")) {
+        *sk = DL_SCHEDULE_ADAPTIVE;
+        TRY(dl_schedule_init_adaptive(&c->schedule, scale, adapt_every, *sigma));
+        *sigma_min = *sigma;
+    } else if (!strncmp(sched, "file:", 5)) {
         *sk = DL_SCHEDULE_TABLE;
         TRY(dl_schedule_table_read(sched + 5, &c->schedule_table));
         TRY(dl_schedule_init_table(&c->schedule, &c->schedule_table));

@@ -48,6 +48,8 @@ static int refuse_unsupported(const sim_config *c, int size)
                       : c->frames                    ? "--frames"
                       : c->sigma_median              ? "--sigma-units median"
                       : c->no_stop_gradient          ? "--no-stop-gradient"
+                      : c->schedule.kind == DL_SCHEDULE_ADAPTIVE ? "--schedule adaptive"
+                      : c->field != DL_OPERATOR_MEANSHIFT ? "--field mmd"
                                                      : NULL;
     if (why)
         return dl_error(DL_EUNSUPPORTED, "under mpirun, sim --engine pm does not take %s; run it "

@@ -1,5 +1,7 @@
 #include "drift/metrics.h"
 
+#include "base/dl_error.h"
+
 #include <math.h>
 #include <stdlib.h>
 
@@ -77,4 +79,22 @@ double dl_median(double *v, size_t n)
 {
     qsort(v, n, sizeof *v, compare_double);
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+int dl_median_pairwise_distance(const dl_domain *dom, const double *x, size_t n, double *median)
+{
+    if (n < 2)
+        return dl_error(DL_EINVAL, "median distance: need at least 2 points, got %zu", n);
+    const size_t pairs = n * (n - 1) / 2, d = (size_t)dom->dim;
+    double *dist = malloc(pairs * sizeof *dist);
+    if (!dist)
+        return dl_error(DL_ENOMEM, "median distance: out of memory for %zu pairs", pairs);
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            dist[at++] = dl_domain_distance(dom, x + i * d, x + j * d);
+    *median = dl_median(dist, pairs);
+    free(dist);
+    return isfinite(*median) ? DL_OK
+                             : dl_error(DL_ENUMERIC, "median distance: not finite (a point is NaN)");
 }

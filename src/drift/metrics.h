@@ -26,6 +26,10 @@ double dl_energy_distance(const dl_domain *dom, const double *x, size_t n, const
 /* The median of v (n >= 1), sorting v in place. */
 double dl_median(double *v, size_t n);
 
+/* The median of the n (n - 1) / 2 pairwise distances of x (n >= 2 points),
+ * minimum-image on the torus. */
+int dl_median_pairwise_distance(const dl_domain *dom, const double *x, size_t n, double *median);
+
 /* sqrt(mean_i |v_i|^2) */
 double dl_rms_norm(const double *v, size_t n, int dim);
 

@@ -2,16 +2,18 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/dl_error.h"
 #include "base/parse.h"
+#include "drift/metrics.h"
 
-static const char *const names[] = {"constant", "exp", "cosine", "file"};
+static const char *const names[] = {"constant", "exp", "cosine", "file", "adaptive"};
 
 const char *dl_schedule_kind_name(dl_schedule_kind kind)
 {
-    return (unsigned)kind < 4 ? names[kind] : "?";
+    return (unsigned)kind < 5 ? names[kind] : "?";
 }
 
 int dl_schedule_kind_parse(const char *name, dl_schedule_kind *kind)
@@ -60,6 +62,8 @@ double dl_schedule_sigma(const dl_schedule *s, double t)
         double tau = fmin(fmax(t, 0.0), s->duration) / s->duration;
         return s->sigma_min + (s->sigma0 - s->sigma_min) * 0.5 * (1.0 + cos(M_PI * tau));
     }
+    case DL_SCHEDULE_ADAPTIVE:
+        return s->current;
     case DL_SCHEDULE_TABLE: {
         const dl_schedule_table *tab = s->table;
         if (!(t > tab->t[0]))
@@ -80,6 +84,42 @@ double dl_schedule_sigma(const dl_schedule *s, double t)
     default:
         return s->sigma0;
     }
+}
+
+int dl_schedule_init_adaptive(dl_schedule *s, double scale, long every, double sigma0)
+{
+    if (!(scale > 0) || !isfinite(scale))
+        return dl_error(DL_EINVAL, "schedule 'adaptive' needs --sigma-scale c > 0, got %g", scale);
+    if (every < 1)
+        return dl_error(DL_EINVAL, "schedule 'adaptive' needs --adapt-every >= 1, got %ld", every);
+    if (!(sigma0 > 0) || !isfinite(sigma0))
+        return dl_error(DL_EINVAL, "sigma must be positive and finite, got %g", sigma0);
+    memset(s, 0, sizeof *s);
+    s->kind = DL_SCHEDULE_ADAPTIVE;
+    s->scale = scale;
+    s->adapt_every = every;
+    s->sigma0 = s->sigma_min = s->current = sigma0;
+    return DL_OK;
+}
+
+int dl_schedule_adapt(dl_schedule *s, const dl_domain *dom, const double *x, size_t n)
+{
+    const size_t k = n < DL_SCHEDULE_ADAPT_POINTS ? n : DL_SCHEDULE_ADAPT_POINTS;
+    const size_t d = (size_t)dom->dim;
+    double *sub = malloc(k * d * sizeof *sub), median = NAN;
+    if (!sub)
+        return dl_error(DL_ENOMEM, "adaptive schedule: out of memory");
+    for (size_t i = 0; i < k; i++)
+        memcpy(sub + i * d, x + (i * n / k) * d, d * sizeof *sub);
+    int st = dl_median_pairwise_distance(dom, sub, k, &median);
+    free(sub);
+    if (st)
+        return st;
+    if (!(median > 0))
+        return dl_error(DL_ENUMERIC, "adaptive schedule: the particles' median distance is 0 "
+                        "(they have collapsed onto one point)");
+    s->current = s->scale * median;
+    return DL_OK;
 }
 
 int dl_schedule_init_table(dl_schedule *s, const dl_schedule_table *table)

@@ -4,11 +4,14 @@
 
 #include <stddef.h>
 
+#include "drift/domain.h"
+
 typedef enum {
     DL_SCHEDULE_CONSTANT,
     DL_SCHEDULE_EXP,
     DL_SCHEDULE_COSINE,
-    DL_SCHEDULE_TABLE /* --schedule file:PATH */
+    DL_SCHEDULE_TABLE,   /* --schedule file:PATH */
+    DL_SCHEDULE_ADAPTIVE /* sigma = scale x the particles' median distance, set by the caller */
 } dl_schedule_kind;
 
 /* A tabulated schedule: rows (t, sigma) with t strictly increasing and sigma
@@ -34,6 +37,9 @@ typedef struct {
     double rate;      /* exp: sigma0 exp(-rate t) */
     double sigma_min; /* floor for exp; end value for cosine */
     double duration;  /* cosine: sigma reaches sigma_min at t = duration */
+    double scale;     /* adaptive: sigma = scale x median pairwise distance */
+    long adapt_every; /* adaptive: steps between recomputations */
+    double current;   /* adaptive: the sigma now in force (dl_schedule_adapt) */
 } dl_schedule;
 
 int dl_schedule_kind_parse(const char *name, dl_schedule_kind *kind);
@@ -41,6 +47,16 @@ const char *dl_schedule_kind_name(dl_schedule_kind kind);
 
 /* A tabulated schedule over table (sigma0 is its first sigma). */
 int dl_schedule_init_table(dl_schedule *s, const dl_schedule_table *table);
+
+/* An adaptive schedule: sigma = scale x the particles' current median pairwise
+ * distance, recomputed every `every` steps by whoever steps the particles
+ * (dl_schedule_adapt); sigma0 is a placeholder until the first adaptation. */
+int dl_schedule_init_adaptive(dl_schedule *s, double scale, long every, double sigma0);
+/* Sets the adaptive sigma from the median pairwise distance of a strided
+ * subset of at most DL_SCHEDULE_ADAPT_POINTS of the n particles x (strided:
+ * a quiet start orders the particles along the domain). */
+#define DL_SCHEDULE_ADAPT_POINTS 1000
+int dl_schedule_adapt(dl_schedule *s, const dl_domain *dom, const double *x, size_t n);
 
 /* Validates the parameters the kind needs (not DL_SCHEDULE_TABLE). */
 int dl_schedule_init(dl_schedule *s, dl_schedule_kind kind, double sigma0, double rate,

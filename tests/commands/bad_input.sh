@@ -69,6 +69,9 @@ case "$command:$case_name" in
   sim:schedule_column)  printf '0 1\n1\n' > "$work/s.txt"
                         args=("${torus[@]}" --schedule "file:$work/s.txt"); expect="two columns" ;;
   sim:schedule_missing) args=("${torus[@]}" --schedule "file:$work/none.txt"); expect="cannot open" ;;
+  sim:adaptive_scale_zero) args=("${torus[@]}" --schedule adaptive); expect="--sigma-scale c > 0" ;;
+  sim:adaptive_scale_negative) args=("${torus[@]}" --schedule adaptive --sigma-scale -1); expect="--sigma-scale c > 0" ;;
+  sim:adaptive_every_zero) args=("${torus[@]}" --schedule adaptive --sigma-scale 0.3 --adapt-every 0); expect="--adapt-every >= 1" ;;
   theory:kmax_zero)     args=(--kernel gaussian --optimize-schedule --kmax 0); expect="K >= 1" ;;
   theory:sech_2d)       args=(--kernel sech --dim 2); expect="1-D only" ;;
   theory:student_2d)    args=(--kernel student:1 --dim 2); expect="beta > d/2" ;;
