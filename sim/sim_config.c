@@ -608,7 +608,7 @@ static int resolve_engine(const sim_options *o, sim_config *c)
     /* the Coulomb field's exact evaluation is its own engine: the reference
      * (direct, the default) means it */
     if ((c->kernel->flags & DL_KERNEL_COULOMB) && !strcmp(c->engine, "direct"))
-        c->engine = "coulomb";
+        c->engine = c->domain.dim == 1 ? "coulomb" : "pm";
     if (strcmp(c->engine, "auto"))
         TRY(dl_engine_check(c->engine, &c->domain, c->kernel, c->field));
     else if (c->kernel->flags & DL_KERNEL_COULOMB)

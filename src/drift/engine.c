@@ -51,8 +51,9 @@ const char *dl_engine_auto(const dl_domain *dom, const dl_kernel *kernel, dl_ope
 {
     const int d = dom->dim;
     if (kernel->flags & DL_KERNEL_COULOMB) {
-        snprintf(why, len, "auto: coulomb (the Coulomb field from sorted positions)");
-        return "coulomb";
+        snprintf(why, len, d == 1 ? "auto: coulomb (the exact field from sorted positions)"
+                                  : "auto: pm (the Coulomb field by a Poisson solve)");
+        return d == 1 ? "coulomb" : "pm";
     }
     if (op == DL_OPERATOR_MMD && (d > 3 || (double)n * (double)(m > n ? m : n) < AUTO_PM_PAIRS)) {
         snprintf(why, len, "auto: direct (the MMD flow: the mesh or the reference)");
@@ -99,12 +100,14 @@ int dl_engine_check(const char *name, const dl_domain *dom, const dl_kernel *ker
     if (st)
         return st;
     const int coulomb = (kernel->flags & DL_KERNEL_COULOMB) != 0;
-    if (coulomb != !strcmp(name, "coulomb"))
-        return dl_error(DL_EINVAL, coulomb ? "kernel 'coulomb': its field has its own engine; use "
-                        "--engine coulomb or auto" : "coulomb engine: the Coulomb kernel only");
-    if (coulomb && d != 1)
-        return dl_error(DL_EUNSUPPORTED, "kernel 'coulomb': the %d-D Poisson solve on the particle "
-                        "mesh is not built yet; the exact field runs on the 1-D torus", d);
+    if (!coulomb && !strcmp(name, "coulomb"))
+        return dl_error(DL_EINVAL, "coulomb engine: the Coulomb kernel only");
+    if (coulomb && strcmp(name, "coulomb") && strcmp(name, "pm"))
+        return dl_error(DL_EINVAL, "kernel 'coulomb': its field is exact from sorted positions "
+                        "(--engine coulomb, 1-D) or a Poisson solve (--engine pm); got %s", name);
+    if (coulomb && !strcmp(name, "coulomb") && d != 1)
+        return dl_error(DL_EINVAL, "coulomb engine: the exact field is 1-D; in %d-D use --engine "
+                        "pm (one Poisson solve per step)", d);
     if (op == DL_OPERATOR_MMD && !coulomb && strcmp(name, "direct") && strcmp(name, "pm"))
         return dl_error(DL_EINVAL, "%s engine: the MMD flow runs on the direct and pm engines; "
                         "use --engine direct, pm or auto", name);

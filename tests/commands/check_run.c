@@ -71,7 +71,8 @@ static int read_table(const char *path)
 
 /* The 1-D rates typed out independently of the library (THEORY.md sections 3
  * and 8), at s = sigma k.  "mmd:KERNEL" is the MMD flow on the torus of length
- * 2 pi (rho0 = 1 / (2 pi)): gamma = rho0 k^2 khat(k), with k = s / sigma. */
+ * 2 pi (rho0 = 1 / (2 pi)): gamma = rho0 k^2 khat(k), with k = s / sigma;
+ * "mmd:coulomb:D" the Coulomb flow on the D-torus of side 2 pi, rho0 = (2 pi)^-D. */
 static double gamma_theory(const char *kernel, double s, double sigma)
 {
     double nu;
@@ -84,6 +85,8 @@ static double gamma_theory(const char *kernel, double s, double sigma)
             khat = 2 * sigma / (1 + s * s);
         else if (!strcmp(k, "coulomb"))
             khat = 1 / (kk * kk);
+        else if (!strcmp(k, "coulomb:2") || !strcmp(k, "coulomb:3")) /* rho0 = (2 pi)^-d */
+            khat = pow(2 * M_PI, 1 - (k[8] - '0')) / (kk * kk);
         else
             goto unknown;
         return rho0 * kk * kk * khat;
