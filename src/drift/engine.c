@@ -60,8 +60,7 @@ const char *dl_engine_auto(const dl_domain *dom, const dl_kernel *kernel, dl_ope
         return "direct";
     }
     const double pairs = (double)n * (double)(m > n ? m : n);
-    const int vectorised = op == DL_OPERATOR_MEANSHIFT &&
-                           (!strcmp(kernel->name, "gaussian") || !strcmp(kernel->name, "laplacian"));
+    const int vectorised = op == DL_OPERATOR_MEANSHIFT && dl_simd_handles(kernel, d);
     if (d >= 16 && dom->kind == DL_DOMAIN_RD) {
         snprintf(why, len, "auto: gemm (d = %d >= 16: distances as one sgemm)", d);
         return "gemm";
@@ -111,10 +110,9 @@ int dl_engine_check(const char *name, const dl_domain *dom, const dl_kernel *ker
     if (op == DL_OPERATOR_MMD && !coulomb && strcmp(name, "direct") && strcmp(name, "pm"))
         return dl_error(DL_EINVAL, "%s engine: the MMD flow runs on the direct and pm engines; "
                         "use --engine direct, pm or auto", name);
-    const int vectorised = !strcmp(kernel->name, "gaussian") || !strcmp(kernel->name, "laplacian");
-    if (!strcmp(name, "simd") && (d > 3 || !vectorised))
-        return dl_error(DL_EINVAL, "simd engine: vectorises the gaussian and laplacian kernels in "
-                        "d <= 3 (got %s, d = %d); use --engine direct", kernel->name, d);
+    if (!strcmp(name, "simd") && (d > 3 || !dl_simd_handles(kernel, d)))
+        return dl_error(DL_EINVAL, "simd engine: vectorises the smoothing kernels in d <= 3 (got "
+                        "%s, d = %d); use --engine direct", kernel->name, d);
     if (!strcmp(name, "gemm") && torus)
         return dl_error(DL_EINVAL, "gemm engine: R^d only (a torus has no inner-product distance); "
                         "use --engine pm, simd or direct");
