@@ -248,6 +248,86 @@ static const bench_series quick_series[] = {
     {"gemm", 784, DL_DOMAIN_RD, 20.0, {256, 512}},
 };
 
+/* The kernel atlas's rows: every listed kernel in each engine at one size,
+ * beside the Gaussian in the same engine (the ratio), and the Coulomb field. */
+typedef struct {
+    const char *engine;
+    int dim;
+    dl_domain_kind domain;
+    double sigma;
+    size_t n, n_quick;
+} kernel_row;
+
+static const kernel_row kernel_rows[] = {
+    {"direct", 1, DL_DOMAIN_TORUS, 0.5, 2000, 500},
+    {"simd", 2, DL_DOMAIN_RD, 0.5, 10000, 2000},
+    {"pm", 1, DL_DOMAIN_TORUS, 0.5, 100000, 10000},
+    {"gemm", 16, DL_DOMAIN_RD, 2.0, 4000, 1000},
+};
+
+static int time_kernel(const bench_options *o, const kernel_row *r, const dl_kernel *k, size_t n,
+                       gsl_rng *rng, double *sec)
+{
+    dl_domain dom;
+    dl_domain_init(&dom, r->domain, r->dim, TWO_PI);
+    bench_series s = {r->engine, r->dim, r->domain, r->sigma, {0}};
+    double *x = malloc(n * r->dim * sizeof(double)), *y = malloc(n * r->dim * sizeof(double));
+    double *vp = malloc(n * r->dim * sizeof(double)), *vm = malloc(n * r->dim * sizeof(double));
+    int st = x && y && vp && vm ? DL_OK : dl_error(DL_ENOMEM, "bench: out of memory");
+    if (!st) {
+        make_points(&s, n, rng, x, y);
+        dl_operator op = k->flags & DL_KERNEL_COULOMB ? DL_OPERATOR_MMD : DL_OPERATOR_MEANSHIFT;
+        dl_drift_request req = {&dom, k, r->sigma, x, n, y, n, x, n, 1, op};
+        st = time_engine(r->engine, &req, o->reps, vp, vm, sec);
+    }
+    free(x), free(y), free(vp), free(vm);
+    return st;
+}
+
+static int bench_kernels(const bench_options *o, gsl_rng *rng, FILE *dat)
+{
+    printf("\nkernels (each against the gaussian in the same engine; V+ and self-masked V-)\n");
+    printf("%-7s %4s %8s %-12s %12s %10s\n", "engine", "d", "N=M", "kernel", "s/eval", "vs gauss");
+    fprintf(dat, "# kernels: engine dim n kernel seconds ratio_to_gaussian\n");
+    for (size_t ri = 0; ri < sizeof kernel_rows / sizeof kernel_rows[0]; ri++) {
+        const kernel_row *r = &kernel_rows[ri];
+        const size_t n = o->quick ? r->n_quick : r->n;
+        double gauss = NAN;
+        for (size_t ki = 0; ki < dl_kernel_count(); ki++) {
+            const dl_kernel *k = dl_kernel_at(ki);
+            dl_domain dom;
+            dl_domain_init(&dom, r->domain, r->dim, TWO_PI);
+            if (dl_engine_check(r->engine, &dom, k, DL_OPERATOR_MEANSHIFT)) {
+                printf("%-7s %4d %8zu %-12s %12s %10s\n", r->engine, r->dim, n, k->name, "n/a", "");
+                continue; /* not defined here (sech beyond 1-D, Student-t beta <= d/2) */
+            }
+            double sec;
+            int st = time_kernel(o, r, k, n, rng, &sec);
+            if (st)
+                return st;
+            if (ki == 0)
+                gauss = sec;
+            printf("%-7s %4d %8zu %-12s %12.4g %9.2fx\n", r->engine, r->dim, n, k->name, sec, sec / gauss);
+            fprintf(dat, "# kernel %s %d %zu %s %.6g %.4g\n", r->engine, r->dim, n, k->name, sec,
+                    sec / gauss);
+        }
+    }
+    /* the Coulomb field in 1-D: exact from sorted positions, and the mesh */
+    const size_t nc = o->quick ? 100000 : 1000000;
+    const kernel_row exact = {"coulomb", 1, DL_DOMAIN_TORUS, 0.5, nc, nc};
+    const kernel_row mesh = {"pm", 1, DL_DOMAIN_TORUS, 0.5, nc, nc};
+    const kernel_row *rows[2] = {&exact, &mesh};
+    for (int i = 0; i < 2; i++) {
+        double sec;
+        int st = time_kernel(o, rows[i], dl_kernel_find("coulomb"), nc, rng, &sec);
+        if (st)
+            return st;
+        printf("%-7s %4d %8zu %-12s %12.4g\n", rows[i]->engine, 1, nc, "coulomb", sec);
+        fprintf(dat, "# kernel %s 1 %zu coulomb %.6g nan\n", rows[i]->engine, nc, sec);
+    }
+    return DL_OK;
+}
+
 int cmd_bench(int argc, char **argv)
 {
     bench_options o;
@@ -285,6 +365,8 @@ int cmd_bench(int argc, char **argv)
     printf("%-7s %4s %8s %12s %12s %10s %10s\n", "engine", "d", "N=M", "s/eval", "pairs/s", "roofline", "pm error");
     for (int si = 0; si < n_series && !st; si++)
         st = bench_one_series(&o, &series[si], rng, &rf, dat.fp);
+    if (!st)
+        st = bench_kernels(&o, rng, dat.fp);
     gsl_rng_free(rng);
     if (!st)
         st = dl_atomic_commit(&dat);
