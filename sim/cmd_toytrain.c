@@ -52,7 +52,7 @@ static int parse(int argc, char **argv, toy_options *o, int *help)
             o->quiet = 1;
             continue;
         }
-        static const char *const with_value[] = {"toy", "out", "kernel", "norm", "steps", "batch",
+        static const char *const with_value[] = {"toy", "out", "kernel", "norm", "field", "steps", "batch",
                                                  "every", "hidden", "zdim", "seed", "lr", NULL};
         if ((st = cli_option_value("toytrain", a, v, with_value)))
             return st;
@@ -65,6 +65,8 @@ static int parse(int argc, char **argv, toy_options *o, int *help)
             st = dl_field_kernel_parse(v, &o->field.kernel);
         else if (!strcmp(a, "--norm"))
             st = dl_field_norm_parse(v, &o->field.norm);
+        else if (!strcmp(a, "--field"))
+            st = dl_operator_parse(v, &o->field.op);
         else if (!strcmp(a, "--steps"))
             st = cli_parse_long_in("steps", v, 1, 10000000, &o->steps);
         else if (!strcmp(a, "--batch"))
@@ -215,9 +217,11 @@ static int toy_run_all(toy_run *r, const dl_provenance *prov)
     if (st)
         return st;
     char path[4200], line[200];
-    snprintf(line, sizeof line, "toy %s; MLP z=%ld h=%ld; batch %d; field kernel %s norm %s; lr %g",
-             o->toy, o->zdim, o->hidden, r->B, o->field.kernel == DL_FIELD_GAUSSIAN ? "gaussian" : "laplacian",
-             o->field.norm == DL_FIELD_TWO_SIDED ? "two-sided" : o->field.norm == DL_FIELD_ROWS ? "rows" : "none",
+    snprintf(line, sizeof line, "toy %s; MLP z=%ld h=%ld; batch %d; field %s kernel %s norm %s; lr %g",
+             o->toy, o->zdim, o->hidden, r->B, dl_operator_name(o->field.op),
+             o->field.kernel == DL_FIELD_GAUSSIAN ? "gaussian" : "laplacian",
+             o->field.op == DL_OPERATOR_MMD ? "none (mmd)"
+             : o->field.norm == DL_FIELD_TWO_SIDED ? "two-sided" : o->field.norm == DL_FIELD_ROWS ? "rows" : "none",
              o->lr);
     const char *extra[] = {line, NULL};
     snprintf(path, sizeof path, "%s/diagnostics.dat", o->out);
@@ -242,7 +246,8 @@ int cmd_toytrain(int argc, char **argv)
         return cli_fail("toytrain");
     if (help) {
         printf("usage: driftlab toytrain [--toy NAME] [--steps N] [--batch B] [--every K] [--kernel K]\n"
-               "                         [--norm N] [--hidden H] [--zdim Z] [--lr X] [--seed S]\n"
+               "                         [--norm N] [--field meanshift|mmd] [--hidden H] [--zdim Z]\n"
+               "                         [--lr X] [--seed S]\n"
                "                         [--out DIR] [--quiet]\n\n"
                "Trains a one-step MLP generator z -> x in 2-D with the practical drifting loss of\n"
                "`driftlab train` (the field on the points themselves) on a toy set: 8gaussians,\n"

@@ -12,7 +12,7 @@
 
 dl_field_config dl_field_default(void)
 {
-    dl_field_config c = {DL_FIELD_LAPLACIAN, DL_FIELD_TWO_SIDED, 3, {0.02, 0.05, 0.2}, 1};
+    dl_field_config c = {DL_FIELD_LAPLACIAN, DL_FIELD_TWO_SIDED, 3, {0.02, 0.05, 0.2}, 1, DL_OPERATOR_MEANSHIFT};
     return c;
 }
 
@@ -64,6 +64,8 @@ int dl_field_check_guided(const dl_field_config *cfg, size_t N, size_t M, const 
 {
     if (N < 2 || M < 1 || D < 1 || cfg->n_tau < 1)
         return dl_error(DL_EINVAL, "drift field: need N >= 2 generated, M >= 1 positive rows");
+    if (cfg->op == DL_OPERATOR_MMD && Mu)
+        return dl_error(DL_EINVAL, "drift field: the MMD flow takes no guidance negatives");
     if ((Mu && !U) || !(weight >= 0) || isinf(weight))
         return dl_error(DL_EINVAL, "drift field: the unconditional negatives need rows and a "
                                    "finite weight >= 0 (got %g)", weight);
@@ -238,6 +240,24 @@ static void affinities_logspace(double_field *w, const dl_field_config *cfg)
     }
 }
 
+/* The MMD flow's weights g(d) = -k'(d)/d in the normalised coordinates
+ * (Laplacian exp(-d/tau): e^(-d/tau) / (tau d); Gaussian exp(-d^2/tau):
+ * (2/tau) e^(-d^2/tau)), over the count of each side; 0 where d = 0, whose
+ * displacement is 0 too. */
+static void mmd_weights(double_field *w, const dl_field_config *cfg, double scale, double tau)
+{
+    const size_t N = w->N, M = w->M, C = w->C;
+    const double neg = 1.0 / (double)(N - (cfg->self_mask ? 1 : 0));
+    for (size_t i = 0; i < N; i++)
+        for (size_t j = 0; j < C; j++) {
+            const double d = w->dist[i * C + j] / scale, l = w->logit[i * C + j];
+            double g = !isfinite(l) || d == 0 ? 0.0
+                       : cfg->kernel == DL_FIELD_GAUSSIAN ? 2.0 / tau * exp(l)
+                                                          : exp(l) / (tau * d);
+            w->A[i * C + j] = g * (j < M ? 1.0 / (double)M : neg);
+        }
+}
+
 /* When every logit lies within 600 of the largest, the shifted form;
  * otherwise, or if a sum underflows, the log-space form. */
 static void affinities(double_field *w, const dl_field_config *cfg)
@@ -253,7 +273,7 @@ static void affinities(double_field *w, const dl_field_config *cfg)
 /* 3. signed weights w~ (W_pos on the positives, -W_neg on the generated,
  * minus their sum on x_i's own column); returns sum |w~| |o_j|, the size of
  * the terms the forces cancel, and *sq = sum_i |F_i|^2 = w~_i G w~_i^T */
-static double signed_weights_double(double_field *w, double *sq)
+static double signed_weights_double(double_field *w, dl_operator op, double *sq)
 {
     const size_t N = w->N, M = w->M, C = w->C;
     const int D = w->D;
@@ -265,6 +285,8 @@ static double signed_weights_double(double_field *w, double *sq)
             sp += A[i * C + j];
         for (size_t j = M; j < C; j++)
             sn += A[i * C + j];
+        if (op == DL_OPERATOR_MMD) /* unnormalised: the weights as they are */
+            sp = sn = 1.0;
         for (size_t j = 0; j < C; j++) {
             A[i * C + j] *= j < M ? sn : -sp;
             sum += A[i * C + j];
@@ -301,9 +323,12 @@ int dl_field_compute_guided(const dl_field_config *cfg, const float *X, size_t N
     const double scale = *scale_out = gram_distances(&w, cfg, X, Y, U);
     for (int t = 0; t < cfg->n_tau; t++) {
         logits(&w, cfg, scale, cfg->tau[t], log_w);
-        affinities(&w, cfg);
+        if (cfg->op == DL_OPERATOR_MMD)
+            mmd_weights(&w, cfg, scale, cfg->tau[t]);
+        else
+            affinities(&w, cfg);
         double sq;
-        const double wabs = signed_weights_double(&w, &sq);
+        const double wabs = signed_weights_double(&w, cfg->op, &sq);
         /* 4. RMS-normalise; a force at rounding level (the anti-symmetric case:
          * |F| within 1e-12 of the terms it cancels) stays zero, not amplified */
         if (!(sq > 1e-24 * wabs * wabs))

@@ -20,6 +20,8 @@
 
 #include <stddef.h>
 
+#include "drift/operator.h"
+
 typedef enum { DL_FIELD_LAPLACIAN, DL_FIELD_GAUSSIAN } dl_field_kernel;
 typedef enum { DL_FIELD_TWO_SIDED, DL_FIELD_ROWS, DL_FIELD_NONE } dl_field_norm;
 
@@ -29,6 +31,11 @@ typedef struct {
     int n_tau;
     double tau[8];
     int self_mask; /* 1 in training; 0 only for tests of anti-symmetry */
+    /* the mean shift (default: steps 2-3 above), or the MMD flow: weights
+     * g(d) = -k'(d)/d of the same kernel, unnormalised, over 1/M on the
+     * positives and 1/(N - 1) on the generated (1/N unmasked), then step 4;
+     * the double-precision path only (toytrain), without guidance */
+    dl_operator op;
 } dl_field_config;
 
 /* The paper's defaults: Laplacian, two-sided, tau in {0.02, 0.05, 0.2}, masked. */

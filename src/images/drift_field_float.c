@@ -314,7 +314,10 @@ int dl_field_compute_float(const dl_field_config *cfg, const float *X, size_t N,
                            size_t M, const float *U, size_t Mu, double weight, int D, float *V,
                            double *scale_out)
 {
-    int st = dl_field_check_guided(cfg, N, M, U, Mu, weight, D);
+    int st = cfg->op != DL_OPERATOR_MEANSHIFT
+                 ? dl_error(DL_EUNSUPPORTED, "drift field: the float path (training) runs the "
+                            "mean shift; the MMD flow is in dl_field_compute")
+                 : dl_field_check_guided(cfg, N, M, U, Mu, weight, D);
     float_field w = {0};
     if (st || (st = float_field_alloc(&w, cfg, N, M, Mu, weight, D)))
         return st;

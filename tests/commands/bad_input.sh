@@ -210,6 +210,7 @@ case "$command:$case_name" in
   toytrain:toy_unknown)   args=(--toy spiral --out "$out") ;;
   toytrain:batch_one)     args=(--batch 1 --out "$out") ;;
   toytrain:lr_negative)   args=(--lr -1 --out "$out") ;;
+  toytrain:field_unknown) args=(--field wasserstein --out "$out"); expect="unknown field" ;;
   toytrain:kernel_unknown) args=(--kernel cosine --out "$out") ;;
   toytrain:steps_zero)    args=(--steps 0 --out "$out") ;;
   toytrain:option_unknown_last) args=(--out "$out" --frobnicate); expect="unknown option '--frobnicate'" ;;

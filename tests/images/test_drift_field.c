@@ -44,7 +44,15 @@ static void slow_field(const dl_field_config *cfg, const float *X, int N, const 
                 row[i] += e[i][j];
                 col[j] += e[i][j];
             }
-        for (int i = 0; i < N; i++)
+        for (int i = 0; i < N && cfg->op == DL_OPERATOR_MMD; i++)
+            for (int j = 0; j < C; j++) { /* -k'(x)/x over each side's count */
+                double x = d[i][j] / mean, tau = cfg->tau[t];
+                double g = e[i][j] == 0 || x == 0 ? 0
+                           : cfg->kernel == DL_FIELD_GAUSSIAN ? 2 / tau * exp(-x * x / tau)
+                                                              : exp(-x / tau) / (tau * x);
+                A[i][j] = g / (j < M ? M : N - (cfg->self_mask ? 1 : 0));
+            }
+        for (int i = 0; i < N && cfg->op != DL_OPERATOR_MMD; i++)
             for (int j = 0; j < C; j++) {
                 double a = cfg->norm == DL_FIELD_TWO_SIDED ? sqrt(e[i][j] / row[i] * e[i][j] / col[j])
                            : cfg->norm == DL_FIELD_ROWS ? e[i][j] / row[i]
@@ -57,6 +65,8 @@ static void slow_field(const dl_field_config *cfg, const float *X, int N, const 
                 sp += A[i][j];
             for (int j = M; j < C; j++)
                 sn += A[i][j];
+            if (cfg->op == DL_OPERATOR_MMD)
+                sp = sn = 1;
             for (int c = 0; c < D; c++) {
                 double f = 0;
                 for (int j = 0; j < M; j++)
@@ -286,6 +296,35 @@ static void test_bad_arguments(void)
           "no temperature accepted");
 }
 
+/* The MMD operator against the slow field, and its refusals. */
+static void test_mmd(gsl_rng *rng)
+{
+    float X[N * D], Y[M * D], U[Mu * D], V[N * D];
+    double W[N * D], scale;
+    for (int trial = 0; trial < 3; trial++) {
+        for (int i = 0; i < N * D; i++)
+            X[i] = (float)gsl_ran_gaussian(rng, 1.0);
+        for (int i = 0; i < M * D; i++)
+            Y[i] = (float)(gsl_ran_gaussian(rng, 1.0) + 0.7);
+        for (int k = 0; k < 2; k++) {
+            dl_field_config cfg = dl_field_default();
+            cfg.kernel = kernels[k];
+            cfg.op = DL_OPERATOR_MMD;
+            cfg.self_mask = trial != 1;
+            CHECK_OK(dl_field_compute(&cfg, X, N, Y, M, D, V, &scale));
+            slow_field(&cfg, X, N, Y, M, NULL, 0, 0, D, W);
+            double worst = max_diff(V, W, N * D);
+            CHECK(worst < 1e-5, "mmd kernel %d trial %d: |V - slow| = %.3g", k, trial, worst);
+        }
+    }
+    dl_field_config cfg = dl_field_default();
+    cfg.op = DL_OPERATOR_MMD;
+    CHECK(dl_field_compute_guided(&cfg, X, N, Y, M, U, Mu, 1.0, D, V, &scale) == DL_EINVAL,
+          "mmd with guidance accepted");
+    CHECK(dl_field_compute_float(&cfg, X, N, Y, M, NULL, 0, 0.0, D, V, &scale) == DL_EUNSUPPORTED,
+          "mmd on the float path accepted");
+}
+
 int main(void)
 {
     gsl_rng *rng = dl_rng_create(8);
@@ -387,5 +426,8 @@ int main(void)
     CHECK(dl_field_kernel_parse("cosine", &fk) == DL_EINVAL, "unknown kernel accepted");
     CHECK(dl_field_norm_parse("columns", &fn) == DL_EINVAL, "unknown normalisation accepted");
     gsl_rng_free(rng);
+    gsl_rng *mmd_rng = dl_rng_create(30); /* its own stream: the cases above keep theirs */
+    test_mmd(mmd_rng);
+    gsl_rng_free(mmd_rng);
     return test_report("test_drift_field");
 }
