@@ -106,7 +106,7 @@ case "$command:$case_name" in
   sim:sinkhorn_iters_zero) args=("${rd[@]}" --engine sinkhorn --sinkhorn-iters 0) ;;
   sim:pm_grid_small)    args=("${torus[@]}" --engine pm --pm-grid 4) ;;
   sim:pm_assign_unknown) args=("${torus[@]}" --engine pm --pm-assign ngp) ;;
-  sim:simd_kernel)      args=("${rd[@]}" --engine simd --kernel cauchy) ;;
+  sim:simd_dim)         args=(--target normal --init normal --dim 4 --n 64 --m 64 --t-end 0.2 --quiet --engine simd); expect="d <= 3" ;;
   sim:gemm_torus)       args=("${torus[@]}" --engine gemm) ;;
   sim:pm_cells_negative) args=("${torus[@]}" --engine pm --pm-cells-per-sigma -4) ;;
   sim:pm_max_cells_small) args=("${torus[@]}" --engine pm --pm-max-cells 10) ;;
