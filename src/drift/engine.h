@@ -88,9 +88,9 @@ int dl_simd_handles(const dl_kernel *k, int dim);
  * Returns a checksum, so the work cannot be optimised away. */
 double dl_simd_exp_roofline(const float *col, size_t count, size_t rows);
 
-/* GEMM engine for high dimension (R^d, any kernel; fastest for Gaussian and
- * Laplacian): distances and weighted sums as two OpenBLAS sgemm, rows shifted
- * by their largest log-kernel value. */
+/* GEMM engine for high dimension (R^d, every smoothing kernel in its float
+ * form, kernel_float.h): distances and weighted sums as two OpenBLAS sgemm,
+ * rows shifted by their largest log-kernel value. */
 int dl_engine_gemm_create(dl_engine **engine);
 
 /* Particle-mesh engine (d <= 3, torus or R^d on a zero-padded grid): V by

@@ -23,9 +23,12 @@
 
 #include "base/dl_error.h"
 #include "drift/engine.h"
+#include "drift/kernel_float.h"
 
 #pragma omp declare simd notinbranch
 float expf(float);
+#pragma omp declare simd notinbranch
+float log1pf(float);
 
 #define GEMM_ROWS 256
 
@@ -34,6 +37,7 @@ typedef struct {
     float *xn, *pn, *mean, *rowscale;
     size_t cap_rows, cap_cols, cap_dim;
     int cap_threads;
+    dl_kernel_float k; /* kept: a tabulated kernel's table is made once */
 } gemm_state;
 
 static int grow(float **p, size_t n)
@@ -64,7 +68,52 @@ static int ensure(gemm_state *s, size_t rows, size_t cols, size_t dim)
     return DL_OK;
 }
 
-typedef enum { GEMM_GAUSSIAN, GEMM_LAPLACIAN, GEMM_OTHER } gemm_kind;
+/* log k at squared distance d2 (kernel_float.h's shapes), inlined with a
+ * constant shape so that each row's loop vectorises */
+static inline __attribute__((always_inline)) float log_weight(const dl_shape shape,
+                                                             const dl_kernel_float *k, float d2)
+{
+    if (shape == DL_SHAPE_GAUSS)
+        return k->coef * d2;
+    const float z = sqrtf(d2) * k->coef;
+    if (shape == DL_SHAPE_EXPPOLY)
+        return log1pf(z * (k->p1 + z * k->p2)) - z;
+    if (shape == DL_SHAPE_SECH)
+        return 0.69314718f - z - log1pf(expf(-2.0f * z));
+    if (shape == DL_SHAPE_POWER)
+        return -k->beta * log1pf(z * z);
+    return dl_kernel_float_table_log(k, z);
+}
+
+/* one row of log-weights from its expanded distances; returns the largest */
+static inline __attribute__((always_inline)) float
+log_row(const dl_shape shape, const dl_kernel_float *k, float *row, size_t count, float xn,
+        const float *pn, size_t skip)
+{
+    float lmax = -INFINITY;
+#pragma omp simd reduction(max : lmax)
+    for (size_t j = 0; j < count; j++) {
+        float d2 = row[j] + xn + pn[j];
+        d2 = d2 > 0 ? d2 : 0;
+        float l = log_weight(shape, k, d2);
+        l = j == skip ? -INFINITY : l;
+        row[j] = l;
+        lmax = l > lmax ? l : lmax;
+    }
+    return lmax;
+}
+
+static float log_row_any(const dl_kernel_float *k, float *row, size_t count, float xn,
+                         const float *pn, size_t skip)
+{
+    switch (k->shape) {
+    case DL_SHAPE_GAUSS: return log_row(DL_SHAPE_GAUSS, k, row, count, xn, pn, skip);
+    case DL_SHAPE_EXPPOLY: return log_row(DL_SHAPE_EXPPOLY, k, row, count, xn, pn, skip);
+    case DL_SHAPE_SECH: return log_row(DL_SHAPE_SECH, k, row, count, xn, pn, skip);
+    case DL_SHAPE_POWER: return log_row(DL_SHAPE_POWER, k, row, count, xn, pn, skip);
+    default: return log_row(DL_SHAPE_TABLE, k, row, count, xn, pn, skip);
+    }
+}
 
 static int mean_shift(gemm_state *s, const dl_drift_request *req, const double *pts, size_t count,
                       int self_mask, double *out)
@@ -73,11 +122,8 @@ static int mean_shift(gemm_state *s, const dl_drift_request *req, const double *
     int st = ensure(s, n, count, d);
     if (st)
         return st;
-    const gemm_kind kind = !strcmp(req->kernel->name, "gaussian")    ? GEMM_GAUSSIAN
-                           : !strcmp(req->kernel->name, "laplacian") ? GEMM_LAPLACIAN
-                                                                     : GEMM_OTHER;
-    const double sigma = req->sigma;
-    const float coef = kind == GEMM_GAUSSIAN ? (float)(-0.5 / (sigma * sigma)) : (float)(-1.0 / sigma);
+    if ((st = dl_kernel_float_init(&s->k, req->kernel, req->sigma, (int)d)))
+        return st;
     /* centre on the columns' mean: shorter vectors, fewer digits lost in the expansion */
     for (size_t c = 0; c < d; c++) {
         double m = 0;
@@ -117,19 +163,8 @@ static int mean_shift(gemm_state *s, const dl_drift_request *req, const double *
         for (size_t r = 0; r < rows; r++) {
             const size_t i = i0 + r, skip = self_mask ? i : (size_t)-1;
             float *row = D + r * count;
-            const float xn = s->xn[i];
-            float lmax = -INFINITY;
             /* log-kernel values; the row's largest becomes the shift */
-            for (size_t j = 0; j < count; j++) {
-                float d2 = row[j] + xn + s->pn[j];
-                d2 = d2 > 0 ? d2 : 0;
-                float l = kind == GEMM_GAUSSIAN    ? coef * d2
-                          : kind == GEMM_LAPLACIAN ? coef * sqrtf(d2)
-                                                   : (float)req->kernel->log_value(req->kernel, d2, sigma, (int)d);
-                l = j == skip ? -INFINITY : l;
-                row[j] = l;
-                lmax = l > lmax ? l : lmax;
-            }
+            const float lmax = log_row_any(&s->k, row, count, s->xn[i], s->pn, skip);
             float sum = 0;
 #pragma omp simd reduction(+ : sum)
             for (size_t j = 0; j < count; j++) {

@@ -15,6 +15,7 @@
 
 #include "base/dl_error.h"
 #include "drift/engine.h"
+#include "drift/kernel_float.h"
 
 #pragma omp declare simd notinbranch
 float expf(float);
@@ -29,82 +30,28 @@ float log1pf(float);
 #define SIMD_MAX_IMAGES 27
 
 typedef struct {
-    float *p[3];   /* columns, one array per coordinate */
-    size_t cap;
-} simd_state;
-
-/* The kernel profiles the loop evaluates, each in a few vector operations:
- *   GAUSS   exp(coef r^2)                      coef = -1/(2 sigma^2)
- *   EXPPOLY (1 + p1 z + p2 z^2) exp(-z)        Laplacian, Matern 1/2, 3/2, 5/2
- *   SECH    2 e / (1 + e^2), e = exp(-z)
- *   POWER   exp(-beta log(1 + r^2 / sigma^2))  Student-t, Cauchy
- *   TABLE   k(z) interpolated from a table     any other Matern nu
- * with z = |r| / sigma. */
-typedef enum { SHAPE_GAUSS, SHAPE_EXPPOLY, SHAPE_SECH, SHAPE_POWER, SHAPE_TABLE } simd_shape;
-#define SIMD_TABLE 4096
-
-typedef struct {
     int dim, torus;
-    simd_shape shape;
-    float coef;    /* gaussian: -1/(2 sigma^2); the others: 1/sigma */
-    float p1, p2, beta;
     float L, invL;
     int n_img;
     float img[SIMD_MAX_IMAGES][3];
-    float table_step_inv; /* TABLE: k at z = i / table_step_inv, i < SIMD_TABLE */
-    float table[SIMD_TABLE + 1];
+    dl_kernel_float k; /* last: its table is not cleared per call */
 } simd_setup;
 
-/* The shape of a kernel, or -1 if the loop has none (dl_engine_check). */
-static int shape_of(const dl_kernel *k, int dim, float *p1, float *p2, float *beta)
-{
-    *p1 = *p2 = *beta = 0;
-    if (!strcmp(k->name, "gaussian"))
-        return SHAPE_GAUSS;
-    if (!strcmp(k->name, "laplacian") || !strcmp(k->name, "matern:0.5"))
-        return SHAPE_EXPPOLY;
-    if (!strcmp(k->name, "matern:1.5"))
-        return *p1 = 1, SHAPE_EXPPOLY;
-    if (!strcmp(k->name, "matern:2.5"))
-        return *p1 = 1, *p2 = 1.0f / 3, SHAPE_EXPPOLY;
-    if (!strcmp(k->name, "sech"))
-        return SHAPE_SECH;
-    if (!strcmp(k->name, "cauchy"))
-        return *beta = 0.5f * (dim + 1), SHAPE_POWER;
-    if (!strncmp(k->name, "student:", 8))
-        return *beta = (float)k->param, SHAPE_POWER;
-    if (!strncmp(k->name, "matern:", 7))
-        return SHAPE_TABLE;
-    return -1;
-}
+typedef struct {
+    float *p[3];   /* columns, one array per coordinate */
+    size_t cap;
+    simd_setup setup; /* kept: a tabulated kernel's table is made once */
+} simd_state;
 
-int dl_simd_handles(const dl_kernel *k, int dim)
-{
-    float a, b, c;
-    return shape_of(k, dim, &a, &b, &c) >= 0;
-}
-
-/* k(z) for z in [0, z_max], z_max where k falls below float's reach */
-static void table_make(simd_setup *s, const dl_kernel *k, int dim)
-{
-    const double z_max = k->cutoff_radius(k, 1.0, dim, 1e-9);
-    s->table_step_inv = (float)(SIMD_TABLE / z_max);
-    for (int i = 0; i <= SIMD_TABLE; i++) {
-        double z = z_max * i / SIMD_TABLE;
-        s->table[i] = (float)exp(k->log_value(k, z * z, 1.0, dim));
-    }
-    s->table[SIMD_TABLE] = 0.0f;
-}
+int dl_simd_handles(const dl_kernel *k, int dim) { return dl_kernel_float_handles(k, dim); }
 
 static int setup_make(simd_setup *s, const dl_drift_request *req)
 {
-    memset(s, 0, offsetof(simd_setup, table));
+    memset(s, 0, offsetof(simd_setup, k));
     s->dim = req->domain->dim; /* kernel and dimension: dl_engine_check */
-    s->shape = (simd_shape)shape_of(req->kernel, s->dim, &s->p1, &s->p2, &s->beta);
-    s->coef = s->shape == SHAPE_GAUSS ? (float)(-0.5 / (req->sigma * req->sigma))
-                                      : (float)(1.0 / req->sigma);
-    if (s->shape == SHAPE_TABLE)
-        table_make(s, req->kernel, s->dim);
+    int st = dl_kernel_float_init(&s->k, req->kernel, req->sigma, s->dim);
+    if (st)
+        return st;
     s->torus = req->domain->kind == DL_DOMAIN_TORUS;
     s->n_img = 1;
     if (s->torus) {
@@ -113,7 +60,7 @@ static int setup_make(simd_setup *s, const dl_drift_request *req)
         /* an algebraic tail (Student-t, Cauchy) is small where it is cut, but its
          * moment summed over the points beyond is not (student:3 at sigma = 0.5
          * on L = 2 pi: 1.35e-3 rms|V| at 1e-7, 5.6e-5 with one image more) */
-        const double tol = s->shape == SHAPE_POWER ? SIMD_IMAGE_TOL_ALGEBRAIC : SIMD_IMAGE_TOL;
+        const double tol = s->k.shape == DL_SHAPE_POWER ? SIMD_IMAGE_TOL_ALGEBRAIC : SIMD_IMAGE_TOL;
         int reach = (int)ceil(req->kernel->cutoff_radius(req->kernel, req->sigma, s->dim, tol) / L - 0.5);
         reach = reach < 0 ? 0 : reach;
 
@@ -145,31 +92,26 @@ static inline float round_nearest(float x)
  * range rather than testing j in the loop. */
 /* the kernel's weight at squared distance r2: always inlined with a constant
  * shape, so each loop holds only its own arithmetic */
-static inline __attribute__((always_inline)) float weight(const simd_shape shape,
-                                                         const simd_setup *s, float r2)
+static inline __attribute__((always_inline)) float weight(const dl_shape shape,
+                                                         const dl_kernel_float *k, float r2)
 {
-    const float coef = s->coef;
-    if (shape == SHAPE_GAUSS)
+    const float coef = k->coef;
+    if (shape == DL_SHAPE_GAUSS)
         return expf(coef * r2);
     const float z = sqrtf(r2) * coef;
-    if (shape == SHAPE_EXPPOLY)
-        return (1.0f + z * (s->p1 + z * s->p2)) * expf(-z);
-    if (shape == SHAPE_SECH) {
+    if (shape == DL_SHAPE_EXPPOLY)
+        return (1.0f + z * (k->p1 + z * k->p2)) * expf(-z);
+    if (shape == DL_SHAPE_SECH) {
         const float e = expf(-z);
         return 2.0f * e / (1.0f + e * e);
     }
-    if (shape == SHAPE_POWER)
-        return expf(-s->beta * log1pf(r2 * coef * coef));
-    /* TABLE: linear between nodes, 0 past the last */
-    float at = fminf(z * s->table_step_inv, (float)SIMD_TABLE);
-    int i = (int)at;
-    i = i < SIMD_TABLE ? i : SIMD_TABLE - 1;
-    const float f = at - (float)i;
-    return s->table[i] + f * (s->table[i + 1] - s->table[i]);
+    if (shape == DL_SHAPE_POWER)
+        return expf(-k->beta * log1pf(z * z));
+    return expf(dl_kernel_float_table_log(k, z));
 }
 
 static inline __attribute__((always_inline)) void
-row_range(const int dim, const int torus, const simd_shape shape, const simd_setup *s,
+row_range(const int dim, const int torus, const dl_shape shape, const simd_setup *s,
           const float *const col[3], const float xi[3], int j0, int j1, const float off[3],
           float acc[4])
 {
@@ -195,7 +137,7 @@ row_range(const int dim, const int torus, const simd_shape shape, const simd_set
                 u2 = u2 - L * round_nearest(u2 * invL) + o2;
             r2 += u2 * u2;
         }
-        float w = weight(shape, s, r2);
+        float w = weight(shape, &s->k, r2);
         k += w;
         m0 += w * u0;
         if (dim > 1)
@@ -207,12 +149,12 @@ row_range(const int dim, const int torus, const simd_shape shape, const simd_set
 }
 
 #define SHAPES(D, T)                                                                               \
-    switch (s->shape) {                                                                            \
-    case SHAPE_GAUSS: row_range(D, T, SHAPE_GAUSS, s, col, xi, j0, j1, off, acc); break;           \
-    case SHAPE_EXPPOLY: row_range(D, T, SHAPE_EXPPOLY, s, col, xi, j0, j1, off, acc); break;       \
-    case SHAPE_SECH: row_range(D, T, SHAPE_SECH, s, col, xi, j0, j1, off, acc); break;             \
-    case SHAPE_POWER: row_range(D, T, SHAPE_POWER, s, col, xi, j0, j1, off, acc); break;           \
-    default: row_range(D, T, SHAPE_TABLE, s, col, xi, j0, j1, off, acc); break;                    \
+    switch (s->k.shape) {                                                                          \
+    case DL_SHAPE_GAUSS: row_range(D, T, DL_SHAPE_GAUSS, s, col, xi, j0, j1, off, acc); break;     \
+    case DL_SHAPE_EXPPOLY: row_range(D, T, DL_SHAPE_EXPPOLY, s, col, xi, j0, j1, off, acc); break; \
+    case DL_SHAPE_SECH: row_range(D, T, DL_SHAPE_SECH, s, col, xi, j0, j1, off, acc); break;       \
+    case DL_SHAPE_POWER: row_range(D, T, DL_SHAPE_POWER, s, col, xi, j0, j1, off, acc); break;     \
+    default: row_range(D, T, DL_SHAPE_TABLE, s, col, xi, j0, j1, off, acc); break;                 \
     }
 #define DISPATCH(D, T) SHAPES(D, T)
 
@@ -301,12 +243,13 @@ static int mean_shift(simd_state *st, const simd_setup *s, const dl_drift_reques
 static int simd_drift(dl_engine *engine, const dl_drift_request *req, double *v_plus,
                       double *v_minus)
 {
-    simd_setup s;
-    int st = setup_make(&s, req);
+    simd_state *state = engine->state;
+    simd_setup *s = &state->setup;
+    int st = setup_make(s, req);
     if (!st && v_plus)
-        st = mean_shift(engine->state, &s, req, req->y, req->m, 0, v_plus);
+        st = mean_shift(state, s, req, req->y, req->m, 0, v_plus);
     if (!st && v_minus)
-        st = mean_shift(engine->state, &s, req, req->q, req->nq, req->self_mask, v_minus);
+        st = mean_shift(state, s, req, req->q, req->nq, req->self_mask, v_minus);
     return st;
 }
 
