@@ -1,6 +1,6 @@
 /* driftlab spectrum --images A: the power of an image set per radial
  * spatial-frequency shell beside a reference set's (src/spectral/imgspectrum.h),
- * and THEORY.md 7's Gaussian-kernel rate from the reference's own variances. */
+ * and docs/THEORY.md 7's Gaussian-kernel rate from the reference's own variances. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +35,7 @@ static void usage(void)
            "minus their set's mean image (centred) and for the mean image itself, beside the\n"
            "same for the reference (default: the Fashion-MNIST test split in --data).  Writes\n"
            "DIR/imgspectrum.dat (" DL_IMGSPECTRUM_COLUMNS ")\n"
-           "with the DC terms in its header; --sigma S adds THEORY.md 7's rate 2u/(1+u)^2,\n"
+           "with the DC terms in its header; --sigma S adds docs/THEORY.md 7's rate 2u/(1+u)^2,\n"
            "u = lambda_ref / S^2, of the Gaussian kernel; --per-class adds one block per class\n"
            "(both sets need labels).  plots/imgspectrum.gp draws it.\n\n"
            "options:\n"
@@ -254,7 +254,7 @@ static int read_series(const char *run, const sim_config *c, dl_imgspectrum *pla
 
 static void free_series(image_series *s) { free(s->t), free(s->sigma), free(s->at); }
 
-/* Shell k's gap |ln P/P_ref| fitted as a decay over [t0, t1], beside THEORY.md
+/* Shell k's gap |ln P/P_ref| fitted as a decay over [t0, t1], beside docs/THEORY.md
  * 7 (Gaussian kernel): the constant rate, and the log gap at the last
  * snapshot under the run's schedule.  The floor is the sampling error of the
  * two log powers, sqrt(2 / (N count)) + sqrt(2 / (M count)). */

@@ -1,6 +1,6 @@
 /* The image-spectrum analysis of an image particle run (target idx:...):
  * RUN/imgspectrum.dat at every snapshot, RUN/imgrates.dat (each shell's gap
- * fitted as a decay over [t0, t1], beside THEORY.md 7) and RUN/imgheatmap.mat. */
+ * fitted as a decay over [t0, t1], beside docs/THEORY.md 7) and RUN/imgheatmap.mat. */
 #ifndef DL_CMD_IMGSPECTRUM_H
 #define DL_CMD_IMGSPECTRUM_H
 

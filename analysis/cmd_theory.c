@@ -1,4 +1,4 @@
-/* driftlab theory: the linear theory of THEORY.md sections 3, 4 and 8 for any
+/* driftlab theory: the linear theory of docs/THEORY.md sections 3, 4 and 8 for any
  * kernel, drift operator and schedule, by closed form and by quadrature side by
  * side; the companion kernel's table; the fastest exp schedule. */
 #include <math.h>

@@ -6,7 +6,7 @@ if (ARGC < 4) { print 'usage: gnuplot -c rates.gp GAUSS_RATES LAPLACE_RATES SIGM
 load system('dirname "'.ARG0.'"').'/style.gp'
 sigma = real(ARG3)
 set output ARG4
-set title 'Linear decay rate per Fourier mode, 1-D torus (points: particles, lines: THEORY.md)'
+set title 'Linear decay rate per Fourier mode, 1-D torus (points: particles, lines: docs/THEORY.md)'
 set xlabel '{/Symbol s} k'
 set ylabel '{/Symbol g}(k)'
 set logscale xy

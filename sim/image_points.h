@@ -14,7 +14,7 @@
 #include <gsl/gsl_rng.h>
 
 /* 1 if spec names an image file (idx:... or idxgauss:...).  idxgauss:PATH[:CLASS]
- * is THEORY.md 7's Gaussian model of those images: samples of N(mu, Sigma)
+ * is docs/THEORY.md 7's Gaussian model of those images: samples of N(mu, Sigma)
  * with the images' own mean and covariance, drawn through a Cholesky factor
  * (GSL) of Sigma + 1e-6 tr(Sigma)/d I (pixels that never change make Sigma
  * singular). */

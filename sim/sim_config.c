@@ -714,7 +714,8 @@ void sim_options_print_help(FILE *fp)
             "usage: driftlab sim [--config FILE] [--key value ...]\n\n"
             "Simulates dx/dt = V_{p,q}(x) = V_p^+(x) - V_q^-(x) for n particles against m\n"
             "target samples and writes diagnostics.dat, modes.dat (torus), run.ini and\n"
-            "snapshots/ into --out.  Every key also works in an INI file (section [sim]).\n\n"
+            "snapshots/ into --out.  Every key also works in an INI file (section [sim]).\n"
+            "The mathematics, kernel by kernel and operator by operator: docs/THEORY.md.\n\n"
             "options (default in brackets):\n");
     for (int i = 0; i < N_SPECS; i++)
         fprintf(fp, "  --%-16s %s%s [%s]\n", specs[i].key, specs[i].flag ? "(flag) " : "",

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Drifting on real images (issue 21): THEORY.md 7's Gaussian model checked on a
+# Drifting on real images (issue 21): docs/THEORY.md 7's Gaussian model checked on a
 # Gaussian fitted to Fashion-MNIST, particle flows from noise to Fashion-MNIST
 # in R^784 under three kernels/schedules, and (full version only) generator
 # training with constant against annealed temperatures at equal steps.

@@ -23,7 +23,7 @@ modes16=1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16
 step() { echo "[$(date +%H:%M:%S)] $*"; }
 
 if [ $quick -eq 0 ]; then
-  step "canonical run (THEORY.md 3), Gaussian and Laplacian, modes 1..6"
+  step "canonical run (docs/THEORY.md 3), Gaussian and Laplacian, modes 1..6"
   for k in gaussian laplacian; do
     "$dl" sim "${one_d[@]}" --modes 1,2,3,4,5,6 --kernel $k --sigma 0.5 --t-end 40 --out "$out/canonical-$k"
     "$dl" spectrum "$out/canonical-$k" --fit-window 0:7 --quiet

@@ -1,5 +1,5 @@
 /* domain: where particles live, R^d or the torus [0, L)^d, and the kernel as
- * seen from that domain (periodised on the torus, THEORY.md section 3). */
+ * seen from that domain (periodised on the torus, docs/THEORY.md section 3). */
 #ifndef DL_DOMAIN_H
 #define DL_DOMAIN_H
 

@@ -1,5 +1,5 @@
 /* The Coulomb engine: the MMD flow of the Laplacian's Green's function on the
- * 1-D torus, exactly, from sorted positions (THEORY.md section 8).
+ * 1-D torus, exactly, from sorted positions (docs/THEORY.md section 8).
  *
  * On [0, L), G(r) = L/12 - |r|/2 + r^2/(2L) and, for u = (x - y) mod L in
  * (0, L), G'(u) = u/L - 1/2 (0 at u = 0, where the one-sided limits cancel).

@@ -12,7 +12,7 @@
  * divided by the squared assignment window, which cancels the smoothing of
  * deposit and interpolation to leading order.  On R^d the grid covers the
  * points' bounding box and is zero-padded so that the circular convolution
- * equals the linear one (THEORY.md: the kernel is truncated at its 1e-10 radius).
+ * equals the linear one (docs/THEORY.md: the kernel is truncated at its 1e-10 radius).
  *
  * The deposit runs over fixed slices of the points, each into its own grid,
  * added in slice order; interpolation is parallel over points, each written

@@ -1,5 +1,5 @@
 /* field_energy: the objective that training WITHOUT stop-gradient descends,
- * and its exact gradient with respect to every particle (THEORY.md section 5).
+ * and its exact gradient with respect to every particle (docs/THEORY.md section 5).
  *
  *   E(X) = (1/2) sum_i |V(x_i)|^2,   V(x_i) = V_p^+(x_i) - V_q^-(x_i),  q = X
  *

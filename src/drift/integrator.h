@@ -31,7 +31,7 @@ typedef struct {
     size_t n;                  /* particle count */
     int self_mask;
     dl_operator op;            /* the drift operator (mean shift by default) */
-    /* 0: the ablation of THEORY.md section 5: instead of following the frozen
+    /* 0: the ablation of docs/THEORY.md section 5: instead of following the frozen
      * field, particles descend E = (1/2) sum |V(x_i)|^2 through V itself,
      * dx/dt = -dE/dx (field_energy.h; Euler only) */
     int no_stop_gradient;

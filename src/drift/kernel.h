@@ -1,7 +1,7 @@
 /* kernel: radial kernels k(x - y) with bandwidth sigma.
  *
  * Each kernel family is one table entry in kernel.c: its log-value, its
- * Fourier transform, its closed-form rates (THEORY.md sections 3 and 8) and
+ * Fourier transform, its closed-form rates (docs/THEORY.md sections 3 and 8) and
  * the parameter it takes, if any.  A family with a parameter is named with it,
  * in one canonical spelling: "matern:1.5", "student:2".  dl_kernel_find hands
  * out one instance per distinct name, kept for the life of the process, so a
@@ -75,7 +75,7 @@ double dl_kernel_value_at(const dl_kernel *k, double r, double sigma, int dim);
 int dl_kernel_rate(const dl_kernel *k, double kmag, double sigma, int dim, double *gamma);
 /* max over s of gamma(s): the linear Euler stability bound is dt < 2 / max. */
 int dl_kernel_rate_max(const dl_kernel *k, int dim, double *gamma_max);
-/* The companion Phi(r) = integral from r to infinity of t k(t) dt (THEORY.md
+/* The companion Phi(r) = integral from r to infinity of t k(t) dt (docs/THEORY.md
  * section 8): k(r)(y - x) = grad_x Phi(|x - y|).  By quadrature (GSL QAGIU);
  * a divergent integral (a tail as slow as r^-2) is an error. */
 int dl_kernel_companion(const dl_kernel *k, double r, double sigma, int dim, double *phi);

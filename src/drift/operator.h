@@ -1,4 +1,4 @@
-/* operator: which drift field a kernel drives (THEORY.md section 8).
+/* operator: which drift field a kernel drives (docs/THEORY.md section 8).
  *
  *   mean shift  V = E_p[k (y - x)] / E_p[k] - E_q[k (y - x)] / E_q[k]
  *               (the drifting field; gamma_ms(s) = -s khat'(s) / khat(0))

@@ -1,6 +1,6 @@
 /* sinkhorn: entropic optimal transport between two point clouds with uniform
  * weights, in the log domain, and the Sinkhorn-divergence drift of
- * THEORY.md section 6:
+ * docs/THEORY.md section 6:
  *
  *   cost C_ij = |u_ij|^2 / 2 (u the displacement, minimum image on the torus)
  *   f_i = -eps LSE_j (log b_j + (g_j - C_ij) / eps),  g_j likewise over i

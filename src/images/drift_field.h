@@ -90,7 +90,7 @@ int dl_field_compute_per_location(const dl_field_config *cfg, const float *X, si
 int dl_field_meanshift(const dl_field_config *cfg, double tau, const float *X, size_t N,
                        const float *Y, size_t M, int D, float *V, float *grad, double *scale);
 
-/* The Sinkhorn-divergence field (THEORY.md section 6) in the same normalised
+/* The Sinkhorn-divergence field (docs/THEORY.md section 6) in the same normalised
  * coordinates: V = T_qp - T_qq, entropic plans with cost |u|^2 / 2 at
  * cfg->eps (in units of the mean distance).  A field option of training, used
  * under stop-gradient like the practical field. */

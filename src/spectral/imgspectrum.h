@@ -2,7 +2,7 @@
  *
  * Each image (pixels in [-1, 1]) goes through a 2-D FFTW r2c transform,
  * unnormalised, F(k) = sum_x img(x) exp(-2 pi i k.x / size).  Two spectra per
- * shell, because they converge at different rates (THEORY.md section 7):
+ * shell, because they converge at different rates (docs/THEORY.md section 7):
  *   centred:  P_c(k) = mean over images and over the frequencies of shell k of
  *             |F(img - mean image)|^2;
  *   mean:     P_m(k) = mean over the shell of |F(mean image)|^2.
@@ -11,7 +11,7 @@
  * min(rows, cols) / 2 (the corners) are kept so that Parseval holds:
  *   sum_k count(k) P_c(k) = rows cols sum_x var(x) (summed over the images' mean).
  * lambda_k = P_c(k) / (rows cols) is the per-coefficient variance that the
- * Gaussian model of THEORY.md 7 calls lambda.
+ * Gaussian model of docs/THEORY.md 7 calls lambda.
  * Plan / execute / destroy: the plan owns the FFTW plan and buffers. */
 #ifndef DL_IMGSPECTRUM_H
 #define DL_IMGSPECTRUM_H
@@ -47,14 +47,14 @@ void dl_imgspectrum_destroy(dl_imgspectrum *s);
 /* imgspectrum.dat: one row per shell 1..kmax of p against ref (DC is shell 0,
  * reported apart by the callers' headers):
  *   step shell class count P P_ref ln_ratio P_mean P_mean_ref ln_ratio_mean lambda_ref gamma_gaussian
- * P the centred power, lambda_ref = P_ref / (rows cols), gamma_gaussian THEORY.md
+ * P the centred power, lambda_ref = P_ref / (rows cols), gamma_gaussian docs/THEORY.md
  * 7's rate at bandwidth sigma (NaN when sigma <= 0); class -1: every image. */
 #define DL_IMGSPECTRUM_COLUMNS                                                                     \
     "step shell class count P P_ref ln_ratio P_mean P_mean_ref ln_ratio_mean lambda_ref gamma_gaussian"
 void dl_imgspectrum_write_rows(FILE *fp, double step, int cls, const dl_imgspectrum_result *p,
                                const dl_imgspectrum_result *ref, int pixels, double sigma);
 
-/* THEORY.md 7 for the Gaussian kernel of bandwidth sigma (in pixel units of
+/* docs/THEORY.md 7 for the Gaussian kernel of bandwidth sigma (in pixel units of
  * the [-1, 1] images): the rate at which ln(s / lambda) closes along a
  * direction of target variance lambda, gamma = 2u / (1 + u)^2, u = lambda / sigma^2. */
 double dl_imgspectrum_gaussian_rate(double lambda, double sigma);
@@ -62,7 +62,7 @@ double dl_imgspectrum_gaussian_rate(double lambda, double sigma);
  * quadrature of -gamma(lambda, sigma(s)) over [0, t] otherwise. */
 double dl_imgspectrum_log_gap(double lambda, const dl_schedule *sched, double t);
 /* The full (not linearised) Gaussian-model variance along a direction of
- * target variance lambda, from s0 at time 0 (THEORY.md 7):
+ * target variance lambda, from s0 at time 0 (docs/THEORY.md 7):
  *     ds/dt = 2 s sigma(t)^2 (1 / (s + sigma(t)^2) - 1 / (lambda + sigma(t)^2)),
  * integrated by RK4 in ln s with steps of at most h; returns ln(s(t) / lambda). */
 double dl_imgspectrum_gap_ode(double lambda, double s0, const dl_schedule *sched, double t, double h);

@@ -236,34 +236,8 @@ int dl_theory_log_amplitude(const dl_kernel *k, const dl_schedule *s, double kma
 int dl_theory_damping_time(const dl_kernel *k, const dl_schedule *s, double kmag, int dim,
                            double eps, double *t)
 {
-    if (!(eps > 0 && eps < 1))
-        return dl_error(DL_EINVAL, "theory: eps must be in (0, 1), got %g", eps);
-    double target = log(eps), lo = 0, hi = 1, v;
-    int st;
-    /* the log-amplitude only decreases: bracket, then bisect */
-    for (;;) {
-        if ((st = dl_theory_log_amplitude(k, s, kmag, dim, hi, &v)))
-            return st;
-        if (v <= target)
-            break;
-        lo = hi;
-        hi *= 2;
-        if (hi > 1e300) {
-            *t = INFINITY;
-            return DL_OK;
-        }
-    }
-    for (int it = 0; it < 200 && hi - lo > 1e-12 * hi; it++) {
-        double mid = 0.5 * (lo + hi);
-        if ((st = dl_theory_log_amplitude(k, s, kmag, dim, mid, &v)))
-            return st;
-        if (v <= target)
-            hi = mid;
-        else
-            lo = mid;
-    }
-    *t = 0.5 * (lo + hi);
-    return DL_OK;
+    const dl_theory_model m = {k, DL_OPERATOR_MEANSHIFT, dim, 1.0};
+    return dl_theory_model_damping_time(&m, s, kmag, eps, t);
 }
 
 /* ---------------- every kernel and operator ---------------- */
@@ -382,7 +356,7 @@ int dl_theory_model_damping_time(const dl_theory_model *m, const dl_schedule *s,
             return DL_OK;
         }
     }
-    for (int it = 0; it < 200 && hi - lo > 1e-10 * hi; it++) {
+    for (int it = 0; it < 200 && hi - lo > 1e-12 * hi; it++) {
         double mid = 0.5 * (lo + hi);
         if ((st = dl_theory_model_log_amplitude(m, s, kmag, mid, &v)))
             return st;

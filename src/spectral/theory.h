@@ -1,4 +1,4 @@
-/* theory: the linear theory of THEORY.md sections 3 and 4 for any kernel.
+/* theory: the linear theory of docs/THEORY.md sections 3 and 4 for any kernel.
  *
  * Around a uniform target on the torus each Fourier mode decays on its own,
  *     d/dt delta_hat(k) = -gamma(k) delta_hat(k),   gamma(k) = -k . grad khat(k) / khat(0).
@@ -6,7 +6,7 @@
  * -s kappa'(s), and under sigma(t) = sigma0 exp(-r t) the log-amplitude integrates
  * in closed form for every kernel whose transform is closed form:
  *     ln a_k(t) / a_k(0) = -(1/r) [kappa(sigma(t) k) - kappa(sigma0 k)]
- * (Gaussian: kappa = exp(-s^2/2); Laplacian in d = 1: 1/(1 + s^2), as in THEORY.md).
+ * (Gaussian: kappa = exp(-s^2/2); Laplacian in d = 1: 1/(1 + s^2), as in docs/THEORY.md).
  * After a floor sigma_min is reached the mode decays at the constant rate
  * gamma(sigma_min k).  Other schedules are integrated numerically. */
 #ifndef DL_THEORY_H
@@ -17,7 +17,7 @@
 #include "drift/schedule.h"
 
 /* A kernel driving an operator in dimension dim, around the uniform density
- * rho0 = 1 / L^d (THEORY.md section 8):
+ * rho0 = 1 / L^d (docs/THEORY.md section 8):
  *   mean shift  gamma_ms(k)  = -|k| khat'(|k|) / khat(0)     (a function of sigma |k|)
  *   MMD flow    gamma_mmd(k) = rho0 |k|^2 khat(|k|)          (Coulomb: rho0 for every k) */
 typedef struct {
@@ -73,7 +73,7 @@ int dl_theory_log_amplitude_numeric(const dl_kernel *k, const dl_schedule *s, do
                                     int dim, double t, double *log_ratio);
 
 /* First time mode k has shrunk by the factor eps (0 < eps < 1); INFINITY if
- * it never does (a constant rate of zero). */
+ * it does not by t = 1e12 (a rate of zero, or one too small to matter). */
 int dl_theory_damping_time(const dl_kernel *k, const dl_schedule *s, double kmag, int dim,
                            double eps, double *t);
 

@@ -1,4 +1,4 @@
-/* Golden checks on the files `driftlab sim` writes, against THEORY.md's closed
+/* Golden checks on the files `driftlab sim` writes, against docs/THEORY.md's closed
  * forms re-typed here (not taken from the library), so a wrong formula in
  * src/kernel.c cannot vouch for itself.
  *
@@ -69,7 +69,7 @@ static int read_table(const char *path)
     return n;
 }
 
-/* The 1-D rates typed out independently of the library (THEORY.md sections 3
+/* The 1-D rates typed out independently of the library (docs/THEORY.md sections 3
  * and 8), at s = sigma k.  "mmd:KERNEL" is the MMD flow on the torus of length
  * 2 pi (rho0 = 1 / (2 pi)): gamma = rho0 k^2 khat(k), with k = s / sigma;
  * "mmd:coulomb:D" the Coulomb flow on the D-torus of side 2 pi, rho0 = (2 pi)^-D. */
@@ -188,7 +188,7 @@ static int check_anneal(int argc, char **argv)
             double t = rows[i][0], amp = rows[i][5], sig = sigma0 * exp(-r * t);
             if (a0 < 0)
                 a0 = amp;
-            /* THEORY.md 4: -(1/r) [exp(-sigma(t)^2 k^2/2) - exp(-sigma0^2 k^2/2)]
+            /* docs/THEORY.md 4: -(1/r) [exp(-sigma(t)^2 k^2/2) - exp(-sigma0^2 k^2/2)]
              * (the run's floor is reached only at its last output) */
             double want = -(1 / r) * (exp(-sig * sig * kk * kk / 2) -
                                       exp(-sigma0 * sigma0 * kk * kk / 2));

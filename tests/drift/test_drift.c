@@ -1,5 +1,5 @@
 /* The direct engine against independent computations:
- *  - anti-symmetry V_{p,p} = 0 (THEORY.md 1) for every kernel, R^d and torus;
+ *  - anti-symmetry V_{p,p} = 0 (docs/THEORY.md 1) for every kernel, R^d and torus;
  *  - a naive brute-force mean shift written here from the definition, with
  *    explicit image sums on the torus and self-masking;
  *  - far from every sample, the log-shifted path still gives a finite drift;

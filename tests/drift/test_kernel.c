@@ -1,5 +1,5 @@
 /* Kernel table: every closed-form rate against the derivative of the
- * closed-form transform (THEORY.md section 3), the quoted peak rates, and
+ * closed-form transform (docs/THEORY.md section 3), the quoted peak rates, and
  * name lookup.  The transforms themselves are checked against quadrature of
  * the kernels in test_theory. */
 #include <math.h>
@@ -27,7 +27,7 @@ int main(void)
                 CHECK_CLOSE(got, want, 1e-8, what);
             }
     }
-    /* Closed forms quoted in THEORY.md: peak heights of gamma. */
+    /* Closed forms quoted in docs/THEORY.md: peak heights of gamma. */
     double g;
     CHECK_OK(dl_kernel_rate_max(dl_kernel_find("gaussian"), 1, &g));
     CHECK_CLOSE(g, 2.0 / M_E, 1e-12, "gaussian max gamma = 2/e");
@@ -38,7 +38,7 @@ int main(void)
     CHECK_CLOSE(g, 2.0 / 3.375, 1e-12, "laplacian d=3 max gamma");
     CHECK_OK(dl_kernel_rate_max(dl_kernel_find("cauchy"), 2, &g));
     CHECK_CLOSE(g, 1.0 / M_E, 1e-12, "cauchy max gamma = 1/e at s = 1");
-    /* THEORY.md: gaussian gamma at s = 3 (sigma 0.5, k = 6) */
+    /* docs/THEORY.md: gaussian gamma at s = 3 (sigma 0.5, k = 6) */
     CHECK_OK(dl_kernel_rate(dl_kernel_find("gaussian"), 6, 0.5, 1, &g));
     CHECK_CLOSE(g, 9 * exp(-4.5), 1e-15, "gaussian gamma(s=3)");
 

@@ -1,5 +1,5 @@
 /* The periodised kernel on the torus: its Fourier coefficients must be
- * exactly khat(2 pi n / L) / L^d (THEORY.md section 3), checked by quadrature
+ * exactly khat(2 pi n / L) / L^d (docs/THEORY.md section 3), checked by quadrature
  * in 1-D for every kernel and by FFTW in 2-D for the Gaussian. */
 #include <complex.h>
 #include <math.h>

@@ -95,7 +95,7 @@ int main(void)
     for (size_t i = 0; i < 2000; i++)
         CHECK(x[i] >= 0 && x[i] < 2 * M_PI, "point %zu outside the torus: %g", i, x[i]);
 
-    /* uniform lattice = the target of THEORY.md: (j + 1/2) L / M */
+    /* uniform lattice = the target of docs/THEORY.md: (j + 1/2) L / M */
     dl_dist u = {0};
     u.kind = DL_DIST_UNIFORM;
     u.quiet = 1;

@@ -1,4 +1,4 @@
-/* THEORY.md section 2: for the Gaussian kernel the drift is a score difference,
+/* docs/THEORY.md section 2: for the Gaussian kernel the drift is a score difference,
  *     V_{p,q}(x) = sigma^2 (grad log p_sigma(x) - grad log q_sigma(x)),
  * checked for 2-D three-component mixtures p and q.  The left side is the
  * population mean shift computed by 1-D quadratures (the Gaussian kernel and

@@ -1,7 +1,7 @@
 /* The log-domain Sinkhorn solver against POT (tests/data/sinkhorn_reference.txt,
  * written by tests/data/make_sinkhorn_reference.py; POT's plans have marginals
  * within 1e-9): plans and barycentric projections within 1e-6, absolute.
- * Then the limits of THEORY.md section 6:
+ * Then the limits of docs/THEORY.md section 6:
  *   rows only, eps = sigma^2: T_qp(x) - x is the Gaussian V_p^+ of the direct
  *   engine (1e-12 relative: the same sums in another order);
  *   S_eps(q, q) = 0 and S_eps(q, p) > 0 for q != p;

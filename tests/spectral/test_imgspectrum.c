@@ -5,7 +5,7 @@
  *  - a point image has a flat spectrum: power 1 in every shell;
  *  - a set and the same set repeated give the same spectra (sets of
  *    different sizes are normalised per image);
- *  - THEORY.md 7's rate peaks at 1/2 where lambda = sigma^2, and the
+ *  - docs/THEORY.md 7's rate peaks at 1/2 where lambda = sigma^2, and the
  *    annealed closed form agrees with a quadrature of the rate;
  *  - bad sizes, an empty set and a NaN pixel are refused. */
 #include <math.h>

@@ -1,7 +1,7 @@
 /* Linear theory: the quadrature path against the closed forms (transforms and
  * rates, every kernel, d = 1..3, to 1e-8), the annealed log-amplitude closed
  * form against integration along the schedule, and damping times against
- * their defining equation and the asymptotics of THEORY.md sections 3-4. */
+ * their defining equation and the asymptotics of docs/THEORY.md sections 3-4. */
 #include <math.h>
 #include <stdio.h>
 
@@ -13,7 +13,7 @@
 #include "test_common.h"
 #include "spectral/theory.h"
 
-/* Phi(r) = int_r^inf t k(t) dt by quadrature against THEORY.md section 8's
+/* Phi(r) = int_r^inf t k(t) dt by quadrature against docs/THEORY.md section 8's
  * closed forms: Gaussian -> sigma^2 k; Laplacian -> sigma^2 (1 + z) e^-z;
  * Matern 3/2 -> sigma^2 (3 + 3z + z^2) e^-z; Student-t beta ->
  * sigma^2 / (2 (beta - 1)) (1 + z^2)^-(beta - 1). */
@@ -119,15 +119,15 @@ int main(void)
                     CHECK_CLOSE(a, b, 1e-10, what);
                 }
     }
-    /* THEORY.md's Gaussian closed form typed out independently */
+    /* docs/THEORY.md's Gaussian closed form typed out independently */
     for (int kk = 1; kk <= 6; kk++) {
         double t = 10, st = 2 * exp(-0.25 * t), v;
         CHECK_OK(dl_theory_log_amplitude(dl_kernel_find("gaussian"), &ex, kk, 1, t, &v));
         CHECK_CLOSE(v, -(1 / 0.25) * (exp(-st * st * kk * kk / 2) - exp(-4.0 * kk * kk / 2)), 1e-13,
-                    "THEORY.md annealed Gaussian closed form");
+                    "docs/THEORY.md annealed Gaussian closed form");
         CHECK_OK(dl_theory_log_amplitude(dl_kernel_find("laplacian"), &ex, kk, 1, t, &v));
         CHECK_CLOSE(v, -(1 / 0.25) * (1 / (1 + st * st * kk * kk) - 1 / (1 + 4.0 * kk * kk)), 1e-13,
-                    "THEORY.md annealed Laplacian closed form");
+                    "docs/THEORY.md annealed Laplacian closed form");
     }
     /* cosine: only the numerical path exists; it must agree with a midpoint sum */
     {
