@@ -16,6 +16,7 @@
 #include "sim_config.h"
 #include "snapshot_list.h"
 #include "spectral/decay.h"
+#include "spectral/imgmodel.h"
 #include "spectral/imgspectrum.h"
 
 #define DEFAULT_DATA "/usr/share/datasets/fashion-mnist"
@@ -125,7 +126,7 @@ static int spectrum_block(dl_imgspectrum *plan, const dl_image_set *a, const dl_
         st = nb ? dl_imgspectrum_execute_bytes(plan, buf, nb, rb)
                 : dl_error(DL_EINVAL, "class %d: no images in the reference", c);
     if (!st)
-        dl_imgspectrum_write_rows(fp, 0, c, ra, rb, a->rows * a->cols, sigma);
+        dl_imgspectrum_write_rows(fp, 0, c, ra, rb, a->rows * a->cols, sigma, NULL);
     return st;
 }
 
@@ -197,21 +198,30 @@ int cmd_imgspectrum(int argc, char **argv)
 /* ---- an image particle run (driftlab spectrum RUN_DIR, target idx:...) ---- */
 
 /* A snapshot (or the target) as floats in [-1, 1]; its spectrum into r. */
-static int snapshot_spectrum(dl_imgspectrum *plan, const char *path, int d, dl_snapshot_header *h,
-                             dl_imgspectrum_result *r)
+/* A snapshot's points as float images (the caller frees *f). */
+static int snapshot_images(const char *path, int d, dl_snapshot_header *h, float **f)
 {
     double *x = NULL;
+    *f = NULL;
     int st = dl_snapshot_read(path, h, &x);
     if (!st && (int)h->dim != d)
         st = dl_error(DL_EFORMAT, "'%s' is %u-D, the run's images %d pixels", path, h->dim, d);
-    float *f = st ? NULL : malloc(h->count * (size_t)d * sizeof(float));
-    if (!st && !f)
+    if (!st && !(*f = malloc(h->count * (size_t)d * sizeof(float))))
         st = dl_error(DL_ENOMEM, "out of memory for '%s'", path);
     for (size_t i = 0; !st && i < h->count * (size_t)d; i++)
-        f[i] = (float)x[i];
+        (*f)[i] = (float)x[i];
+    free(x);
+    return st;
+}
+
+static int snapshot_spectrum(dl_imgspectrum *plan, const char *path, int d, dl_snapshot_header *h,
+                             dl_imgspectrum_result *r)
+{
+    float *f = NULL;
+    int st = snapshot_images(path, d, h, &f);
     if (!st)
         st = dl_imgspectrum_execute(plan, f, (size_t)h->count, r);
-    free(x), free(f);
+    free(f);
     return st;
 }
 
@@ -220,10 +230,12 @@ typedef struct {
     double *t, *sigma;
     dl_imgspectrum_result ref, *at; /* the target's; one per snapshot */
     size_t n_particles, n_target;
+    double *model;                  /* the exact model's P per snapshot x shell; NULL: none */
+    int model_shells;
+    char first[4300];               /* the first snapshot's path */
 } image_series;
 
-static int read_series(const char *run, const sim_config *c, dl_imgspectrum *plan, image_series *s,
-                       FILE *fp)
+static int read_series(const char *run, const sim_config *c, dl_imgspectrum *plan, image_series *s)
 {
     const int d = c->image_rows * c->image_cols;
     char path[4300];
@@ -241,18 +253,74 @@ static int read_series(const char *run, const sim_config *c, dl_imgspectrum *pla
     s->at = calloc(l.count, sizeof *s->at);
     if (!s->t || !s->sigma || !s->at)
         st = dl_error(DL_ENOMEM, "out of memory");
+    if (!st && l.count)
+        snprintf(s->first, sizeof s->first, "%s", l.paths[0]);
     for (size_t i = 0; !st && i < l.count; i++) {
         st = snapshot_spectrum(plan, l.paths[i], d, &h, &s->at[i]);
         s->t[i] = h.time, s->sigma[i] = h.sigma, s->n_particles = (size_t)h.count;
-        if (!st) /* gamma at the snapshot's own bandwidth, for the Gaussian kernel */
-            dl_imgspectrum_write_rows(fp, h.time, -1, &s->at[i], &s->ref, d,
-                                      strcmp(c->kernel->name, "gaussian") ? 0 : h.sigma);
     }
     snapshot_list_free(&l);
     return st;
 }
 
-static void free_series(image_series *s) { free(s->t), free(s->sigma), free(s->at); }
+/* docs/THEORY.md 7's exact model of the run (the Gaussian kernel's mean
+ * shift): the target's eigenbasis, the first snapshot's variances along it,
+ * advanced snapshot to snapshot with the run's N, self-masking, integrator
+ * and schedule (sigma in pixel units). */
+static int model_series(const char *run, const sim_config *c, dl_imgspectrum *plan, image_series *s)
+{
+    if (strcmp(c->kernel->name, "gaussian") || c->field != DL_OPERATOR_MEANSHIFT || !s->n_snaps)
+        return DL_OK;
+    const int d = c->image_rows * c->image_cols;
+    char path[4300];
+    snprintf(path, sizeof path, "%s/target.dlsnap", run);
+    dl_snapshot_header h;
+    float *ref = NULL, *x = NULL;
+    dl_imgmodel *model = NULL;
+    double *var = malloc(2 * (size_t)d * sizeof *var), *var0 = var + d;
+    int st = var ? snapshot_images(path, d, &h, &ref) : dl_error(DL_ENOMEM, "out of memory");
+    if (!st)
+        st = dl_imgmodel_create(&model, ref, (size_t)h.count, c->image_rows, c->image_cols);
+    if (!st)
+        st = snapshot_images(s->first, d, &h, &x);
+    if (!st && (st = dl_imgmodel_project(model, x, (size_t)h.count, var)) == DL_OK)
+        memcpy(var0, var, (size_t)d * sizeof *var);
+    const size_t n = (size_t)h.count;
+    float *moved = st ? NULL : malloc(n * (size_t)d * sizeof *moved);
+    if (!st && !moved)
+        st = dl_error(DL_ENOMEM, "out of memory");
+    const dl_imgmodel_flow flow = {s->n_particles, c->self_mask, 1,
+                                   c->integrator == DL_INTEGRATOR_EULER, c->dt, &c->schedule};
+    s->model_shells = st ? 0 : dl_imgmodel_shells(model);
+    if (!st && !(s->model = malloc(s->n_snaps * (size_t)s->model_shells * sizeof *s->model)))
+        st = dl_error(DL_ENOMEM, "out of memory");
+    /* the first snapshot's particles carried by the model's map, through the analyzer */
+    for (size_t i = 0; !st && i < s->n_snaps; i++) {
+        dl_imgspectrum_result r;
+        if (i)
+            st = dl_imgmodel_advance(model, &flow, s->t[i - 1], s->t[i], var);
+        if (!st)
+            st = dl_imgmodel_transport(model, var0, var, x, n, moved);
+        if (!st)
+            st = dl_imgspectrum_execute(plan, moved, n, &r);
+        for (int k = 0; !st && k < s->model_shells; k++)
+            s->model[i * (size_t)s->model_shells + k] = r.centred[k];
+    }
+    free(ref), free(x), free(var), free(moved);
+    dl_imgmodel_destroy(model);
+    return st;
+}
+
+static void write_series(FILE *fp, const sim_config *c, const image_series *s)
+{
+    const int d = c->image_rows * c->image_cols;
+    for (size_t i = 0; i < s->n_snaps; i++) /* gamma at the snapshot's own bandwidth, Gaussian kernel */
+        dl_imgspectrum_write_rows(fp, s->t[i], -1, &s->at[i], &s->ref, d,
+                                  strcmp(c->kernel->name, "gaussian") ? 0 : s->sigma[i],
+                                  s->model ? s->model + i * (size_t)s->model_shells : NULL);
+}
+
+static void free_series(image_series *s) { free(s->t), free(s->sigma), free(s->at), free(s->model); }
 
 /* Shell k's gap |ln P/P_ref| fitted as a decay over [t0, t1], beside docs/THEORY.md
  * 7 (Gaussian kernel): the constant rate, and the log gap at the last
@@ -276,11 +344,13 @@ static void fit_shell(const image_series *s, const sim_config *c, int k, double 
     const int gaussian = !strcmp(c->kernel->name, "gaussian");
     const double g_theory = gaussian && c->schedule.kind == DL_SCHEDULE_CONSTANT
                                 ? dl_imgspectrum_gaussian_rate(lambda, c->schedule.sigma0) : NAN;
-    /* the full model from the measured start (the linearised rate holds only near s = lambda) */
-    const double s0 = s->at[0].centred[k] / (c->image_rows * c->image_cols);
-    const double lg_theory = gaussian ? log(fabs(dl_imgspectrum_gap_ode(lambda, s0, &c->schedule,
-                                                                         s->t[use - 1] - s->t[0], 0.01)) / gap[0])
-                                      : NAN;
+    /* the exact model's log gap from its own start (imgmodel.h) */
+    double lg_theory = NAN;
+    if (s->model && k < s->model_shells) {
+        const double g0 = fabs(log(s->model[k] / s->ref.centred[k]));
+        const double g1 = fabs(log(s->model[(use - 1) * (size_t)s->model_shells + k] / s->ref.centred[k]));
+        lg_theory = log(g1 / g0);
+    }
     const double lg_meas = log(gap[use - 1] / gap[0]);
     dl_decay_fit fit;
     int fst = dl_decay_fit_window(s->t, gap, noise, use, t0, t1, &fit);
@@ -317,6 +387,14 @@ static int write_heatmap(const char *run, const image_series *s, const dl_proven
     return dl_atomic_commit(&f);
 }
 
+#define MODEL_NOTE_RATES                                                                           \
+    "gamma_theory: the per-shell rate 2u/(1+u)^2 of docs/THEORY.md 7 (each shell as one direction)"
+#define MODEL_NOTE_EXACT                                                                           \
+    "log_gap_end_theory, P_model: the exact model (docs/THEORY.md 7: the target's eigenbasis "      \
+    "projected on the shells, the particle's own term, the run's N, self-mask and integrator)"
+#define MODEL_NOTE_NONE                                                                            \
+    "log_gap_end_theory, P_model: none (the exact model is the Gaussian kernel's mean shift)"
+
 static int write_rates(const char *run, const sim_config *c, const image_series *s, double t0,
                        double t1, int quiet, const dl_provenance *prov)
 {
@@ -325,7 +403,7 @@ static int write_rates(const char *run, const sim_config *c, const image_series 
     snprintf(line, sizeof line, "gap |ln P/P_ref| per shell fitted as a decay over [%g, %g]; kernel %s, "
              "schedule %s, sigma0 %.6g", t0, t1, c->kernel->name, dl_schedule_kind_name(c->schedule.kind),
              c->schedule.sigma0);
-    const char *extra[] = {line, NULL};
+    const char *extra[] = {line, MODEL_NOTE_RATES, s->model ? MODEL_NOTE_EXACT : MODEL_NOTE_NONE, NULL};
     dl_atomic_file f;
     int st = dl_dat_open(&f, path, prov, extra,
                          "shell lambda_ref gap0 gamma_measured stderr gamma_theory t0 t1 points "
@@ -351,9 +429,7 @@ int imgspectrum_analyze_run(const char *run, const sim_config *c, double t0, dou
     dl_atomic_file f = {0};
     int st = dl_imgspectrum_create(&plan, c->image_rows, c->image_cols);
     if (!st)
-        st = dl_dat_open(&f, path, prov, extra, DL_IMGSPECTRUM_COLUMNS);
-    if (!st)
-        st = read_series(run, c, plan, &s, f.fp);
+        st = read_series(run, c, plan, &s);
     /* the bandwidth the run used: with --sigma-units median run.ini holds it
      * in units of the median distance, the snapshots in pixel units */
     sim_config cs = *c;
@@ -361,9 +437,14 @@ int imgspectrum_analyze_run(const char *run, const sim_config *c, double t0, dou
     if (!st && planned > 0 && s.sigma[0] > 0)
         cs.schedule.sigma0 *= s.sigma[0] / planned, cs.schedule.sigma_min *= s.sigma[0] / planned;
     if (!st)
+        st = model_series(run, &cs, plan, &s);
+    const char *extra2[] = {extra[0], s.model ? MODEL_NOTE_EXACT : MODEL_NOTE_NONE, NULL};
+    if (!st)
+        st = dl_dat_open(&f, path, prov, extra2, DL_IMGSPECTRUM_COLUMNS);
+    if (!st) {
+        write_series(f.fp, &cs, &s);
         st = dl_atomic_commit(&f);
-    else if (f.fp)
-        dl_atomic_abort(&f);
+    }
     if (!st)
         st = write_heatmap(run, &s, prov);
     if (!st)

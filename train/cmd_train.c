@@ -473,7 +473,8 @@ static int evaluate(const train_options *o, dl_trainer *t, const dl_trainer_eval
             (t->step - k->step0) * (double)t->batch / (el > 0 ? el : 1), t->drift_rms, e.fd, e.kid,
             e.precision, e.recall, e.label_acc, dl_trainer_tau_scale(&t->cfg, t->step, t->cfg.tau_end_step));
     fflush(log);
-    dl_imgspectrum_write_rows(k->spectrum, (double)t->step, -1, &e.spectrum, &es->real_spectrum, 784, 0);
+    dl_imgspectrum_write_rows(k->spectrum, (double)t->step, -1, &e.spectrum, &es->real_spectrum, 784, 0,
+                              NULL);
     fflush(k->spectrum);
     k->last_fd = e.fd;
     char path[4200];

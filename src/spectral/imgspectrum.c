@@ -140,14 +140,16 @@ int dl_imgspectrum_execute_bytes(dl_imgspectrum *s, const unsigned char *pixels,
 }
 
 void dl_imgspectrum_write_rows(FILE *fp, double step, int cls, const dl_imgspectrum_result *p,
-                               const dl_imgspectrum_result *ref, int pixels, double sigma)
+                               const dl_imgspectrum_result *ref, int pixels, double sigma,
+                               const double *model)
 {
     for (int k = 1; k <= p->kmax && k < p->n_shells; k++) {
         const double lambda = ref->centred[k] / pixels;
-        fprintf(fp, "%.10g %d %d %d %.8e %.8e %.6f %.8e %.8e %.6f %.8e %.8e\n", step, k, cls, p->count[k],
-                p->centred[k], ref->centred[k], log(p->centred[k] / ref->centred[k]), p->mean[k],
-                ref->mean[k], log(p->mean[k] / ref->mean[k]), lambda,
-                sigma > 0 ? dl_imgspectrum_gaussian_rate(lambda, sigma) : NAN);
+        fprintf(fp, "%.10g %d %d %d %.8e %.8e %.6f %.8e %.8e %.6f %.8e %.8e %.8e\n", step, k, cls,
+                p->count[k], p->centred[k], ref->centred[k], log(p->centred[k] / ref->centred[k]),
+                p->mean[k], ref->mean[k], log(p->mean[k] / ref->mean[k]), lambda,
+                sigma > 0 ? dl_imgspectrum_gaussian_rate(lambda, sigma) : NAN,
+                model ? model[k] : NAN);
     }
 }
 

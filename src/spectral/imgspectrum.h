@@ -46,13 +46,16 @@ void dl_imgspectrum_destroy(dl_imgspectrum *s);
 
 /* imgspectrum.dat: one row per shell 1..kmax of p against ref (DC is shell 0,
  * reported apart by the callers' headers):
- *   step shell class count P P_ref ln_ratio P_mean P_mean_ref ln_ratio_mean lambda_ref gamma_gaussian
+ *   step shell class count P P_ref ln_ratio P_mean P_mean_ref ln_ratio_mean lambda_ref gamma_gaussian P_model
  * P the centred power, lambda_ref = P_ref / (rows cols), gamma_gaussian docs/THEORY.md
- * 7's rate at bandwidth sigma (NaN when sigma <= 0); class -1: every image. */
+ * 7's per-shell rate at bandwidth sigma (NaN when sigma <= 0), P_model the exact
+ * model's prediction of P (imgmodel.h; NaN where model is NULL); class -1: every image. */
 #define DL_IMGSPECTRUM_COLUMNS                                                                     \
-    "step shell class count P P_ref ln_ratio P_mean P_mean_ref ln_ratio_mean lambda_ref gamma_gaussian"
+    "step shell class count P P_ref ln_ratio P_mean P_mean_ref ln_ratio_mean lambda_ref "          \
+    "gamma_gaussian P_model"
 void dl_imgspectrum_write_rows(FILE *fp, double step, int cls, const dl_imgspectrum_result *p,
-                               const dl_imgspectrum_result *ref, int pixels, double sigma);
+                               const dl_imgspectrum_result *ref, int pixels, double sigma,
+                               const double *model);
 
 /* docs/THEORY.md 7 for the Gaussian kernel of bandwidth sigma (in pixel units of
  * the [-1, 1] images): the rate at which ln(s / lambda) closes along a

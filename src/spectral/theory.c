@@ -351,7 +351,7 @@ int dl_theory_model_damping_time(const dl_theory_model *m, const dl_schedule *s,
             break;
         lo = hi;
         hi *= 2;
-        if (hi > 1e12) {
+        if (hi > 1e300) {
             *t = INFINITY;
             return DL_OK;
         }

@@ -73,7 +73,7 @@ int dl_theory_log_amplitude_numeric(const dl_kernel *k, const dl_schedule *s, do
                                     int dim, double t, double *log_ratio);
 
 /* First time mode k has shrunk by the factor eps (0 < eps < 1); INFINITY if
- * it does not by t = 1e12 (a rate of zero, or one too small to matter). */
+ * it never does (a rate of zero). */
 int dl_theory_damping_time(const dl_kernel *k, const dl_schedule *s, double kmag, int dim,
                            double eps, double *t);
 
