@@ -4,7 +4,7 @@
 # in R^784 under three kernels/schedules, and (full version only) generator
 # training with constant against annealed temperatures at equal steps.
 #   run.sh [--quick] [BUILD_DIR] [OUT_DIR] [CLASSIFIER]
-# --quick: N = M = 500 particles and a small classifier (about 2 minutes on 2
+# --quick: N = M = 500 particles (part 0: 500 and 1000) and a small classifier (about 6 minutes on 2
 # cores); the numbers in README.md are from the full version.
 set -euo pipefail
 quick=0
