@@ -230,6 +230,7 @@ typedef struct {
     double *t, *sigma;
     dl_imgspectrum_result ref, *at; /* the target's; one per snapshot */
     size_t n_particles, n_target;
+    float *target;                  /* the target's images, n_target of them */
     double *model;                  /* the exact model's P per snapshot x shell; NULL: none */
     int model_shells;
     char first[4300];               /* the first snapshot's path */
@@ -242,8 +243,10 @@ static int read_series(const char *run, const sim_config *c, dl_imgspectrum *pla
     snprintf(path, sizeof path, "%s/target.dlsnap", run);
     dl_snapshot_header h;
     snapshot_list l;
-    int st = snapshot_spectrum(plan, path, d, &h, &s->ref);
+    int st = snapshot_images(path, d, &h, &s->target);
     s->n_target = (size_t)h.count;
+    if (!st)
+        st = dl_imgspectrum_execute(plan, s->target, s->n_target, &s->ref);
     if (!st)
         st = snapshot_list_read(run, &l);
     if (st)
@@ -267,20 +270,17 @@ static int read_series(const char *run, const sim_config *c, dl_imgspectrum *pla
  * shift): the target's eigenbasis, the first snapshot's variances along it,
  * advanced snapshot to snapshot with the run's N, self-masking, integrator
  * and schedule (sigma in pixel units). */
-static int model_series(const char *run, const sim_config *c, dl_imgspectrum *plan, image_series *s)
+static int model_series(const sim_config *c, dl_imgspectrum *plan, image_series *s)
 {
     if (strcmp(c->kernel->name, "gaussian") || c->field != DL_OPERATOR_MEANSHIFT || !s->n_snaps)
         return DL_OK;
     const int d = c->image_rows * c->image_cols;
-    char path[4300];
-    snprintf(path, sizeof path, "%s/target.dlsnap", run);
     dl_snapshot_header h;
-    float *ref = NULL, *x = NULL;
+    float *x = NULL;
     dl_imgmodel *model = NULL;
     double *var = malloc(2 * (size_t)d * sizeof *var), *var0 = var + d;
-    int st = var ? snapshot_images(path, d, &h, &ref) : dl_error(DL_ENOMEM, "out of memory");
-    if (!st)
-        st = dl_imgmodel_create(&model, ref, (size_t)h.count, c->image_rows, c->image_cols);
+    int st = var ? dl_imgmodel_create(&model, s->target, s->n_target, c->image_rows, c->image_cols)
+                 : dl_error(DL_ENOMEM, "out of memory");
     if (!st)
         st = snapshot_images(s->first, d, &h, &x);
     if (!st && (st = dl_imgmodel_project(model, x, (size_t)h.count, var)) == DL_OK)
@@ -306,7 +306,7 @@ static int model_series(const char *run, const sim_config *c, dl_imgspectrum *pl
         for (int k = 0; !st && k < s->model_shells; k++)
             s->model[i * (size_t)s->model_shells + k] = r.centred[k];
     }
-    free(ref), free(x), free(var), free(moved);
+    free(x), free(var), free(moved);
     dl_imgmodel_destroy(model);
     return st;
 }
@@ -320,7 +320,10 @@ static void write_series(FILE *fp, const sim_config *c, const image_series *s)
                                   s->model ? s->model + i * (size_t)s->model_shells : NULL);
 }
 
-static void free_series(image_series *s) { free(s->t), free(s->sigma), free(s->at), free(s->model); }
+static void free_series(image_series *s)
+{
+    free(s->t), free(s->sigma), free(s->at), free(s->target), free(s->model);
+}
 
 /* Shell k's gap |ln P/P_ref| fitted as a decay over [t0, t1], beside docs/THEORY.md
  * 7 (Gaussian kernel): the constant rate, and the log gap at the last
@@ -437,7 +440,7 @@ int imgspectrum_analyze_run(const char *run, const sim_config *c, double t0, dou
     if (!st && planned > 0 && s.sigma[0] > 0)
         cs.schedule.sigma0 *= s.sigma[0] / planned, cs.schedule.sigma_min *= s.sigma[0] / planned;
     if (!st)
-        st = model_series(run, &cs, plan, &s);
+        st = model_series(&cs, plan, &s);
     const char *extra2[] = {extra[0], s.model ? MODEL_NOTE_EXACT : MODEL_NOTE_NONE, NULL};
     if (!st)
         st = dl_dat_open(&f, path, prov, extra2, DL_IMGSPECTRUM_COLUMNS);

@@ -488,6 +488,13 @@ static int resolve_dynamics(const sim_options *o, sim_config *c, double *sigma, 
     long adapt_every;
     TRY(get_double(o, "sigma-scale", &scale));
     TRY(get_long(o, "adapt-every", &adapt_every));
+    /* checked when the schedule is not adaptive too (dl_schedule_init_adaptive
+     * checks them when it is): run.ini records them */
+    if (strcmp(sched, "adaptive") && scale < 0)
+        return dl_error(DL_EINVAL, "--sigma-scale must be >= 0 (0: unset), got %g", scale);
+    if (strcmp(sched, "adaptive") && adapt_every < 1)
+        return dl_error(DL_EINVAL, "--adapt-every >= 1 is needed (steps between adaptations), got %ld",
+                        adapt_every);
     if (!strcmp(sched, "adaptive")) {
         *sk = DL_SCHEDULE_ADAPTIVE;
         TRY(dl_schedule_init_adaptive(&c->schedule, scale, adapt_every, *sigma));

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/dl_error.h"
+#include "drift/kernel_float.h"
 
 int dl_engine_create(const char *name, dl_engine **engine)
 {
@@ -60,7 +61,7 @@ const char *dl_engine_auto(const dl_domain *dom, const dl_kernel *kernel, dl_ope
         return "direct";
     }
     const double pairs = (double)n * (double)(m > n ? m : n);
-    const int vectorised = op == DL_OPERATOR_MEANSHIFT && dl_simd_handles(kernel, d);
+    const int vectorised = op == DL_OPERATOR_MEANSHIFT && dl_kernel_float_handles(kernel, d);
     if (d >= 16 && dom->kind == DL_DOMAIN_RD) {
         snprintf(why, len, "auto: gemm (d = %d >= 16: distances as one sgemm)", d);
         return "gemm";
@@ -110,7 +111,7 @@ int dl_engine_check(const char *name, const dl_domain *dom, const dl_kernel *ker
     if (op == DL_OPERATOR_MMD && !coulomb && strcmp(name, "direct") && strcmp(name, "pm"))
         return dl_error(DL_EINVAL, "%s engine: the MMD flow runs on the direct and pm engines; "
                         "use --engine direct, pm or auto", name);
-    if (!strcmp(name, "simd") && (d > 3 || !dl_simd_handles(kernel, d)))
+    if (!strcmp(name, "simd") && (d > 3 || !dl_kernel_float_handles(kernel, d)))
         return dl_error(DL_EINVAL, "simd engine: vectorises the smoothing kernels in d <= 3 (got "
                         "%s, d = %d); use --engine direct", kernel->name, d);
     if (!strcmp(name, "gemm") && torus)

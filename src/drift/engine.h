@@ -75,14 +75,10 @@ int dl_direct_mean_shift_row(const dl_pair_kernel *pk, const double *xi, const d
                              size_t count, size_t skip, double *out);
 
 /* Direct engine, fast path: float32, blocked, OpenMP over rows, the exp
- * vectorised through glibc's libmvec; the kernels of dl_simd_handles, d <= 3,
+ * vectorised through glibc's libmvec; the kernels with a float form (kernel_float.h), d <= 3,
  * R^d or the torus.  Rows whose float kernel sum underflows are redone by the
  * reference. */
 int dl_engine_simd_create(dl_engine **engine);
-/* Whether the simd engine has a vector form of this kernel: Gaussian,
- * Laplacian, every Matern (1/2, 3/2, 5/2 closed, others tabulated), sech,
- * Student-t and Cauchy. */
-int dl_simd_handles(const dl_kernel *k, int dim);
 /* The simd engine's roofline: rows x count bare expf in the same loop shape
  * and build (blocks, threads, vector exp) with the kernel math stripped out.
  * Returns a checksum, so the work cannot be optimised away. */

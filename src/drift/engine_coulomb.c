@@ -30,6 +30,8 @@ typedef struct {
     size_t cap;
     uint64_t *targets;      /* the sorted targets' keys */
     size_t targets_cap, targets_m;
+    uint64_t *qkeys;        /* the repelling points' sorted keys */
+    size_t qkeys_cap;
     const double *fixed_y;  /* dl_engine_fix_targets */
     size_t fixed_m;
     int targets_valid;
@@ -99,18 +101,26 @@ static int sorted_keys(coulomb_state *s, const double *pts, size_t m, uint64_t *
     return DL_OK;
 }
 
+/* a key buffer of at least n entries, kept between steps */
+static int grow_keys(uint64_t **keys, size_t *cap, size_t n)
+{
+    if (n <= *cap)
+        return DL_OK;
+    uint64_t *k = realloc(*keys, n * sizeof *k);
+    if (!k)
+        return dl_error(DL_ENOMEM, "coulomb engine: out of memory for %zu points", n);
+    *keys = k;
+    *cap = n;
+    return DL_OK;
+}
+
 static int targets_sorted(coulomb_state *s, const double *y, size_t m)
 {
     if (s->targets_valid && y == s->fixed_y && m == s->fixed_m)
         return DL_OK;
-    if (m > s->targets_cap) {
-        uint64_t *t = realloc(s->targets, m * sizeof *t);
-        if (!t)
-            return dl_error(DL_ENOMEM, "coulomb engine: out of memory for %zu targets", m);
-        s->targets = t;
-        s->targets_cap = m;
-    }
-    int st = sorted_keys(s, y, m, s->targets);
+    int st = grow_keys(&s->targets, &s->targets_cap, m);
+    if (!st)
+        st = sorted_keys(s, y, m, s->targets);
     if (st)
         return st;
     s->targets_m = m;
@@ -149,19 +159,12 @@ static int coulomb_drift(dl_engine *engine, const dl_drift_request *req, double 
     if (v_plus && (st = targets_sorted(s, req->y, req->m)))
         return st;
     size_t need = req->n > req->nq ? req->n : req->nq;
-    uint64_t *qkeys = NULL;
-    if (v_minus && req->q != req->x) {
-        if (!(qkeys = malloc(req->nq * sizeof *qkeys)))
-            return dl_error(DL_ENOMEM, "coulomb engine: out of memory for %zu particles", req->nq);
-        if ((st = sorted_keys(s, req->q, req->nq, qkeys))) {
-            free(qkeys);
-            return st;
-        }
-    }
-    if ((st = ensure(s, need))) {
-        free(qkeys);
+    if (v_minus && (st = grow_keys(&s->qkeys, &s->qkeys_cap, need)))
         return st;
-    }
+    if (v_minus && req->q != req->x && (st = sorted_keys(s, req->q, req->nq, s->qkeys)))
+        return st;
+    if ((st = ensure(s, need)))
+        return st;
     /* the evaluation points' order, left in s->a */
     for (size_t i = 0; i < req->n; i++)
         s->a[i] = (keyed){key_of(req->x[i]), i};
@@ -170,18 +173,12 @@ static int coulomb_drift(dl_engine *engine, const dl_drift_request *req, double 
         field_from_ranks(s, req->x, req->n, s->targets, s->targets_m, s->targets_mean, L,
                          (double)req->m, v_plus);
     if (v_minus) {
-        const uint64_t *p = qkeys;
-        if (!p) { /* q is x: its keys in sorted order are the ones just sorted */
-            if (!(qkeys = malloc(req->n * sizeof *qkeys)))
-                return dl_error(DL_ENOMEM, "coulomb engine: out of memory for %zu particles", req->n);
+        if (req->q == req->x) /* q is x: its keys in sorted order are the ones just sorted */
             for (size_t r = 0; r < req->n; r++)
-                qkeys[r] = s->a[r].key;
-            p = qkeys;
-        }
-        field_from_ranks(s, req->x, req->n, p, req->nq, mean_of(req->q, req->nq), L,
+                s->qkeys[r] = s->a[r].key;
+        field_from_ranks(s, req->x, req->n, s->qkeys, req->nq, mean_of(req->q, req->nq), L,
                          (double)(req->nq - (req->self_mask ? 1 : 0)), v_minus);
     }
-    free(qkeys);
     return DL_OK;
 }
 
@@ -199,7 +196,7 @@ static void coulomb_destroy(dl_engine *engine)
         return;
     coulomb_state *s = engine->state;
     if (s) {
-        free(s->a), free(s->b), free(s->targets);
+        free(s->a), free(s->b), free(s->targets), free(s->qkeys);
         free(s);
     }
     free(engine);

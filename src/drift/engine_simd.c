@@ -43,8 +43,6 @@ typedef struct {
     simd_setup setup; /* kept: a tabulated kernel's table is made once */
 } simd_state;
 
-int dl_simd_handles(const dl_kernel *k, int dim) { return dl_kernel_float_handles(k, dim); }
-
 static int setup_make(simd_setup *s, const dl_drift_request *req)
 {
     memset(s, 0, offsetof(simd_setup, k));

@@ -71,6 +71,8 @@ case "$command:$case_name" in
   sim:schedule_missing) args=("${torus[@]}" --schedule "file:$work/none.txt"); expect="cannot open" ;;
   sim:adaptive_scale_zero) args=("${torus[@]}" --schedule adaptive); expect="--sigma-scale c > 0" ;;
   sim:adaptive_scale_negative) args=("${torus[@]}" --schedule adaptive --sigma-scale -1); expect="--sigma-scale c > 0" ;;
+  sim:sigma_scale_unused_negative) args=("${torus[@]}" --sigma-scale -1); expect="--sigma-scale must be >= 0" ;;
+  sim:adapt_every_unused_zero) args=("${torus[@]}" --adapt-every 0); expect="--adapt-every >= 1" ;;
   sim:adaptive_every_zero) args=("${torus[@]}" --schedule adaptive --sigma-scale 0.3 --adapt-every 0); expect="--adapt-every >= 1" ;;
   theory:kmax_zero)     args=(--kernel gaussian --optimize-schedule --kmax 0); expect="K >= 1" ;;
   theory:sech_2d)       args=(--kernel sech --dim 2); expect="1-D only" ;;
