@@ -31,7 +31,7 @@ trap 'rm -f "$tmp"' EXIT
   done
   echo ".SH FILES"
   echo "Every output starts with a provenance header: tool version, git hash, full command"
-  echo "line, seed and BLAS kernels.  The formats are described in the README."
+  echo "line, seed and BLAS kernels.  The formats are described in the README and docs/FORMATS.md."
   echo ".SH SEE ALSO"
   echo "gnuplot(1); the gnuplot scripts in share/driftlab/plots."
 } > "$tmp"
