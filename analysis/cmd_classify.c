@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "drift/dist.h"
 #include "base/dl_error.h"
+#include "base/parse.h"
 #include "images/idx.h"
 #include "nn/optim.h"
 
@@ -52,7 +53,7 @@ static int parse_widths(const char *text, dl_classifier_arch *w)
 {
     long v[4];
     int n;
-    int st = cli_parse_long_list("width", text, 4, 1, DL_CLASSIFIER_MAX_FC, v, &n);
+    int st = dl_parse_long_list("width", text, 4, 1, DL_CLASSIFIER_MAX_FC, v, &n);
     if (st)
         return st;
     if (n != 4 || v[0] > DL_CLASSIFIER_MAX_WIDTH || v[1] > DL_CLASSIFIER_MAX_WIDTH ||
@@ -112,10 +113,10 @@ static int parse_args(int argc, char **argv, classify_options *o)
             st = cli_parse_long_in("seed", v, 0, 2147483647L, &lv);
             o->seed = (unsigned long)lv;
         } else if (!strcmp(a, "--lr")) {
-            if (!(st = cli_parse_double("lr", v, &o->lr)) && !(o->lr > 0))
+            if (!(st = dl_parse_double("lr", v, &o->lr)) && !(o->lr > 0))
                 st = dl_error(DL_EINVAL, "--lr must be positive");
         } else if (!strcmp(a, "--time-budget")) {
-            if (!(st = cli_parse_double("time-budget", v, &o->time_budget_min)) &&
+            if (!(st = dl_parse_double("time-budget", v, &o->time_budget_min)) &&
                 !(o->time_budget_min > 0))
                 st = dl_error(DL_EINVAL, "--time-budget must be positive (minutes)");
         } else if (!strcmp(a, "--width")) {

@@ -7,13 +7,14 @@
 #include <string.h>
 
 #include "base/dl_error.h"
+#include "base/parse.h"
 #include "base/io.h"
 #include "drift/snapshot.h"
 #include "cli.h"
 #include "commands.h"
 #include "images/idx.h"
 #include "cmd_imgspectrum.h"
-#include "sim_config.h"
+#include "run/options.h"
 #include "snapshot_list.h"
 #include "spectral/decay.h"
 #include "spectral/imgmodel.h"
@@ -55,7 +56,7 @@ static int parse_value(const char *a, const char *v, imgspectrum_options *o)
             return DL_OK;
         }
     if (!strcmp(a, "--sigma")) {
-        int st = cli_parse_double("sigma", v, &o->sigma);
+        int st = dl_parse_double("sigma", v, &o->sigma);
         if (!st && !(o->sigma > 0))
             st = dl_error(DL_EINVAL, "--sigma must be positive, got %s", v);
         return st;
@@ -236,7 +237,7 @@ typedef struct {
     char first[4300];               /* the first snapshot's path */
 } image_series;
 
-static int read_series(const char *run, const sim_config *c, dl_imgspectrum *plan, image_series *s)
+static int read_series(const char *run, const dl_run_config *c, dl_imgspectrum *plan, image_series *s)
 {
     const int d = c->image_rows * c->image_cols;
     char path[4300];
@@ -270,7 +271,7 @@ static int read_series(const char *run, const sim_config *c, dl_imgspectrum *pla
  * shift): the target's eigenbasis, the first snapshot's variances along it,
  * advanced snapshot to snapshot with the run's N, self-masking, integrator
  * and schedule (sigma in pixel units). */
-static int model_series(const sim_config *c, dl_imgspectrum *plan, image_series *s)
+static int model_series(const dl_run_config *c, dl_imgspectrum *plan, image_series *s)
 {
     if (strcmp(c->kernel->name, "gaussian") || c->field != DL_OPERATOR_MEANSHIFT || !s->n_snaps)
         return DL_OK;
@@ -311,7 +312,7 @@ static int model_series(const sim_config *c, dl_imgspectrum *plan, image_series 
     return st;
 }
 
-static void write_series(FILE *fp, const sim_config *c, const image_series *s)
+static void write_series(FILE *fp, const dl_run_config *c, const image_series *s)
 {
     const int d = c->image_rows * c->image_cols;
     for (size_t i = 0; i < s->n_snaps; i++) /* gamma at the snapshot's own bandwidth, Gaussian kernel */
@@ -329,7 +330,7 @@ static void free_series(image_series *s)
  * 7 (Gaussian kernel): the constant rate, and the log gap at the last
  * snapshot under the run's schedule.  The floor is the sampling error of the
  * two log powers, sqrt(2 / (N count)) + sqrt(2 / (M count)). */
-static void fit_shell(const image_series *s, const sim_config *c, int k, double t0, double t1, FILE *fp,
+static void fit_shell(const image_series *s, const dl_run_config *c, int k, double t0, double t1, FILE *fp,
                       int quiet)
 {
     const size_t use = s->n_snaps;
@@ -398,7 +399,7 @@ static int write_heatmap(const char *run, const image_series *s, const dl_proven
 #define MODEL_NOTE_NONE                                                                            \
     "log_gap_end_theory, P_model: none (the exact model is the Gaussian kernel's mean shift)"
 
-static int write_rates(const char *run, const sim_config *c, const image_series *s, double t0,
+static int write_rates(const char *run, const dl_run_config *c, const image_series *s, double t0,
                        double t1, int quiet, const dl_provenance *prov)
 {
     char path[4300], line[200];
@@ -421,7 +422,7 @@ static int write_rates(const char *run, const sim_config *c, const image_series 
     return dl_atomic_commit(&f);
 }
 
-int imgspectrum_analyze_run(const char *run, const sim_config *c, double t0, double t1, int quiet,
+int imgspectrum_analyze_run(const char *run, const dl_run_config *c, double t0, double t1, int quiet,
                             const dl_provenance *prov)
 {
     dl_imgspectrum *plan = NULL;
@@ -435,7 +436,7 @@ int imgspectrum_analyze_run(const char *run, const sim_config *c, double t0, dou
         st = read_series(run, c, plan, &s);
     /* the bandwidth the run used: with --sigma-units median run.ini holds it
      * in units of the median distance, the snapshots in pixel units */
-    sim_config cs = *c;
+    dl_run_config cs = *c;
     const double planned = st ? 0 : dl_schedule_sigma(&c->schedule, s.t[0]);
     if (!st && planned > 0 && s.sigma[0] > 0)
         cs.schedule.sigma0 *= s.sigma[0] / planned, cs.schedule.sigma_min *= s.sigma[0] / planned;

@@ -5,9 +5,9 @@
 #define DL_CMD_IMGSPECTRUM_H
 
 #include "base/io.h"
-#include "sim_config.h"
+#include "run/options.h"
 
-int imgspectrum_analyze_run(const char *run, const sim_config *c, double t0, double t1, int quiet,
+int imgspectrum_analyze_run(const char *run, const dl_run_config *c, double t0, double t1, int quiet,
                             const dl_provenance *prov);
 
 #endif

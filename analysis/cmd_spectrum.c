@@ -13,11 +13,12 @@
 #include "commands.h"
 #include "spectral/decay.h"
 #include "base/dl_error.h"
+#include "base/parse.h"
 #include "base/io.h"
 #include "drift/snapshot.h"
 #include "drift/metrics.h"
 #include "cmd_imgspectrum.h"
-#include "sim_config.h"
+#include "run/options.h"
 #include "snapshot_list.h"
 #include "spectral/spectrum.h"
 #include "spectral/theory.h"
@@ -115,7 +116,7 @@ static int parse_args(int argc, char **argv, spectrum_options *o, int *help)
             else if (!strcmp(a, "--assign"))
                 st = dl_assignment_parse(v, &o->assign);
             else if (!strcmp(a, "--eps")) {
-                st = cli_parse_double("eps", v, &o->eps);
+                st = dl_parse_double("eps", v, &o->eps);
                 if (!st && !(o->eps > 0 && o->eps < 1))
                     st = dl_error(DL_EINVAL, "--eps must be in (0, 1), got %g", o->eps);
             } else if (!strcmp(a, "--fit-window")) {
@@ -124,8 +125,8 @@ static int parse_args(int argc, char **argv, spectrum_options *o, int *help)
                 char *colon = strchr(buf, ':');
                 if (colon)
                     *colon = '\0';
-                if (!colon || cli_parse_double("fit-window", buf, &o->t0) ||
-                    cli_parse_double("fit-window", colon + 1, &o->t1) || !(o->t1 > o->t0))
+                if (!colon || dl_parse_double("fit-window", buf, &o->t0) ||
+                    dl_parse_double("fit-window", colon + 1, &o->t1) || !(o->t1 > o->t0))
                     st = dl_error(DL_EINVAL, "--fit-window: '%s' is not T0:T1 with T0 < T1", v);
             } else
                 st = dl_error(DL_EINVAL, "unknown option '%s' (see driftlab spectrum --help)", a);
@@ -142,7 +143,7 @@ static int parse_args(int argc, char **argv, spectrum_options *o, int *help)
     return DL_OK;
 }
 
-static int is_seeded(const sim_config *c, const int *mode, int dim)
+static int is_seeded(const dl_run_config *c, const int *mode, int dim)
 {
     if (c->init.kind != DL_DIST_MODES)
         return 0;
@@ -183,7 +184,7 @@ static int half_plane_modes(int kmax, int (**modes)[2], size_t *count)
  * A few thousand particles deposited straight on a picture grid would show
  * mostly discreteness noise and lattice moire; the band-limited sum shows the
  * modes the dynamics acts on. */
-static int write_density(const sim_config *c, const dl_provenance *prov, const char *run,
+static int write_density(const dl_run_config *c, const dl_provenance *prov, const char *run,
                          long step, double t, int grid, int kmax, const int (*modes)[2],
                          size_t n_modes, const double complex *qhat)
 {
@@ -213,8 +214,8 @@ static int write_density(const sim_config *c, const dl_provenance *prov, const c
  * the analysed modes and waves, and the noise floor per snapshot. */
 typedef struct {
     spectrum_options o;
-    sim_options opts;
-    sim_config c;
+    dl_run_options opts;
+    dl_run_config c;
     int dim;
     dl_provenance prov;
     snapshot_list snaps;
@@ -244,10 +245,10 @@ static int load_run(spectrum_run *r)
         return dl_error(DL_EIO, "run directory '%s' does not exist", o->run);
     char path[4300];
     snprintf(path, sizeof path, "%s/run.ini", o->run);
-    int st = sim_options_load_ini(&r->opts, path);
-    if (st || (st = sim_config_resolve(&r->opts, &r->c)))
+    int st = dl_run_options_load_ini(&r->opts, path);
+    if (st || (st = dl_run_config_resolve(&r->opts, &r->c)))
         return st;
-    const sim_config *c = &r->c;
+    const dl_run_config *c = &r->c;
     const int dim = r->dim = c->domain.dim;
     if (c->image_rows) /* an image run: its own analyzer (cmd_imgspectrum.c) */
         return DL_OK;
@@ -439,7 +440,7 @@ static int recorded_schedule(spectrum_run *r)
 /* linear theory beside every measurement */
 static int add_theory(spectrum_run *r)
 {
-    const sim_config *c = &r->c;
+    const dl_run_config *c = &r->c;
     int rst = c->schedule.kind == DL_SCHEDULE_ADAPTIVE ? recorded_schedule(r) : DL_OK;
     if (rst)
         return rst;
@@ -515,7 +516,7 @@ static int write_heatmap(const spectrum_run *r)
 /* One rates.dat row for wave w, and its line on stdout. */
 static void fit_rate(const spectrum_run *r, size_t w, FILE *fp)
 {
-    const sim_config *c = &r->c;
+    const dl_run_config *c = &r->c;
     const wave *wv = &r->waves[w];
     double kmag = wave_k(r, w), g = NAN;
     const dl_theory_model m = spectrum_model(r);
@@ -637,7 +638,7 @@ static void spectrum_run_free(spectrum_run *r)
     free(r->unseeded), free(r->noise), free(r->shell_sum), free(r->shell_count);
     dl_spectrum_destroy(r->sp);
     snapshot_list_free(&r->snaps);
-    sim_options_free(&r->opts);
+    dl_run_options_free(&r->opts);
 }
 
 int cmd_spectrum(int argc, char **argv)
@@ -647,11 +648,11 @@ int cmd_spectrum(int argc, char **argv)
             return cmd_imgspectrum(argc, argv);
     spectrum_run r;
     memset(&r, 0, sizeof r);
-    sim_options_init(&r.opts);
+    dl_run_options_init(&r.opts);
     int help, st = parse_args(argc, argv, &r.o, &help);
     if (!st && help) {
         usage(stdout);
-        sim_options_free(&r.opts);
+        dl_run_options_free(&r.opts);
         return 0;
     }
     if (!st)

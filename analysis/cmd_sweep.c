@@ -28,7 +28,8 @@
 #include "base/parse.h"
 #include "cli.h"
 #include "commands.h"
-#include "sim_config.h"
+#include "run/options.h"
+#include "run/record.h"
 
 #define SWEEP_MAX_AXES 8
 #define SWEEP_MAX_VALUES 1000
@@ -42,7 +43,7 @@ typedef struct {
 
 typedef struct {
     char out[2048];
-    sim_options fixed;
+    dl_run_options fixed;
     sweep_axis axes[SWEEP_MAX_AXES];
     int n_axes;
     size_t n_points;
@@ -55,7 +56,7 @@ static void sweep_spec_free(sweep_spec *s)
     for (int a = 0; a < s->n_axes; a++)
         for (int i = 0; i < s->axes[a].n; i++)
             free(s->axes[a].values[i]);
-    sim_options_free(&s->fixed);
+    dl_run_options_free(&s->fixed);
 }
 
 static int add_value(sweep_axis *ax, const char *text, size_t len)
@@ -116,10 +117,10 @@ static int add_axis(sweep_spec *s, const char *key, const char *v)
     if (s->n_axes == SWEEP_MAX_AXES || strlen(key) >= sizeof s->axes[0].key)
         return dl_error(DL_EINVAL, "grid key '%s': at most %d keys", key, SWEEP_MAX_AXES);
     /* unknown keys are refused here, before anything runs */
-    sim_options probe;
-    sim_options_init(&probe);
-    int st = sim_options_set(&probe, key, "0");
-    sim_options_free(&probe);
+    dl_run_options probe;
+    dl_run_options_init(&probe);
+    int st = dl_run_options_set(&probe, key, "0");
+    dl_run_options_free(&probe);
     if (st || !strcmp(key, "out") || !strcmp(key, "config"))
         return dl_error(DL_EINVAL, "grid key '%s' is not a driftlab sim option", key);
     sweep_axis *ax = &s->axes[s->n_axes++];
@@ -139,17 +140,17 @@ static int add_axis(sweep_spec *s, const char *key, const char *v)
 static int on_spec_entry(void *user, const char *section, const char *name, const char *value)
 {
     sweep_spec *s = user;
-    char plain[SIM_INI_MAX_LINE + 1];
+    char plain[DL_RUN_INI_MAX_LINE + 1];
     if (s->status)
         return 0;
-    if (sim_ini_unquote(value, plain, sizeof plain))
+    if (dl_run_ini_unquote(value, plain, sizeof plain))
         s->status = dl_error(DL_EFORMAT, "%s: bad quoted value %s", name, value);
     else if (!strcmp(section, "grid"))
         s->status = add_axis(s, name, plain);
     else if (!strcmp(section, "sim"))
         s->status = !strcmp(name, "out") || !strcmp(name, "config")
                         ? dl_error(DL_EINVAL, "[sim] %s: the sweep names each point's directory", name)
-                        : sim_options_set(&s->fixed, name, plain);
+                        : dl_run_options_set(&s->fixed, name, plain);
     else if (!strcmp(section, "sweep") && !strcmp(name, "out"))
         snprintf(s->out, sizeof s->out, "%s", plain);
     else
@@ -160,7 +161,7 @@ static int on_spec_entry(void *user, const char *section, const char *name, cons
 static int sweep_spec_load(sweep_spec *s, const char *path)
 {
     char *text = NULL;
-    int st = sim_config_read_text(path, &text);
+    int st = dl_run_config_read_text(path, &text);
     if (st)
         return st;
     int line = ini_parse_string(text, on_spec_entry, s);
@@ -180,22 +181,22 @@ static int sweep_spec_load(sweep_spec *s, const char *path)
 }
 
 /* Point p's options: the fixed ones, then its grid values (last key fastest). */
-static int point_options(const sweep_spec *s, size_t p, sim_options *o, char *dir, size_t len)
+static int point_options(const sweep_spec *s, size_t p, dl_run_options *o, char *dir, size_t len)
 {
-    sim_options_init(o);
+    dl_run_options_init(o);
     int st = DL_OK;
-    for (int i = 0; !st && sim_options_key(i); i++)
+    for (int i = 0; !st && dl_run_options_key(i); i++)
         if (s->fixed.values[i])
-            st = sim_options_set(o, sim_options_key(i), s->fixed.values[i]);
+            st = dl_run_options_set(o, dl_run_options_key(i), s->fixed.values[i]);
     size_t rest = p;
     for (int a = s->n_axes - 1; !st && a >= 0; a--) {
         const sweep_axis *ax = &s->axes[a];
-        st = sim_options_set(o, ax->key, ax->values[rest % (size_t)ax->n]);
+        st = dl_run_options_set(o, ax->key, ax->values[rest % (size_t)ax->n]);
         rest /= (size_t)ax->n;
     }
     snprintf(dir, len, "%s/point-%04zu", s->out, p);
     if (!st)
-        st = sim_options_set(o, "out", dir);
+        st = dl_run_options_set(o, "out", dir);
     return st;
 }
 
@@ -203,13 +204,13 @@ static int point_options(const sweep_spec *s, size_t p, sim_options *o, char *di
 static int sweep_check(const sweep_spec *s)
 {
     for (size_t p = 0; p < s->n_points; p++) {
-        sim_options o;
-        sim_config c;
+        dl_run_options o;
+        dl_run_config c;
         char dir[2200];
         int st = point_options(s, p, &o, dir, sizeof dir);
         if (!st)
-            st = sim_config_resolve(&o, &c);
-        sim_options_free(&o);
+            st = dl_run_config_resolve(&o, &c);
+        dl_run_options_free(&o);
         if (st) {
             char msg[1024];
             snprintf(msg, sizeof msg, "%s", dl_error_message());
@@ -249,29 +250,32 @@ static int run_command(int (*cmd)(int, char **), char **argv, int argc)
  * holds its sweep.dat row. */
 static int sweep_run_point(const sweep_spec *s, size_t p)
 {
-    sim_options o;
-    sim_config c;
+    dl_run_options o;
+    dl_run_config c;
     memset(&c, 0, sizeof c);
     char dir[2200], ini[2300], marker[2300], path[2300];
     int st = point_options(s, p, &o, dir, sizeof dir);
     snprintf(marker, sizeof marker, "%s/done.dat", dir);
     struct stat sb;
     if (st || stat(marker, &sb) == 0) { /* done in an earlier run */
-        sim_options_free(&o);
+        dl_run_options_free(&o);
         return st;
     }
     snprintf(ini, sizeof ini, "%s/point.ini", dir);
     dl_atomic_file f;
-    if (!(st = sim_config_resolve(&o, &c)) && !(st = dl_mkdir_p(dir)) && !(st = dl_atomic_open(&f, ini, "w"))) {
-        sim_options_write_ini(&o, f.fp);
+    if (!(st = dl_run_config_resolve(&o, &c)) && !(st = dl_mkdir_p(dir)) && !(st = dl_atomic_open(&f, ini, "w"))) {
+        dl_run_options_write_ini(&o, f.fp);
         st = dl_atomic_commit(&f);
     }
     const double t0 = cli_wall_seconds();
+    /* recorded as `driftlab sim --config point.ini --quiet` would record it */
     char *sim_argv[] = {"driftlab", "sim", "--config", ini, "--quiet", NULL};
     char *spec_argv[] = {"driftlab", "spectrum", dir, "--quiet", NULL};
     int analysable = c.domain.kind == DL_DOMAIN_TORUS && c.domain.dim <= 2;
-    if (!st)
-        st = run_command(cmd_sim, sim_argv, 5);
+    dl_provenance prov = {cli_command_line(5, sim_argv), c.seed};
+    dl_run_hooks quiet = {0};
+    if (!st && !(st = dl_run_options_set(&o, "quiet", "true")) && !(st = dl_run_config_resolve(&o, &c)))
+        st = dl_run_record(&o, &c, &prov, &quiet);
     if (!st && analysable)
         st = run_command(cmd_spectrum, spec_argv, 4);
     const double wall = cli_wall_seconds() - t0;
@@ -282,7 +286,7 @@ static int sweep_run_point(const sweep_spec *s, size_t p)
         if (!st) {
             fprintf(f.fp, "%zu", p);
             for (int a = 0; a < s->n_axes; a++)
-                fprintf(f.fp, " %s", sim_options_get(&o, s->axes[a].key));
+                fprintf(f.fp, " %s", dl_run_options_get(&o, s->axes[a].key));
             fprintf(f.fp, " %.10g %.4f", ed, wall);
             snprintf(path, sizeof path, "%s/rates.dat", dir);
             FILE *r = analysable ? fopen(path, "r") : NULL;
@@ -300,7 +304,7 @@ static int sweep_run_point(const sweep_spec *s, size_t p)
             st = dl_atomic_commit(&f);
         }
     }
-    sim_options_free(&o);
+    dl_run_options_free(&o);
     return st;
 }
 
@@ -308,13 +312,13 @@ static int sweep_run_point(const sweep_spec *s, size_t p)
 /* A point's cost, for handing out the longest first: pair evaluations. */
 static double point_cost(const sweep_spec *s, size_t p)
 {
-    sim_options o;
-    sim_config c;
+    dl_run_options o;
+    dl_run_config c;
     char dir[2200];
     double cost = 0;
-    if (!point_options(s, p, &o, dir, sizeof dir) && !sim_config_resolve(&o, &c))
+    if (!point_options(s, p, &o, dir, sizeof dir) && !dl_run_config_resolve(&o, &c))
         cost = (double)c.n * (double)(c.m + c.n) * (double)c.steps;
-    sim_options_free(&o);
+    dl_run_options_free(&o);
     return cost;
 }
 
@@ -495,7 +499,7 @@ int cmd_sweep(int argc, char **argv)
         st = dl_error(DL_EINVAL, "sweep needs a SPEC.ini (see driftlab sweep --help)");
     if (!st) {
         snprintf(s->out, sizeof s->out, "runs/sweep");
-        sim_options_init(&s->fixed);
+        dl_run_options_init(&s->fixed);
         st = sweep_spec_load(s, spec);
     }
     if (!st)

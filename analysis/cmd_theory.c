@@ -9,8 +9,9 @@
 #include "cli.h"
 #include "commands.h"
 #include "base/dl_error.h"
+#include "base/parse.h"
 #include "base/io.h"
-#include "sim_config.h"
+#include "run/options.h"
 #include "spectral/theory.h"
 
 static void usage(FILE *fp)
@@ -61,11 +62,11 @@ static int parse_own(int argc, char **argv, theory_options *o, char **rest, int 
             o->kmax = (int)lv;
             i++;
         } else if (!strcmp(a, "--eps")) {
-            if (!v || cli_parse_double("eps", v, &o->eps) || !(o->eps > 0 && o->eps < 1))
+            if (!v || dl_parse_double("eps", v, &o->eps) || !(o->eps > 0 && o->eps < 1))
                 st = dl_error(DL_EINVAL, "--eps needs a number in (0, 1)");
             i++;
         } else if (!strcmp(a, "--t-step")) {
-            if (!v || cli_parse_double("t-step", v, &o->t_step) || !(o->t_step > 0))
+            if (!v || dl_parse_double("t-step", v, &o->t_step) || !(o->t_step > 0))
                 st = dl_error(DL_EINVAL, "--t-step needs a positive number");
             i++;
         } else if (!strcmp(a, "--write")) {
@@ -81,18 +82,18 @@ static int parse_own(int argc, char **argv, theory_options *o, char **rest, int 
 }
 
 /* The simulator's configuration from the other options. */
-static int resolve_config(int n_rest, char **rest, sim_options *opts, sim_config *c)
+static int resolve_config(int n_rest, char **rest, dl_run_options *opts, dl_run_config *c)
 {
     int want_help = 0;
     /* the particles' distributions play no part in the theory: neutral defaults
      * that are valid in every dimension */
-    int st = sim_options_set(opts, "target", "normal");
+    int st = dl_run_options_set(opts, "target", "normal");
     if (!st)
-        st = sim_options_set(opts, "init", "normal");
+        st = dl_run_options_set(opts, "init", "normal");
     if (!st)
-        st = sim_options_parse_args(opts, n_rest, rest, &want_help);
+        st = dl_run_options_parse_args(opts, n_rest, rest, &want_help);
     if (!st)
-        st = sim_config_resolve(opts, c);
+        st = dl_run_config_resolve(opts, c);
     return st;
 }
 
@@ -120,7 +121,7 @@ static int open_outputs(const char *dir, const dl_provenance *prov, const char *
 
 /* mode n: its rate (closed form and quadrature), damping time and amplitude
  * at t-end, on stdout and, with --write, in the files; *worst: T_eps(K) */
-static int theory_mode(const theory_options *o, const sim_config *c, double L, int n, double *worst,
+static int theory_mode(const theory_options *o, const dl_run_config *c, double L, int n, double *worst,
                        theory_files *f)
 {
     const dl_theory_model *m = &o->model;
@@ -150,7 +151,7 @@ static int theory_mode(const theory_options *o, const sim_config *c, double L, i
     return DL_OK;
 }
 
-static int theory_table(const theory_options *o, const sim_config *c, const dl_provenance *prov)
+static int theory_table(const theory_options *o, const dl_run_config *c, const dl_provenance *prov)
 {
     const double L = c->domain.kind == DL_DOMAIN_TORUS ? c->domain.length : 2 * M_PI;
     theory_files f = {{0}, {0}, {0}};
@@ -184,7 +185,7 @@ static int theory_table(const theory_options *o, const sim_config *c, const dl_p
 }
 
 /* r, k(r), Phi(r) and Phi(r) / sigma^2 for r in [0, 5 sigma] */
-static int companion_table(const theory_options *o, const sim_config *c, const dl_provenance *prov)
+static int companion_table(const theory_options *o, const dl_run_config *c, const dl_provenance *prov)
 {
     const double sigma = c->schedule.sigma0;
     const int dim = c->domain.dim;
@@ -215,7 +216,7 @@ static int companion_table(const theory_options *o, const sim_config *c, const d
     return st;
 }
 
-static int optimize_table(const theory_options *o, const sim_config *c, double L)
+static int optimize_table(const theory_options *o, const dl_run_config *c, double L)
 {
     dl_theory_optimum best;
     int st = dl_theory_optimize_schedule(&o->model, L, o->kmax, o->eps, &best);
@@ -244,9 +245,9 @@ int cmd_theory(int argc, char **argv)
         free(rest);
         return 0;
     }
-    sim_options opts;
-    sim_config c;
-    sim_options_init(&opts);
+    dl_run_options opts;
+    dl_run_config c;
+    dl_run_options_init(&opts);
     if (!st)
         st = resolve_config(n_rest, rest, &opts, &c);
     free(rest);
@@ -263,6 +264,6 @@ int cmd_theory(int argc, char **argv)
              : o.optimize ? optimize_table(&o, &c, L)
                           : theory_table(&o, &c, &prov);
     }
-    sim_options_free(&opts);
+    dl_run_options_free(&opts);
     return st ? cli_fail("theory") : 0;
 }

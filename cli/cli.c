@@ -50,24 +50,24 @@ static size_t quote_argument(const char *a, char *out, size_t cap)
     return used;
 }
 
+void cli_command_line_into(int argc, char **argv, char *line, size_t cap)
+{
+    size_t used = 0;
+    line[0] = '\0';
+    for (int i = 0; i < argc && used + 4 < cap; i++) {
+        if (i)
+            line[used++] = ' ', line[used] = '\0';
+        used += quote_argument(argv[i], line + used, cap - used);
+        if (used >= cap)
+            used = cap - 1;
+    }
+}
+
 const char *cli_command_line(int argc, char **argv)
 {
     static char line[8192];
-    size_t used = 0;
-    line[0] = '\0';
-    for (int i = 0; i < argc && used < sizeof line - 4; i++) {
-        if (i)
-            line[used++] = ' ', line[used] = '\0';
-        used += quote_argument(argv[i], line + used, sizeof line - used);
-        if (used >= sizeof line)
-            used = sizeof line - 1;
-    }
+    cli_command_line_into(argc, argv, line, sizeof line);
     return line;
-}
-
-int cli_parse_double(const char *option, const char *text, double *out)
-{
-    return dl_parse_double(option, text, out);
 }
 
 int cli_parse_long(const char *option, const char *text, long *out)
@@ -78,17 +78,6 @@ int cli_parse_long(const char *option, const char *text, long *out)
 int cli_parse_long_in(const char *option, const char *text, long lo, long hi, long *out)
 {
     return dl_parse_long(option, text, lo, hi, out);
-}
-
-int cli_parse_bool(const char *option, const char *text, int *out)
-{
-    if (!strcmp(text, "true") || !strcmp(text, "1") || !strcmp(text, "yes"))
-        *out = 1;
-    else if (!strcmp(text, "false") || !strcmp(text, "0") || !strcmp(text, "no"))
-        *out = 0;
-    else
-        return dl_error(DL_EINVAL, "--%s: '%s' is not true or false", option, text);
-    return DL_OK;
 }
 
 int cli_option_value(const char *command, const char *option, const char *value,
@@ -102,80 +91,6 @@ int cli_option_value(const char *command, const char *option, const char *value,
     if (!value)
         return dl_error(DL_EINVAL, "option '%s' needs a value", option);
     return DL_OK;
-}
-
-/* Splits text at commas into items of at most 63 characters, none empty,
- * at most max of them, and hands each to parse_item. */
-static int split_list(const char *option, const char *text, int max, int *n,
-                      int (*parse_item)(const char *item, int index, void *ctx), void *ctx)
-{
-    char item[64];
-    int count = 0;
-    for (const char *p = text;; p++) {
-        size_t len = strcspn(p, ",");
-        if (len == 0 || len >= sizeof item)
-            return dl_error(DL_EINVAL, "--%s: '%s' is not a comma-separated list of numbers", option,
-                            text);
-        if (count == max)
-            return dl_error(DL_EINVAL, "--%s: at most %d values, got '%s'", option, max, text);
-        memcpy(item, p, len);
-        item[len] = '\0';
-        int st = parse_item(item, count, ctx);
-        if (st)
-            return st;
-        count++;
-        p += len;
-        if (!*p)
-            break;
-    }
-    *n = count;
-    return DL_OK;
-}
-
-typedef struct {
-    const char *option;
-    double *out;
-    long *lout, lo, hi;
-} list_ctx;
-
-static int positive_item(const char *item, int index, void *ctx)
-{
-    list_ctx *c = ctx;
-    int st = cli_parse_double(c->option, item, &c->out[index]);
-    if (!st && !(c->out[index] > 0))
-        st = dl_error(DL_EINVAL, "--%s: every value must be > 0, got %s", c->option, item);
-    return st;
-}
-
-static int number_item(const char *item, int index, void *ctx)
-{
-    list_ctx *c = ctx;
-    return cli_parse_double(c->option, item, &c->out[index]);
-}
-
-static int integer_item(const char *item, int index, void *ctx)
-{
-    list_ctx *c = ctx;
-    return dl_parse_long(c->option, item, c->lo, c->hi, &c->lout[index]);
-}
-
-int cli_parse_positive_list(const char *option, const char *text, int max, double *out, int *n)
-{
-    list_ctx c = {option, out, NULL, 0, 0};
-    return split_list(option, text, max, n, positive_item, &c);
-}
-
-int cli_parse_number_list(const char *option, const char *text, int max, double *out, int *n)
-{
-    list_ctx c = {option, out, NULL, 0, 0};
-    return split_list(option, text, max, n, number_item, &c);
-}
-
-int cli_parse_long_list(const char *option, const char *text, int max, long lo, long hi, long *out,
-                        int *n)
-{
-    list_ctx c = {option, NULL, out, lo, hi};
-    return split_list(option, text, max, n, integer_item, &c);
 }
 
 double cli_wall_seconds(void)
@@ -204,6 +119,16 @@ void cli_progress_update(cli_progress *p, size_t done, size_t total, const char 
     double eta = rate > 0 ? (total - done) / rate : 0;
     fprintf(stderr, "\r%zu/%zu  %.1f steps/s  ETA %.0fs  %s\033[K", done, total, rate, eta,
             detail ? detail : "");
+}
+
+void cli_progress_hook(void *progress, long step, long steps, const char *detail)
+{
+    cli_progress_update(progress, (size_t)step, (size_t)steps, detail);
+}
+
+void cli_log_line(void *command, const char *topic, const char *line)
+{
+    fprintf(stderr, "%s: %s: %s\n", (const char *)command, topic, line);
 }
 
 void cli_progress_finish(cli_progress *p)

@@ -11,26 +11,18 @@ int cli_fail(const char *command);
 
 /* The full invocation, shell-quoted where needed (static storage). */
 const char *cli_command_line(int argc, char **argv);
+/* The same into the caller's buffer (threads: the lab's exports). */
+void cli_command_line_into(int argc, char **argv, char *line, size_t cap);
 
 /* Whole-string parsing; record a dl_error naming the option on failure. */
-int cli_parse_double(const char *option, const char *text, double *out);
 int cli_parse_long(const char *option, const char *text, long *out);
 /* An integer in [lo, hi], with a message that names the option and the range. */
 int cli_parse_long_in(const char *option, const char *text, long lo, long hi, long *out);
-int cli_parse_bool(const char *option, const char *text, int *out);
 /* OPTION VALUE of a command whose value-taking options are `known` (without
  * their "--", NULL-ended): an option outside the list is unknown wherever it
  * stands, and a known one in last place has no value.  DL_OK when both hold. */
 int cli_option_value(const char *command, const char *option, const char *value,
                      const char *const *known);
-/* A comma-separated list of 1..max finite numbers, each > 0 (no empty items). */
-int cli_parse_positive_list(const char *option, const char *text, int max, double *out, int *n);
-/* A comma-separated list of 1..max finite numbers (no empty items). */
-int cli_parse_number_list(const char *option, const char *text, int max, double *out, int *n);
-/* A comma-separated list of 1..max integers, each in [lo, hi]. */
-int cli_parse_long_list(const char *option, const char *text, int max, long lo, long hi, long *out,
-                        int *n);
-
 /* A rate-and-ETA line on stderr, redrawn in place; silent unless stderr is a
  * terminal and quiet is 0. */
 typedef struct {
@@ -42,6 +34,10 @@ typedef struct {
 void cli_progress_start(cli_progress *p, int quiet);
 void cli_progress_update(cli_progress *p, size_t done, size_t total, const char *detail);
 void cli_progress_finish(cli_progress *p);
+/* The library's hooks (run/record.h): progress is a cli_progress, and the
+ * log line goes to stderr as "COMMAND: topic: line" (command: a string). */
+void cli_progress_hook(void *progress, long step, long steps, const char *detail);
+void cli_log_line(void *command, const char *topic, const char *line);
 
 /* dl_classifier_fit's progress callback: the progress line (loss, images/s)
  * and a time budget (budget_s > 0 stops the fit after it) */

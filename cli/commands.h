@@ -13,5 +13,6 @@ int cmd_bench(int argc, char **argv);    /* analysis/cmd_bench.c */
 int cmd_classify(int argc, char **argv); /* analysis/cmd_classify.c */
 int cmd_eval(int argc, char **argv);     /* analysis/cmd_eval.c */
 int cmd_sweep(int argc, char **argv);    /* analysis/cmd_sweep.c */
+int cmd_serve(int argc, char **argv);    /* serve/cmd_serve.c: the lab */
 
 #endif

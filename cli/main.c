@@ -32,6 +32,7 @@ static const command commands[] = {
     {"classify", cmd_classify, "train / test the Fashion-MNIST evaluation classifier"},
     {"eval", cmd_eval, "FD-FMNIST, KID, precision/recall, class and memorisation figures of images"},
     {"sweep", cmd_sweep, "a grid of sim runs, each analysed, gathered into sweep.dat (resumable)"},
+    {"serve", cmd_serve, "the drifting lab: an interactive page on the library's own runs"},
     {"bench", cmd_bench, "drift engines timed against their rooflines: pairs/s, slopes, PM accuracy"},
     {"version", cmd_version, "print the driftlab version and the library versions"},
     {"help", cmd_help, "this overview"},

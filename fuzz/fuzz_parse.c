@@ -5,11 +5,10 @@
 #include <math.h>
 
 #include "base/parse.h"
-#include "cli.h"
 #include "drift/dist.h"
 #include "nn/classifier.h"
 #include "nn/generator.h"
-#include "sim_config.h"
+#include "run/options.h"
 #include "fuzz_common.h"
 
 static void parse_sim_args(char *text, size_t len)
@@ -21,13 +20,13 @@ static void parse_sim_args(char *text, size_t len)
             return;
         argv[argc++] = text + at;
     }
-    sim_options o;
-    sim_options_init(&o);
+    dl_run_options o;
+    dl_run_options_init(&o);
     int help;
-    sim_config c;
-    if (sim_options_parse_args(&o, argc, argv, &help) == 0 && !help)
-        sim_config_resolve(&o, &c);
-    sim_options_free(&o);
+    dl_run_config c;
+    if (dl_run_options_parse_args(&o, argc, argv, &help) == 0 && !help)
+        dl_run_config_resolve(&o, &c);
+    dl_run_options_free(&o);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -53,10 +52,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_ASSERT(l >= -1000 && l <= 1000);
         break;
     case 2:
-        if (cli_parse_positive_list("x", text, 8, list, &n) == 0)
+        if (dl_parse_positive_list("x", text, 8, list, &n) == 0)
             for (int i = 0; i < n; i++)
                 FUZZ_ASSERT(list[i] > 0 && isfinite(list[i]));
-        if (cli_parse_long_list("x", text, 8, 1, 1024, longs, &n) == 0)
+        if (dl_parse_long_list("x", text, 8, 1, 1024, longs, &n) == 0)
             for (int i = 0; i < n; i++)
                 FUZZ_ASSERT(longs[i] >= 1 && longs[i] <= 1024);
         break;

@@ -10,7 +10,7 @@ cd "$root"
 # Each package is here on purpose (README.md, "Dependencies").
 packages=(build-essential cmake pkg-config libfftw3-dev libgsl-dev libinih-dev zlib1g-dev gnuplot-nox
           libopenblas-openmp-dev libpng-dev dataset-fashion-mnist libopenmpi-dev openmpi-bin
-          libfftw3-mpi-dev)
+          libfftw3-mpi-dev libmicrohttpd-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "drift/dist.h"
 #include "base/dl_error.h"
+#include "base/parse.h"
 #include "images/drift_field.h"
 #include "nn/generator.h"
 #include "base/io.h"
@@ -81,7 +82,7 @@ static int parse(int argc, char **argv, toy_options *o, int *help)
             st = cli_parse_long_in("seed", v, 0, 2147483647L, &lv);
             o->seed = (unsigned long)lv;
         } else if (!strcmp(a, "--lr")) {
-            if (!(st = cli_parse_double("lr", v, &o->lr)) && !(o->lr > 0))
+            if (!(st = dl_parse_double("lr", v, &o->lr)) && !(o->lr > 0))
                 st = dl_error(DL_EINVAL, "--lr must be positive");
         } else
             st = dl_error(DL_EINVAL, "unknown option '%s' (see driftlab toytrain --help)", a);

@@ -25,22 +25,22 @@
 #include "drift/snapshot.h"
 #include "parallel/collective.h"
 #include "parallel/engine_pm_mpi.h"
-#include "sim_outputs.h"
+#include "run/outputs.h"
+#include "run/run.h"
 
-#define ED_POINTS 4000   /* as cmd_sim.c */
 #define GATHER_PIECE 65536
 
 typedef struct {
-    const sim_config *c;
+    const dl_run_config *c;
     const dl_provenance *prov;
     MPI_Comm comm;
     int rank, size;
     size_t xb, xe, yb, ye; /* this rank's blocks of the particles and targets */
     double *x, *y;
-    sim_outputs out;
+    dl_run_outputs out;
 } dist_run;
 
-static int refuse_unsupported(const sim_config *c, int size)
+static int refuse_unsupported(const dl_run_config *c, int size)
 {
     const char *why = c->domain.kind != DL_DOMAIN_TORUS ? "R^d (the distributed mesh is the torus's)"
                       : c->target_file || c->init_file ? "--target/--init from files or images"
@@ -63,7 +63,7 @@ static int refuse_unsupported(const sim_config *c, int size)
 /* targets first, then particles: the single-process run's order of draws */
 static int draw_blocks(dist_run *r)
 {
-    const sim_config *c = r->c;
+    const dl_run_config *c = r->c;
     const int dim = c->domain.dim;
     dl_mpi_block(c->m, r->rank, r->size, &r->yb, &r->ye);
     dl_mpi_block(c->n, r->rank, r->size, &r->xb, &r->xe);
@@ -172,7 +172,7 @@ static double rms_over_ranks(MPI_Comm comm, const double *v, size_t n_local, siz
 /* modes.dat's coefficients: each rank's partial sums, added over ranks */
 static void record_modes(dist_run *r, double t, double sigma)
 {
-    const sim_config *c = r->c;
+    const dl_run_config *c = r->c;
     double part[2 * DL_MAX_MODES] = {0}, sum[2 * DL_MAX_MODES];
     for (int k = 0; k < c->n_record; k++) {
         double complex z = dl_fourier_coefficient(&c->domain, r->x, r->xe - r->xb, c->record[k]);
@@ -184,13 +184,13 @@ static void record_modes(dist_run *r, double t, double sigma)
     for (int k = 0; k < c->n_record; k++)
         z[k] = sum[2 * k] + I * sum[2 * k + 1];
     if (r->rank == 0 && r->out.have_modes)
-        sim_outputs_modes(c, r->out.modes.fp, t, sigma, z);
+        dl_run_outputs_modes(c, r->out.modes.fp, t, sigma, z);
 }
 
 static int diagnostics(dist_run *r, dl_integrator *it, long step, const double *ey, size_t ed_m,
                        double yy, double *ex, size_t ed_n, cli_progress *progress)
 {
-    const sim_config *c = r->c;
+    const dl_run_config *c = r->c;
     const int dim = c->domain.dim;
     const double t = step * c->dt, sigma = dl_schedule_sigma(&c->schedule, t);
     const double *v, *vp, *vm;
@@ -214,7 +214,7 @@ static int diagnostics(dist_run *r, dl_integrator *it, long step, const double *
 
 static int snapshot(dist_run *r, long step)
 {
-    const sim_config *c = r->c;
+    const dl_run_config *c = r->c;
     const double t = step * c->dt;
     char path[4300];
     snprintf(path, sizeof path, "%s/snapshots/snap-%08ld.dlsnap", c->out, step);
@@ -227,9 +227,9 @@ static int snapshot(dist_run *r, long step)
 
 static int simulate(dist_run *r, dl_engine *engine, dl_integrator *it)
 {
-    const sim_config *c = r->c;
+    const dl_run_config *c = r->c;
     const int dim = c->domain.dim;
-    const size_t ed_n = c->n < ED_POINTS ? c->n : ED_POINTS, ed_m = c->m < ED_POINTS ? c->m : ED_POINTS;
+    const size_t ed_n = c->n < DL_RUN_ED_POINTS ? c->n : DL_RUN_ED_POINTS, ed_m = c->m < DL_RUN_ED_POINTS ? c->m : DL_RUN_ED_POINTS;
     double *ex = malloc(ed_n * dim * sizeof(double)), *ey = malloc(ed_m * dim * sizeof(double));
     int st = dl_mpi_agree(r->comm, ex && ey ? DL_OK : dl_error(DL_ENOMEM, "sim: out of memory"));
     if (!st)
@@ -238,7 +238,7 @@ static int simulate(dist_run *r, dl_engine *engine, dl_integrator *it)
         char line[160];
         snprintf(line, sizeof line, "energy distance on strided subsets: %zu of %zu particles, %zu of "
                  "%zu targets", ed_n, c->n, ed_m, c->m);
-        sim_outputs_log(c, &r->out, "diagnostics", line);
+        dl_run_outputs_log(c, &r->out, "diagnostics", line);
     }
     const double yy = st ? 0 : dl_mean_self_distance(&c->domain, ey, ed_m);
     cli_progress progress;
@@ -268,7 +268,7 @@ static int simulate(dist_run *r, dl_engine *engine, dl_integrator *it)
         }
         if (!st && engine->note_changed && r->rank == 0) {
             engine->note_changed = 0;
-            sim_outputs_engine_log(c, &r->out, engine->note);
+            dl_run_outputs_engine_log(c, &r->out, engine->note);
         }
     }
     if (!st)
@@ -277,7 +277,7 @@ static int simulate(dist_run *r, dl_engine *engine, dl_integrator *it)
         char line[160];
         snprintf(line, sizeof line, "%ld steps in %.3f s of stepping: %.4g steps/s (%d ranks)", c->steps,
                  stepping, c->steps / stepping, r->size);
-        sim_outputs_measured(c, "rate", line);
+        dl_run_outputs_measured(c, &r->out, "rate", line);
     }
     free(ex), free(ey);
     return st;
@@ -309,22 +309,23 @@ static void log_memory(dist_run *r, dl_engine *engine)
         int at = snprintf(line, sizeof line, "peak resident MiB per rank (mesh and routes):");
         for (int q = 0; q < r->size && at < (int)sizeof line - 40; q++)
             at += snprintf(line + at, sizeof line - at, " %.1f (%.1f)", all[2 * q], all[2 * q + 1]);
-        sim_outputs_measured(r->c, "memory", line);
+        dl_run_outputs_measured(r->c, &r->out, "memory", line);
     }
     free(all);
 }
 
-static int run(dist_run *r, const sim_options *opts)
+static int run(dist_run *r, const dl_run_options *opts)
 {
-    const sim_config *c = r->c;
+    const dl_run_config *c = r->c;
     int st = dl_mpi_agree(r->comm, refuse_unsupported(c, r->size));
     if (st || (st = draw_blocks(r)))
         return st;
     char snapdir[4200];
     snprintf(snapdir, sizeof snapdir, "%s/snapshots", c->out);
+    r->out.log = cli_log_line, r->out.log_ctx = (void *)"sim";
     if (r->rank == 0 && !(st = dl_mkdir_p(c->out)) && !(st = dl_mkdir_p(snapdir)) &&
-        !(st = sim_write_run_ini(opts, c, r->prov)))
-        st = sim_outputs_open(c, r->prov, &r->out);
+        !(st = dl_run_write_ini(opts, c, r->prov)))
+        st = dl_run_outputs_open(c, r->prov, &r->out);
     if ((st = dl_mpi_agree(r->comm, st)))
         return st;
     dl_snapshot_header th = {.dim = (uint32_t)c->domain.dim, .count = c->m, .seed = c->seed,
@@ -356,7 +357,7 @@ static int run(dist_run *r, const sim_options *opts)
     return dl_mpi_agree(r->comm, st);
 }
 
-int sim_mpi_wanted(const sim_config *c, int *refuse, int *quiet_rank)
+int sim_mpi_wanted(const dl_run_config *c, int *refuse, int *quiet_rank)
 {
     const char *size = getenv("OMPI_COMM_WORLD_SIZE"), *rank = getenv("OMPI_COMM_WORLD_RANK");
     *refuse = 0;
@@ -375,7 +376,7 @@ int sim_mpi_wanted(const sim_config *c, int *refuse, int *quiet_rank)
     return 0;
 }
 
-int sim_mpi_main(const sim_options *opts, const sim_config *c, const dl_provenance *prov)
+int sim_mpi_main(const dl_run_options *opts, const dl_run_config *c, const dl_provenance *prov)
 {
     int was_up;
     MPI_Initialized(&was_up);

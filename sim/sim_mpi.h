@@ -3,15 +3,15 @@
 #define SIM_MPI_H
 
 #include "base/io.h"
-#include "sim_config.h"
+#include "run/options.h"
 
 /* Whether this invocation is a distributed run: launched by mpirun with the
  * pm engine.  *refuse is set (with a message) for more than one rank and
  * another engine; *quiet_rank when this is not rank 0, which stays silent.
  * A sim run inside a program that has started MPI already (a sweep's point,
  * analysis/cmd_sweep.c) is one process's run. */
-int sim_mpi_wanted(const sim_config *c, int *refuse, int *quiet_rank);
+int sim_mpi_wanted(const dl_run_config *c, int *refuse, int *quiet_rank);
 /* The whole run, collectively; the exit code (rank 0 prints a failure's one line). */
-int sim_mpi_main(const sim_options *opts, const sim_config *c, const dl_provenance *prov);
+int sim_mpi_main(const dl_run_options *opts, const dl_run_config *c, const dl_provenance *prov);
 
 #endif

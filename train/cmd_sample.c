@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/dl_error.h"
+#include "base/parse.h"
 #include "base/rng.h"
 #include "cli.h"
 #include "commands.h"
@@ -46,10 +47,10 @@ static int parse_value(const char *a, const char *v, sample_options *o)
     else if (!strcmp(a, "--seed"))
         st = cli_parse_long_in("seed", v, 0, 2147483647L, &o->seed);
     else if (!strcmp(a, "--alpha")) {
-        if (!(st = cli_parse_double("alpha", v, &o->alpha)) && !(o->alpha >= 1 && o->alpha <= 100))
+        if (!(st = dl_parse_double("alpha", v, &o->alpha)) && !(o->alpha >= 1 && o->alpha <= 100))
             st = dl_error(DL_EINVAL, "--alpha (the guidance scale) must lie in [1, 100], got %s", v);
     } else if (!strcmp(a, "--noise-scale")) {
-        if (!(st = cli_parse_double("noise-scale", v, &o->noise_scale)) &&
+        if (!(st = dl_parse_double("noise-scale", v, &o->noise_scale)) &&
             !(o->noise_scale > 0 && o->noise_scale <= 10))
             st = dl_error(DL_EINVAL, "--noise-scale must lie in (0, 10], got %s", v);
     }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "base/dl_error.h"
+#include "base/parse.h"
 #include "base/io.h"
 #include "cli.h"
 #include "commands.h"
@@ -140,7 +141,7 @@ static int parse_flag(const char *a, train_options *o)
 static int parse_checked(const char *name, const char *v, double *out, int (*ok)(double),
                          const char *message)
 {
-    int st = cli_parse_double(name, v, out);
+    int st = dl_parse_double(name, v, out);
     if (!st && !ok(*out))
         st = dl_error(DL_EINVAL, message, v);
     return st;
@@ -314,7 +315,7 @@ static int parse_value(const char *a, const char *v, train_options *o)
         return dl_field_norm_parse(v, &c->field.norm);
     else if (!strcmp(name, "tau"))
         return o->tau_explicit = 1,
-               cli_parse_positive_list("tau", v, (int)(sizeof c->field.tau / sizeof c->field.tau[0]),
+               dl_parse_positive_list("tau", v, (int)(sizeof c->field.tau / sizeof c->field.tau[0]),
                                        c->field.tau, &c->field.n_tau);
     else if (!strcmp(name, "output")) {
         if (strcmp(v, "tanh") && strcmp(v, "linear"))

@@ -190,11 +190,17 @@ int dl_dat_open(dl_atomic_file *f, const char *path, const dl_provenance *prov,
     int st = dl_atomic_open(f, path, "w");
     if (st)
         return st;
-    dl_provenance_write(f->fp, prov, "#");
-    for (const char *const *l = extra_lines; l && *l; l++)
-        fprintf(f->fp, "# %s\n", *l);
-    fprintf(f->fp, "# columns: %s\n", columns);
+    dl_dat_write_header(f->fp, prov, extra_lines, columns);
     return DL_OK;
+}
+
+void dl_dat_write_header(FILE *fp, const dl_provenance *prov, const char *const *extra_lines,
+                         const char *columns)
+{
+    dl_provenance_write(fp, prov, "#");
+    for (const char *const *l = extra_lines; l && *l; l++)
+        fprintf(fp, "# %s\n", *l);
+    fprintf(fp, "# columns: %s\n", columns);
 }
 
 int dl_mkdir_p(const char *path)

@@ -53,6 +53,9 @@ void dl_atomic_abort(dl_atomic_file *f); /* close and delete the temporary */
  * (each printed after "# ", may be NULL) and the "# columns:" line. */
 int dl_dat_open(dl_atomic_file *f, const char *path, const dl_provenance *prov,
                 const char *const *extra_lines, const char *columns);
+/* The header alone, on any stream (the lab builds modes.dat in memory). */
+void dl_dat_write_header(FILE *fp, const dl_provenance *prov, const char *const *extra_lines,
+                         const char *columns);
 /* The same header, for files that are not tables (configs, scripts). */
 void dl_provenance_write(FILE *fp, const dl_provenance *prov, const char *comment);
 /* The same lines, unwrapped and without comment marks, into buf (len bytes,

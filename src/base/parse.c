@@ -85,3 +85,88 @@ int dl_parse_field(const char **p, const char *key, long lo, long hi, long *out)
     *p = s + len;
     return 0;
 }
+
+int dl_parse_bool(const char *option, const char *text, int *out)
+{
+    if (!strcmp(text, "true") || !strcmp(text, "1") || !strcmp(text, "yes"))
+        *out = 1;
+    else if (!strcmp(text, "false") || !strcmp(text, "0") || !strcmp(text, "no"))
+        *out = 0;
+    else
+        return dl_error(DL_EINVAL, "--%s: '%s' is not true or false", option, text);
+    return DL_OK;
+}
+
+/* Splits text at commas into items of at most 63 characters, none empty,
+ * at most max of them, and hands each to parse_item. */
+static int split_list(const char *option, const char *text, int max, int *n,
+                      int (*parse_item)(const char *item, int index, void *ctx), void *ctx)
+{
+    char item[64];
+    int count = 0;
+    for (const char *p = text;; p++) {
+        size_t len = strcspn(p, ",");
+        if (len == 0 || len >= sizeof item)
+            return dl_error(DL_EINVAL, "--%s: '%s' is not a comma-separated list of numbers", option,
+                            text);
+        if (count == max)
+            return dl_error(DL_EINVAL, "--%s: at most %d values, got '%s'", option, max, text);
+        memcpy(item, p, len);
+        item[len] = '\0';
+        int st = parse_item(item, count, ctx);
+        if (st)
+            return st;
+        count++;
+        p += len;
+        if (!*p)
+            break;
+    }
+    *n = count;
+    return DL_OK;
+}
+
+typedef struct {
+    const char *option;
+    double *out;
+    long *lout, lo, hi;
+} list_ctx;
+
+static int positive_item(const char *item, int index, void *ctx)
+{
+    list_ctx *c = ctx;
+    int st = dl_parse_double(c->option, item, &c->out[index]);
+    if (!st && !(c->out[index] > 0))
+        st = dl_error(DL_EINVAL, "--%s: every value must be > 0, got %s", c->option, item);
+    return st;
+}
+
+static int number_item(const char *item, int index, void *ctx)
+{
+    list_ctx *c = ctx;
+    return dl_parse_double(c->option, item, &c->out[index]);
+}
+
+static int integer_item(const char *item, int index, void *ctx)
+{
+    list_ctx *c = ctx;
+    return dl_parse_long(c->option, item, c->lo, c->hi, &c->lout[index]);
+}
+
+int dl_parse_positive_list(const char *option, const char *text, int max, double *out, int *n)
+{
+    list_ctx c = {option, out, NULL, 0, 0};
+    return split_list(option, text, max, n, positive_item, &c);
+}
+
+int dl_parse_number_list(const char *option, const char *text, int max, double *out, int *n)
+{
+    list_ctx c = {option, out, NULL, 0, 0};
+    return split_list(option, text, max, n, number_item, &c);
+}
+
+int dl_parse_long_list(const char *option, const char *text, int max, long lo, long hi, long *out,
+                        int *n)
+{
+    list_ctx c = {option, NULL, out, lo, hi};
+    return split_list(option, text, max, n, integer_item, &c);
+}

@@ -23,4 +23,14 @@ int dl_parse_long_span(const char *s, size_t len, long lo, long hi, long *out);
  * [lo, hi].  Advances *p past it; 0 on success, -1 otherwise. */
 int dl_parse_field(const char **p, const char *key, long lo, long hi, long *out);
 
+/* true | 1 | yes, false | 0 | no; anything else is refused, naming the option. */
+int dl_parse_bool(const char *what, const char *text, int *out);
+/* A comma-separated list of 1..max finite numbers, each > 0 (no empty items). */
+int dl_parse_positive_list(const char *option, const char *text, int max, double *out, int *n);
+/* A comma-separated list of 1..max finite numbers (no empty items). */
+int dl_parse_number_list(const char *option, const char *text, int max, double *out, int *n);
+/* A comma-separated list of 1..max integers, each in [lo, hi]. */
+int dl_parse_long_list(const char *option, const char *text, int max, long lo, long hi, long *out,
+                        int *n);
+
 #endif

@@ -7,6 +7,13 @@
 #include "base/dl_error.h"
 #include "drift/kernel_float.h"
 
+static const char *const engine_names[] = {"direct", "simd", "pm", "gemm", "sinkhorn", "coulomb"};
+
+const char *dl_engine_name_at(size_t index)
+{
+    return index < sizeof engine_names / sizeof engine_names[0] ? engine_names[index] : NULL;
+}
+
 int dl_engine_create(const char *name, dl_engine **engine)
 {
     *engine = NULL;

@@ -52,6 +52,8 @@ struct dl_engine {
 /* Known names: "direct", "simd", "pm" (default configuration), "gemm",
  * "sinkhorn", "coulomb". */
 int dl_engine_create(const char *name, dl_engine **engine);
+/* The known names by index, NULL past the last (the lab lists them). */
+const char *dl_engine_name_at(size_t index);
 /* v_plus and v_minus (n x dim) may each be NULL to skip that half. */
 int dl_engine_drift(dl_engine *engine, const dl_drift_request *req, double *v_plus,
                     double *v_minus);

@@ -246,6 +246,13 @@ static int read_text_samples(const char *path, int dim, double **x, size_t *coun
     FILE *fp = fopen(path, "r");
     if (!fp)
         return dl_error(DL_EIO, "cannot open samples file '%s': %s", path, strerror(errno));
+    int st = dl_samples_parse(fp, path, dim, x, count);
+    fclose(fp);
+    return st;
+}
+
+int dl_samples_parse(FILE *fp, const char *path, int dim, double **x, size_t *count)
+{
     size_t cap = 1024, n = 0, lineno = 0;
     double *buf = malloc(cap * dim * sizeof(double));
     char *line = NULL;
@@ -284,7 +291,6 @@ static int read_text_samples(const char *path, int dim, double **x, size_t *coun
         st = dl_error(DL_EFORMAT, "samples file '%s' holds no samples", path);
 done:
     free(line);
-    fclose(fp);
     if (st) {
         free(buf);
         return st;

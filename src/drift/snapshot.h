@@ -63,5 +63,8 @@ int dl_snapshot_read(const char *path, dl_snapshot_header *h, double **x);
  * text table with one point per row and '#' comments.  dim is what the caller
  * expects; *x is malloc'ed. */
 int dl_samples_read(const char *path, int dim, double **x, size_t *count);
+/* The text table from an open stream (the lab's uploads, through fmemopen);
+ * name is the source the messages give.  The stream stays open. */
+int dl_samples_parse(FILE *fp, const char *name, int dim, double **x, size_t *count);
 
 #endif

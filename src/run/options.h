@@ -1,8 +1,10 @@
-/* sim_config: the options of `driftlab sim`.  One table serves the command
+/* options: the option table of a run and its resolution.  One table serves the command
  * line (--key value), the INI file (key = value, section [sim] or none) and
- * the run.ini that replays a run, so the three can never drift apart. */
-#ifndef DL_SIM_CONFIG_H
-#define DL_SIM_CONFIG_H
+ * the run.ini that replays a run, and the lab's control requests (driftlab serve),
+ * so they can never drift apart.  sim, sweep, spectrum, theory and serve all
+ * resolve through it. */
+#ifndef DL_RUN_OPTIONS_H
+#define DL_RUN_OPTIONS_H
 
 #include <stdio.h>
 
@@ -15,7 +17,7 @@
 
 typedef struct {
     const char *values[64]; /* one per table entry, owned strings */
-} sim_options;
+} dl_run_options;
 
 /* Everything resolved and validated. */
 typedef struct {
@@ -41,37 +43,39 @@ typedef struct {
     const char *out;
     int n_record;                     /* modes written to modes.dat (torus) */
     int record[DL_MAX_MODES][DL_MAX_DIM];
-} sim_config;
+} dl_run_config;
 
-void sim_options_init(sim_options *o);
-void sim_options_free(sim_options *o);
+void dl_run_options_init(dl_run_options *o);
+void dl_run_options_free(dl_run_options *o);
 /* Set one option by its long name (no dashes). */
-int sim_options_set(sim_options *o, const char *key, const char *value);
-int sim_options_is_flag(const char *key);
+int dl_run_options_set(dl_run_options *o, const char *key, const char *value);
+int dl_run_options_is_flag(const char *key);
 /* The value a key resolves to (set, or its default); NULL for an unknown key. */
-const char *sim_options_get(const sim_options *o, const char *key);
-int sim_options_load_ini(sim_options *o, const char *path);
+const char *dl_run_options_get(const dl_run_options *o, const char *key);
+int dl_run_options_load_ini(dl_run_options *o, const char *path);
 /* A config file's text (malloc'ed), read as the INI reader reads it: at most
- * SIM_CONFIG_MAX_BYTES, no NUL, no line over SIM_INI_MAX_LINE characters. */
-int sim_config_read_text(const char *path, char **text);
+ * DL_RUN_CONFIG_MAX_BYTES, no NUL, no line over DL_RUN_INI_MAX_LINE characters. */
+int dl_run_config_read_text(const char *path, char **text);
 /* Parse argv (after the subcommand); --config is applied first, then flags. */
-int sim_options_parse_args(sim_options *o, int argc, char **argv, int *want_help);
-int sim_config_resolve(const sim_options *o, sim_config *c);
+int dl_run_options_parse_args(dl_run_options *o, int argc, char **argv, int *want_help);
+int dl_run_config_resolve(const dl_run_options *o, dl_run_config *c);
 /* The INI that replays the run: every option, defaults included.  Resolving
  * refuses values that would not fit an INI line (inih reads 200 characters). */
-#define SIM_INI_MAX_LINE 190
+#define DL_RUN_INI_MAX_LINE 190
 /* The largest config file read (a run.ini is a few kB). */
-#define SIM_CONFIG_MAX_BYTES (1 << 20)
+#define DL_RUN_CONFIG_MAX_BYTES (1 << 20)
 /* A value as run.ini holds it, quoted and escaped where inih would not read
  * it back unchanged (returns the length it needs, as snprintf does), and its
  * inverse (0, or -1 for a malformed quoted value or one over cap). */
-size_t sim_ini_quote(const char *v, char *out, size_t cap);
-int sim_ini_unquote(const char *v, char *out, size_t cap);
-void sim_options_write_ini(const sim_options *o, FILE *fp);
+size_t dl_run_ini_quote(const char *v, char *out, size_t cap);
+int dl_run_ini_unquote(const char *v, char *out, size_t cap);
+void dl_run_options_write_ini(const dl_run_options *o, FILE *fp);
 /* DL_OK when every value fits a run.ini line once quoted. */
-int sim_options_check_lines(const sim_options *o);
+int dl_run_options_check_lines(const dl_run_options *o);
 /* The i-th option's name (the index of o->values), NULL past the last. */
-const char *sim_options_key(int i);
-void sim_options_print_help(FILE *fp);
+const char *dl_run_options_key(int i);
+void dl_run_options_print_help(FILE *fp);
+/* The i-th option's default (as text) and help line; 0 past the last. */
+int dl_run_options_describe(int i, const char **fallback, const char **help);
 
 #endif

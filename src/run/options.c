@@ -1,6 +1,7 @@
-#include "sim_config.h"
+#include "run/options.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,8 +9,7 @@
 
 #include <ini.h>
 
-#include "cli.h"
-#include "image_points.h"
+#include "images/image_points.h"
 #include "base/dl_error.h"
 #include "base/parse.h"
 
@@ -82,22 +82,22 @@ static int find_spec(const char *key)
     return -1;
 }
 
-void sim_options_init(sim_options *o) { memset(o, 0, sizeof *o); }
+void dl_run_options_init(dl_run_options *o) { memset(o, 0, sizeof *o); }
 
-void sim_options_free(sim_options *o)
+void dl_run_options_free(dl_run_options *o)
 {
     for (int i = 0; i < N_SPECS; i++)
         free((char *)o->values[i]);
     memset(o, 0, sizeof *o);
 }
 
-int sim_options_is_flag(const char *key)
+int dl_run_options_is_flag(const char *key)
 {
     int i = find_spec(key);
     return i >= 0 && specs[i].flag;
 }
 
-int sim_options_set(sim_options *o, const char *key, const char *value)
+int dl_run_options_set(dl_run_options *o, const char *key, const char *value)
 {
     int i = find_spec(key);
     if (i < 0)
@@ -110,7 +110,7 @@ int sim_options_set(sim_options *o, const char *key, const char *value)
     return DL_OK;
 }
 
-static const char *get(const sim_options *o, const char *key)
+static const char *get(const dl_run_options *o, const char *key)
 {
     int i = find_spec(key);
     return o->values[i] ? o->values[i] : specs[i].fallback;
@@ -133,7 +133,7 @@ static int needs_quotes(const char *v)
     return 0;
 }
 
-size_t sim_ini_quote(const char *v, char *out, size_t cap)
+size_t dl_run_ini_quote(const char *v, char *out, size_t cap)
 {
     if (!needs_quotes(v))
         return (size_t)snprintf(out, cap, "%s", v);
@@ -161,7 +161,7 @@ static int hex_digit(int c)
                                           : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
-int sim_ini_unquote(const char *v, char *out, size_t cap)
+int dl_run_ini_unquote(const char *v, char *out, size_t cap)
 {
     size_t n = strlen(v), used = 0;
     if (n == 0 || v[0] != '"')
@@ -192,49 +192,49 @@ int sim_ini_unquote(const char *v, char *out, size_t cap)
     return 0;
 }
 
-const char *sim_options_get(const sim_options *o, const char *key)
+const char *dl_run_options_get(const dl_run_options *o, const char *key)
 {
     return find_spec(key) < 0 ? NULL : get(o, key);
 }
 
 typedef struct {
-    sim_options *o;
+    dl_run_options *o;
     int status;
 } ini_ctx;
 
 static int on_ini_entry(void *user, const char *section, const char *name, const char *value)
 {
     ini_ctx *ctx = user;
-    char plain[SIM_INI_MAX_LINE + 1];
+    char plain[DL_RUN_INI_MAX_LINE + 1];
     if (ctx->status)
         return 0;
     if (*section && strcmp(section, "sim") != 0)
         ctx->status = dl_error(DL_EINVAL, "unknown section [%s] (expected [sim])", section);
     else if (!strcmp(name, "config"))
         ctx->status = dl_error(DL_EINVAL, "a config file cannot include another ('config' key)");
-    else if (sim_ini_unquote(value, plain, sizeof plain))
+    else if (dl_run_ini_unquote(value, plain, sizeof plain))
         ctx->status = dl_error(DL_EFORMAT, "%s: bad quoted value %s", name, value);
     else
-        ctx->status = sim_options_set(ctx->o, name, plain);
+        ctx->status = dl_run_options_set(ctx->o, name, plain);
     return ctx->status == DL_OK;
 }
 
-/* The config's text, refused unread past SIM_CONFIG_MAX_BYTES (so /dev/zero
+/* The config's text, refused unread past DL_RUN_CONFIG_MAX_BYTES (so /dev/zero
  * ends), with a NUL byte, or with a line longer than inih reads whole: inih
  * would split it and read its tail as a line of its own. */
-int sim_config_read_text(const char *path, char **text)
+int dl_run_config_read_text(const char *path, char **text)
 {
     FILE *fp = fopen(path, "rb");
     if (!fp)
         return dl_error(DL_EIO, "cannot open config '%s': %s", path, strerror(errno));
-    char *buf = malloc(SIM_CONFIG_MAX_BYTES + 1);
-    size_t len = buf ? fread(buf, 1, SIM_CONFIG_MAX_BYTES + 1, fp) : 0;
+    char *buf = malloc(DL_RUN_CONFIG_MAX_BYTES + 1);
+    size_t len = buf ? fread(buf, 1, DL_RUN_CONFIG_MAX_BYTES + 1, fp) : 0;
     int err = ferror(fp);
     fclose(fp);
     int st = !buf ? dl_error(DL_ENOMEM, "out of memory reading config '%s'", path)
              : err ? dl_error(DL_EIO, "reading config '%s' failed", path)
-             : len > SIM_CONFIG_MAX_BYTES
-                 ? dl_error(DL_EFORMAT, "config '%s' is larger than %d bytes", path, SIM_CONFIG_MAX_BYTES)
+             : len > DL_RUN_CONFIG_MAX_BYTES
+                 ? dl_error(DL_EFORMAT, "config '%s' is larger than %d bytes", path, DL_RUN_CONFIG_MAX_BYTES)
                  : DL_OK;
     size_t line = 1, line_start = 0;
     for (size_t i = 0; !st && i <= len; i++) {
@@ -242,9 +242,9 @@ int sim_config_read_text(const char *path, char **text)
             st = dl_error(DL_EFORMAT, "config '%s' line %zu: holds a NUL byte", path, line);
         else if (i == len || buf[i] == '\n') {
             size_t width = i - line_start - (i > line_start && buf[i - 1] == '\r');
-            if (width > SIM_INI_MAX_LINE)
+            if (width > DL_RUN_INI_MAX_LINE)
                 st = dl_error(DL_EFORMAT, "config '%s' line %zu: longer than %d characters", path,
-                              line, SIM_INI_MAX_LINE);
+                              line, DL_RUN_INI_MAX_LINE);
             line++, line_start = i + 1;
         }
     }
@@ -257,10 +257,10 @@ int sim_config_read_text(const char *path, char **text)
     return DL_OK;
 }
 
-int sim_options_load_ini(sim_options *o, const char *path)
+int dl_run_options_load_ini(dl_run_options *o, const char *path)
 {
     char *text = NULL;
-    int st = sim_config_read_text(path, &text);
+    int st = dl_run_config_read_text(path, &text);
     if (st)
         return st;
     ini_ctx ctx = {o, DL_OK};
@@ -275,7 +275,7 @@ int sim_options_load_ini(sim_options *o, const char *path)
     return DL_OK;
 }
 
-int sim_options_parse_args(sim_options *o, int argc, char **argv, int *want_help)
+int dl_run_options_parse_args(dl_run_options *o, int argc, char **argv, int *want_help)
 {
     *want_help = 0;
     /* The config file first, so that flags override it wherever they stand. */
@@ -283,11 +283,11 @@ int sim_options_parse_args(sim_options *o, int argc, char **argv, int *want_help
         if (!strcmp(argv[i], "--config")) {
             if (i + 1 >= argc)
                 return dl_error(DL_EINVAL, "--config needs a file");
-            int st = sim_options_load_ini(o, argv[i + 1]);
+            int st = dl_run_options_load_ini(o, argv[i + 1]);
             if (st)
                 return st;
         } else if (!strncmp(argv[i], "--config=", 9)) {
-            int st = sim_options_load_ini(o, argv[i] + 9);
+            int st = dl_run_options_load_ini(o, argv[i] + 9);
             if (st)
                 return st;
         }
@@ -316,13 +316,13 @@ int sim_options_parse_args(sim_options *o, int argc, char **argv, int *want_help
         const char *value;
         if (eq)
             value = eq + 1;
-        else if (sim_options_is_flag(key))
+        else if (dl_run_options_is_flag(key))
             value = "true";
         else if (i + 1 < argc)
             value = argv[++i];
         else
             return dl_error(DL_EINVAL, "option '--%s' needs a value", key);
-        int st = sim_options_set(o, key, value);
+        int st = dl_run_options_set(o, key, value);
         if (st)
             return st;
     }
@@ -338,22 +338,22 @@ int sim_options_parse_args(sim_options *o, int argc, char **argv, int *want_help
             return st_;                                                                            \
     } while (0)
 
-static int get_double(const sim_options *o, const char *key, double *v)
+static int get_double(const dl_run_options *o, const char *key, double *v)
 {
-    return cli_parse_double(key, get(o, key), v);
+    return dl_parse_double(key, get(o, key), v);
 }
 
-static int get_long(const sim_options *o, const char *key, long *v)
+static int get_long(const dl_run_options *o, const char *key, long *v)
 {
-    return cli_parse_long(key, get(o, key), v);
+    return dl_parse_long(key, get(o, key), LONG_MIN, LONG_MAX, v);
 }
 
-static int get_bool(const sim_options *o, const char *key, int *v)
+static int get_bool(const dl_run_options *o, const char *key, int *v)
 {
-    return cli_parse_bool(key, get(o, key), v);
+    return dl_parse_bool(key, get(o, key), v);
 }
 
-static int get_count(const sim_options *o, const char *key, long min, size_t *v)
+static int get_count(const dl_run_options *o, const char *key, long min, size_t *v)
 {
     long x;
     TRY(get_long(o, key, &x));
@@ -364,12 +364,12 @@ static int get_count(const sim_options *o, const char *key, long min, size_t *v)
 }
 
 /* name, its prefix-specific options (mixture, std, modes, amp) -> dist */
-static int resolve_dist(const sim_options *o, const char *which, const char *name, dl_dist *d,
+static int resolve_dist(const dl_run_options *o, const char *which, const char *name, dl_dist *d,
                         const char **file, const dl_domain *dom)
 {
     memset(d, 0, sizeof *d);
     *file = NULL;
-    if (sim_is_image_spec(name)) { /* read by cmd_sim through image_points */
+    if (dl_image_points_is_spec(name)) { /* read by cmd_sim through image_points */
         d->kind = DL_DIST_FILE;
         *file = name;
         return DL_OK;
@@ -419,15 +419,15 @@ static int resolve_dist(const sim_options *o, const char *which, const char *nam
 
 /* Image targets or inits set the dimension, rows x cols (both must agree);
  * and the image runs' own options: sigma units, the FD classifier. */
-static int resolve_images(const sim_options *o, sim_config *c, dl_domain_kind dk, long *dim)
+static int resolve_images(const dl_run_options *o, dl_run_config *c, dl_domain_kind dk, long *dim)
 {
     const char *roles[2] = {"target", "init"};
     for (int r = 0; r < 2; r++) {
         const char *spec = get(o, roles[r]);
         int rows, cols;
-        if (!sim_is_image_spec(spec))
+        if (!dl_image_points_is_spec(spec))
             continue;
-        int st = sim_image_size(spec, &rows, &cols);
+        int st = dl_image_points_size(spec, &rows, &cols);
         if (st)
             return dl_error(st, "--%s: %s", roles[r], dl_error_message());
         if (dk != DL_DOMAIN_RD)
@@ -450,7 +450,7 @@ static int resolve_images(const sim_options *o, sim_config *c, dl_domain_kind dk
 
 /* The domain, kernel, bandwidth schedule, integrator and time steps;
  * *sigma and *sigma_min are the bandwidths the run spans. */
-static int resolve_dynamics(const sim_options *o, sim_config *c, double *sigma, double *sigma_min,
+static int resolve_dynamics(const dl_run_options *o, dl_run_config *c, double *sigma, double *sigma_min,
                             dl_schedule_kind *sk)
 {
     dl_domain_kind dk;
@@ -528,7 +528,7 @@ static int resolve_dynamics(const sim_options *o, sim_config *c, double *sigma, 
 
 /* Every distribution option is checked whether or not the chosen target and
  * init use it: run.ini records them all, and a NaN there would replay. */
-static int check_dist_options(const sim_options *o, const dl_domain *dom)
+static int check_dist_options(const dl_run_options *o, const dl_domain *dom)
 {
     static const char *const stds[] = {"target-std", "init-std"};
     static const char *const mixtures[] = {"target-mixture", "init-mixture"};
@@ -547,14 +547,14 @@ static int check_dist_options(const sim_options *o, const dl_domain *dom)
             return dl_error(DL_EINVAL, "--%s/--%s: %s", modes[i][0], modes[i][1], dl_error_message());
         double amp[DL_MAX_MODES];
         int n_amp;
-        if (!*m && cli_parse_number_list(modes[i][1], amps, DL_MAX_MODES, amp, &n_amp))
+        if (!*m && dl_parse_number_list(modes[i][1], amps, DL_MAX_MODES, amp, &n_amp))
             return DL_EINVAL; /* amplitudes alone: finite numbers */
     }
     return DL_OK;
 }
 
 /* The particles, the target, and the run's switches, threads and seed. */
-static int resolve_particles(const sim_options *o, sim_config *c)
+static int resolve_particles(const dl_run_options *o, dl_run_config *c)
 {
     TRY(get_count(o, "n", 1, &c->n));
     TRY(get_count(o, "m", 0, &c->m));
@@ -588,7 +588,7 @@ static int resolve_particles(const sim_options *o, sim_config *c)
 }
 
 /* The drift engine and its options, checked before any output exists. */
-static int resolve_engine(const sim_options *o, sim_config *c)
+static int resolve_engine(const dl_run_options *o, dl_run_config *c)
 {
     c->engine = get(o, "engine");
     static const char *const engines[] = {"direct", "simd", "pm", "gemm", "sinkhorn", "coulomb",
@@ -644,7 +644,7 @@ static int resolve_engine(const sim_options *o, sim_config *c)
 
 /* The modes modes.dat records on the torus: --record-modes, the seeded
  * modes, or 1..8. */
-static int resolve_record_modes(const sim_options *o, sim_config *c)
+static int resolve_record_modes(const dl_run_options *o, dl_run_config *c)
 {
     if (c->domain.kind != DL_DOMAIN_TORUS)
         return DL_OK;
@@ -667,23 +667,32 @@ static int resolve_record_modes(const sim_options *o, sim_config *c)
     return DL_OK;
 }
 
-int sim_options_check_lines(const sim_options *o)
+int dl_run_options_check_lines(const dl_run_options *o)
 {
-    char quoted[2 * SIM_INI_MAX_LINE];
+    char quoted[2 * DL_RUN_INI_MAX_LINE];
     for (int i = 0; i < N_SPECS; i++)
-        if (strlen(specs[i].key) + sim_ini_quote(get(o, specs[i].key), quoted, sizeof quoted) + 3 >
-            SIM_INI_MAX_LINE)
+        if (strlen(specs[i].key) + dl_run_ini_quote(get(o, specs[i].key), quoted, sizeof quoted) + 3 >
+            DL_RUN_INI_MAX_LINE)
             return dl_error(DL_EINVAL, "--%s: value longer than a run.ini line can hold (%d)",
-                            specs[i].key, SIM_INI_MAX_LINE);
+                            specs[i].key, DL_RUN_INI_MAX_LINE);
     return DL_OK;
 }
 
-const char *sim_options_key(int i) { return i >= 0 && i < N_SPECS ? specs[i].key : NULL; }
+const char *dl_run_options_key(int i) { return i >= 0 && i < N_SPECS ? specs[i].key : NULL; }
 
-int sim_config_resolve(const sim_options *o, sim_config *c)
+int dl_run_options_describe(int i, const char **fallback, const char **help)
+{
+    if (i < 0 || i >= N_SPECS)
+        return 0;
+    *fallback = specs[i].fallback;
+    *help = specs[i].help;
+    return 1;
+}
+
+int dl_run_config_resolve(const dl_run_options *o, dl_run_config *c)
 {
     memset(c, 0, sizeof *c);
-    TRY(sim_options_check_lines(o));
+    TRY(dl_run_options_check_lines(o));
     double sigma, sigma_min;
     dl_schedule_kind sk;
     TRY(resolve_dynamics(o, c, &sigma, &sigma_min, &sk));
@@ -704,18 +713,18 @@ int sim_config_resolve(const sim_options *o, sim_config *c)
     return DL_OK;
 }
 
-void sim_options_write_ini(const sim_options *o, FILE *fp)
+void dl_run_options_write_ini(const dl_run_options *o, FILE *fp)
 {
     fprintf(fp, "# replay with: driftlab sim --config run.ini\n[sim]\n");
     for (int i = 0; i < N_SPECS; i++)
         if (strcmp(specs[i].key, "quiet")) { /* how a run reports is not what it computes */
-            char quoted[2 * SIM_INI_MAX_LINE];
-            sim_ini_quote(get(o, specs[i].key), quoted, sizeof quoted);
+            char quoted[2 * DL_RUN_INI_MAX_LINE];
+            dl_run_ini_quote(get(o, specs[i].key), quoted, sizeof quoted);
             fprintf(fp, "%s = %s\n", specs[i].key, quoted);
         }
 }
 
-void sim_options_print_help(FILE *fp)
+void dl_run_options_print_help(FILE *fp)
 {
     fprintf(fp,
             "usage: driftlab sim [--config FILE] [--key value ...]\n\n"

@@ -1,4 +1,4 @@
-#include "image_points.h"
+#include "images/image_points.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -22,7 +22,7 @@
 
 static int is_gauss(const char *spec) { return !strncmp(spec, GAUSS_PREFIX, strlen(GAUSS_PREFIX)); }
 
-int sim_is_image_spec(const char *spec)
+int dl_image_points_is_spec(const char *spec)
 {
     return !strncmp(spec, PREFIX, strlen(PREFIX)) || is_gauss(spec);
 }
@@ -51,7 +51,7 @@ static int parse_spec(const char *spec, char *path, int *cls)
     return DL_OK;
 }
 
-int sim_image_size(const char *spec, int *rows, int *cols)
+int dl_image_points_size(const char *spec, int *rows, int *cols)
 {
     char path[MAX_PATH];
     int cls;
@@ -134,7 +134,7 @@ static int gaussian_model(const double *img, size_t n, size_t d, size_t want, gs
     return st;
 }
 
-int sim_image_load(const char *spec, size_t want, gsl_rng *rng, double **x, size_t *count)
+int dl_image_points_load(const char *spec, size_t want, gsl_rng *rng, double **x, size_t *count)
 {
     char path[MAX_PATH], lpath[MAX_PATH];
     int cls;
@@ -177,7 +177,7 @@ static void to_bytes(const double *x, size_t n, unsigned char *b)
     }
 }
 
-int sim_image_snapshot(const char *dir, long step, const double *x, size_t n, int rows, int cols)
+int dl_image_points_snapshot(const char *dir, long step, const double *x, size_t n, int rows, int cols)
 {
     const size_t d = (size_t)rows * cols;
     dl_image_set s = {.count = n, .rows = rows, .cols = cols, .pixels = malloc(n * d)};
@@ -194,7 +194,7 @@ int sim_image_snapshot(const char *dir, long step, const double *x, size_t n, in
     return st;
 }
 
-double sim_median_distance(const double *y, size_t m, int d)
+double dl_median_distance(const double *y, size_t m, int d)
 {
     dl_domain dom;
     double median = NAN;
@@ -204,7 +204,7 @@ double sim_median_distance(const double *y, size_t m, int d)
     return median;
 }
 
-struct sim_image_fd {
+struct dl_image_fd {
     dl_classifier *cls;
     size_t n;
     float *real;        /* (n, fc) test features */
@@ -212,10 +212,10 @@ struct sim_image_fd {
     unsigned char *pix; /* (n, 784) */
 };
 
-int sim_image_fd_create(sim_image_fd **out, const char *classifier, const char *data_dir, size_t n)
+int dl_image_fd_create(dl_image_fd **out, const char *classifier, const char *data_dir, size_t n)
 {
     *out = NULL;
-    sim_image_fd *f = calloc(1, sizeof *f);
+    dl_image_fd *f = calloc(1, sizeof *f);
     dl_image_set test = {0};
     int st = f ? dl_classifier_load(classifier, &f->cls, 500) : dl_error(DL_ENOMEM, "out of memory");
     if (!st)
@@ -235,14 +235,14 @@ int sim_image_fd_create(sim_image_fd **out, const char *classifier, const char *
         st = dl_classifier_run(f->cls, test.pixels, f->n, NULL, NULL, f->real, NULL);
     dl_image_set_free(&test);
     if (st) {
-        sim_image_fd_destroy(f);
+        dl_image_fd_destroy(f);
         return st;
     }
     *out = f;
     return DL_OK;
 }
 
-int sim_image_fd_compute(sim_image_fd *f, const double *x, size_t count, double *fd)
+int dl_image_fd_compute(dl_image_fd *f, const double *x, size_t count, double *fd)
 {
     const size_t n = count < f->n ? count : f->n;
     if (n < 10)
@@ -252,7 +252,7 @@ int sim_image_fd_compute(sim_image_fd *f, const double *x, size_t count, double 
     return st ? st : dl_frechet_distance(f->fake, n, f->real, f->n, f->cls->arch.fc, fd);
 }
 
-void sim_image_fd_destroy(sim_image_fd *f)
+void dl_image_fd_destroy(dl_image_fd *f)
 {
     if (!f)
         return;
