@@ -10,7 +10,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 c=$here/corpus
 rm -rf "$c"
-mkdir -p "$c"/{snapshot,idx,checkpoint,config,points,parse}
+mkdir -p "$c"/{snapshot,idx,checkpoint,config,points,parse,request}
 # mode-byte PREFIX, then the file
 put() { { printf "$2"; cat "$3"; } > "$c/$1"; }
 
@@ -58,3 +58,18 @@ p convarch '\x05' 'convgen-v1 zc=2 ch=16 classes=10 guided'
 p clfarch '\x06' 'classifier-v1 c1=2 c2=2 c3=2 fc=4'
 printf '\x07--sigma\x000.5\x00--target\x00gmm\x00--target-mixture\x001@0,0/1\x00--out\x00x' > "$c/parse/simargs"
 echo "make_corpus.sh: $(find "$c" -type f | wc -l) inputs in $c"
+
+# request: the lab's form bodies (driftlab serve), valid and refused
+r=$c/request
+printf 'domain=torus&dim=1&target=uniform&m=2000&init=modes&modes=1,2,3&amp=0.005&quiet-start=true&n=2000&kernel=gaussian&field=meanshift&schedule=constant&sigma=0.5&dt=0.05&t-end=30&engine=auto&seed=1' > "$r/canonical"
+printf 'kernel=matern%%3A1.5&sigma=0.25&schedule=exp&rate=0.25&sigma-min=0.01' > "$r/escaped"
+printf 'sigma=-1' > "$r/negative"
+printf 'sigma=nan' > "$r/nan"
+printf 'target=file%%3A%%2Fetc%%2Fpasswd' > "$r/traversal"
+printf 'schedule=file:/etc/passwd' > "$r/schedfile"
+printf 'a=%%00' > "$r/nul"
+printf 'sigma=0.5&sigma=0.6' > "$r/twice"
+printf '=x&&' > "$r/empty_key"
+printf 'sigma=%%zz' > "$r/badescape"
+printf 'domain=rd&dim=2&target=file:target.dat&m=0&init=normal&n=1000' > "$r/drawn"
+printf 'action=step&count=10' > "$r/control"

@@ -11,6 +11,12 @@ cd "$root"
 packages=(build-essential cmake pkg-config libfftw3-dev libgsl-dev libinih-dev zlib1g-dev gnuplot-nox
           libopenblas-openmp-dev libpng-dev dataset-fashion-mnist libopenmpi-dev openmpi-bin
           libfftw3-mpi-dev libmicrohttpd-dev)
+# The test mode also runs the lab's tests: curl against the server, and
+# Debian's chromium driven by playwright-core (npm, pinned in tests/browser).
+if [ "$mode" = test ]; then
+  packages+=(curl chromium)
+  command -v node >/dev/null || packages+=(nodejs npm)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -33,6 +39,10 @@ fi
 jobs=$(nproc 2>/dev/null || echo 2)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DDRIFTLAB_WERROR=ON >/dev/null
 cmake --build build -j"$jobs"
+
+if [ "$mode" = test ] && [ ! -d tests/browser/node_modules/playwright-core ]; then
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+fi
 
 case "$mode" in
   test) cd build && ctest --output-on-failure -j"$jobs" ;;

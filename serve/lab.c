@@ -183,9 +183,6 @@ int lab_session_set_target(lab_session *s, const char *text, size_t len)
     s->target = x, s->target_m = m;
     lab_text_clear(&s->target_text);
     lab_text_append(&s->target_text, text, len);
-    for (int i = 0; i < s->n_lanes; i++) /* m follows the new target */
-        if (s->lanes[i].configured)
-            s->lanes[i].config.m = m;
     st = restart_lanes(s);
     pthread_mutex_unlock(&s->mu);
     return st;

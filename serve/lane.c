@@ -20,22 +20,6 @@ static int starts_with(const char *s, const char *prefix)
     return s && !strncmp(s, prefix, strlen(prefix));
 }
 
-/* What the lab does not do, refused before the resolver would touch a file. */
-static int refuse_files(const dl_run_options *o)
-{
-    const char *target = dl_run_options_get(o, "target"), *init = dl_run_options_get(o, "init");
-    if (starts_with(target, "idx") || starts_with(init, "idx"))
-        return dl_error(DL_EINVAL, "image targets are not in the lab; run driftlab sim");
-    if (starts_with(target, "file:") && strcmp(target, DRAWN_TARGET))
-        return dl_error(DL_EINVAL, "the lab reads no files: draw or upload a target, which "
-                        "--target names as %s", DRAWN_TARGET);
-    if (starts_with(init, "file:"))
-        return dl_error(DL_EINVAL, "the lab reads no files: --init must be a distribution");
-    if (starts_with(dl_run_options_get(o, "schedule"), "file:"))
-        return dl_error(DL_EINVAL, "the lab reads no files: --schedule file: is not available here");
-    return DL_OK;
-}
-
 /* modes 1..16 on axis 1, unless the page chose its own */
 static int resolve_with_modes(dl_run_options *o, dl_run_config *c)
 {
@@ -76,7 +60,7 @@ static int check_caps(const dl_run_config *c, size_t drawn_m, int drawn)
 int lab_lane_configure(lab_lane *lane, dl_run_options *opts, size_t drawn_m)
 {
     dl_run_config c;
-    int st = refuse_files(opts);
+    int st = dl_run_options_refuse_files(opts, DRAWN_TARGET);
     if (!st)
         st = resolve_with_modes(opts, &c);
     if (!st)

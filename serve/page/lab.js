@@ -229,9 +229,17 @@ function syncControls() {
   $('play').setAttribute('aria-pressed', String(state.playing));
 }
 
-let sendTimer = null;
+let sendTimer = null, sending = 0;
+/* Whether every change has reached the server (the tests wait for it). */
+window.labIdle = () => sendTimer === null && sending === 0;
+/* A quiet start on the 2-D torus is a lattice: N a perfect square. */
+function snapCount() {
+  if (state.view === 'torus2d') state.n = Math.max(4, Math.round(Math.sqrt(state.n)) ** 2);
+}
+
 /* A change: the URL now, the server soon (coalescing a slider's drag). */
 function changed(rebuild) {
+  snapCount();
   saveUrl();
   syncControls();
   titleLanes();
@@ -240,8 +248,10 @@ function changed(rebuild) {
 }
 
 async function sendAll(rebuild) {
+  sendTimer = null;
   if (!session) return;
   if (rebuild) buildLanes();
+  sending++;
   try {
     for (let i = 0; i < state.lanes.length; i++) await post(`/api/lane?lane=${i}`, laneOptions(i));
     await post('/api/control', `action=lanes&count=${state.lanes.length}`);
@@ -251,6 +261,8 @@ async function sendAll(rebuild) {
     lanes.forEach(l => { l.history = newHistory(); l.horizon = state.horizon; });
   } catch (e) {
     showError(e.message);
+  } finally {
+    sending--;
   }
 }
 
@@ -267,11 +279,12 @@ function bindControls() {
   fillSelect($('toy'), tables.toys.filter(t => t !== 'uniform' && t !== 'modes'));
   const preset = $('preset');
   for (const [k, p] of Object.entries(PRESETS)) preset.append(new Option(p.label, k));
+  preset.append(new Option('Your own settings', 'custom'));
   preset.addEventListener('change', () => { applyPreset(preset.value); changed(true); });
   $('view').addEventListener('change', e => {
     state.view = e.target.value; state.preset = 'custom';
     if (state.view === 'plane') state.n = Math.min(state.n, 1000);
-    if (state.view === 'torus2d' && !state.modes.includes(':')) state.modes = '2:0,5:3,6:6';
+    if (state.view === 'torus2d' && !state.modes.includes(':')) { state.modes = '2:0,5:3,6:6'; state.amp = 0.15; }
     if (state.view === 'torus1d' && state.modes.includes(':')) state.modes = '1,2,3';
     changed(true);
   });
@@ -292,7 +305,7 @@ function bindControls() {
   $('schedule').addEventListener('change', e => onLaneInput('schedule', e.target.value));
   for (const k of ['sigma', 'sigma0', 'rate', 'floor', 'scale', 'dt'])
     $(k).addEventListener('input', e => onLaneInput(k, Number(e.target.value)));
-  $('n').addEventListener('input', e => { state.n = Number(e.target.value); $('n-out').textContent = e.target.value; changed(false); });
+  $('n').addEventListener('input', e => { state.n = Number(e.target.value); changed(false); });
   $('toy').addEventListener('change', e => { state.toy = e.target.value; state.drawn = false; changed(false); });
   $('speed').addEventListener('change', e => { state.speed = Number(e.target.value); changed(false); });
   for (const r of document.querySelectorAll('input[name=arrows]'))

@@ -750,3 +750,26 @@ void dl_run_options_print_help(FILE *fp)
     for (size_t i = 0; i < dl_operator_count(); i++)
         fprintf(fp, "  %-16s %s\n", dl_operator_at(i)->name, dl_operator_at(i)->formula);
 }
+
+static int starts_with(const char *s, const char *prefix)
+{
+    return s && !strncmp(s, prefix, strlen(prefix));
+}
+
+int dl_run_options_refuse_files(const dl_run_options *o, const char *allowed_target)
+{
+    const char *target = get(o, "target"), *init = get(o, "init");
+    if (starts_with(target, "idx") || starts_with(init, "idx"))
+        return dl_error(DL_EINVAL, "image targets are not available here; run driftlab sim");
+    if (starts_with(target, "file:") && (!allowed_target || strcmp(target, allowed_target)))
+        return dl_error(DL_EINVAL, "no files are read here: draw or upload a target%s%s",
+                        allowed_target ? ", which --target names as " : "",
+                        allowed_target ? allowed_target : "");
+    if (starts_with(init, "file:"))
+        return dl_error(DL_EINVAL, "no files are read here: --init must be a distribution");
+    if (starts_with(get(o, "schedule"), "file:"))
+        return dl_error(DL_EINVAL, "no files are read here: --schedule file: is not available");
+    if (*get(o, "classifier"))
+        return dl_error(DL_EINVAL, "no files are read here: --classifier is not available");
+    return DL_OK;
+}

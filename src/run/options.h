@@ -75,6 +75,10 @@ int dl_run_options_check_lines(const dl_run_options *o);
 /* The i-th option's name (the index of o->values), NULL past the last. */
 const char *dl_run_options_key(int i);
 void dl_run_options_print_help(FILE *fp);
+/* Refuses every value that would make resolving or running read a file (a
+ * request from the network): idx: images, file: targets other than
+ * allowed_target (NULL: none), file: inits and schedules, a classifier. */
+int dl_run_options_refuse_files(const dl_run_options *o, const char *allowed_target);
 /* The i-th option's default (as text) and help line; 0 past the last. */
 int dl_run_options_describe(int i, const char **fallback, const char **help);
 
