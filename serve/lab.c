@@ -75,13 +75,14 @@ void lab_session_destroy(lab_session *s)
 
 const char *lab_session_id(const lab_session *s) { return s->id; }
 
-/* Every lane from t = 0: one clock for all. */
-static int restart_lanes(lab_session *s)
+/* Every lane from t = 0, one clock for all: those in `fresh` (a bit per
+ * lane) drawn anew, the others rewound. */
+static int restart_lanes(lab_session *s, unsigned fresh)
 {
     int st = DL_OK;
     for (int i = 0; i < s->n_lanes; i++)
         if (s->lanes[i].configured) {
-            int lane_st = lab_lane_start(&s->lanes[i], s->target, s->target_m);
+            int lane_st = lab_lane_start(&s->lanes[i], s->target, s->target_m, (fresh >> i) & 1u);
             st = st ? st : lane_st;
         }
     s->pending = 0;
@@ -107,7 +108,7 @@ int lab_session_configure(lab_session *s, int lane, const dl_form *f)
     else if ((st = lab_lane_configure(&s->lanes[lane], &opts, s->target_m)) == DL_OK) {
         if (lane == s->n_lanes)
             s->n_lanes++;
-        st = restart_lanes(s);
+        st = restart_lanes(s, 1u << lane);
     }
     pthread_mutex_unlock(&s->mu);
     dl_run_options_free(&opts);
@@ -128,7 +129,7 @@ static int control_locked(lab_session *s, const char *action, const char *count_
         s->playing = 0, s->pending = s->pending + count > MAX_PENDING_STEPS ? MAX_PENDING_STEPS
                                                                            : s->pending + count;
     else if (!strcmp(action, "reset"))
-        return restart_lanes(s);
+        return restart_lanes(s, 0);
     else if (!strcmp(action, "speed") && count <= MAX_SPEED)
         s->speed = (int)count;
     else if (!strcmp(action, "lanes") && count <= s->n_lanes) {
@@ -183,7 +184,10 @@ int lab_session_set_target(lab_session *s, const char *text, size_t len)
     s->target = x, s->target_m = m;
     lab_text_clear(&s->target_text);
     lab_text_append(&s->target_text, text, len);
-    st = restart_lanes(s);
+    unsigned fresh = 0;
+    for (int i = 0; i < s->n_lanes; i++)
+        fresh |= (unsigned)lab_lane_uses_drawn_target(&s->lanes[i]) << i;
+    st = restart_lanes(s, fresh);
     pthread_mutex_unlock(&s->mu);
     return st;
 }

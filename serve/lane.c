@@ -57,6 +57,11 @@ static int check_caps(const dl_run_config *c, size_t drawn_m, int drawn)
     return DL_OK;
 }
 
+int lab_lane_uses_drawn_target(const lab_lane *lane)
+{
+    return lane->configured && starts_with(dl_run_options_get(&lane->opts, "target"), "file:");
+}
+
 int lab_lane_configure(lab_lane *lane, dl_run_options *opts, size_t drawn_m)
 {
     dl_run_config c;
@@ -69,10 +74,16 @@ int lab_lane_configure(lab_lane *lane, dl_run_options *opts, size_t drawn_m)
         dl_run_options_free(opts);
         return st;
     }
+    /* new dynamics on the same points: keep them (drawing is the slow part) */
+    dl_run *keep = NULL;
+    if (lane->run && !lab_lane_uses_drawn_target(lane) && dl_run_options_same_points(&lane->opts, opts))
+        keep = lane->run, lane->run = NULL;
     lab_lane_free(lane);
     lane->opts = *opts;
     lane->config = c;
     lane->configured = 1;
+    lane->run = keep;
+    lane->reconfigure = keep != NULL;
     dl_run_options_init(opts);
     return DL_OK;
 }
@@ -165,10 +176,12 @@ static void plane_box(lab_lane *lane)
     b[0] = cx - half, b[1] = cx + half, b[2] = cy - half, b[3] = cy + half;
 }
 
-int lab_lane_start(lab_lane *lane, const double *target, size_t m)
+int lab_lane_start(lab_lane *lane, const double *target, size_t m, int fresh)
 {
-    dl_run_destroy(lane->run);
-    lane->run = NULL;
+    if (fresh && !lane->reconfigure) {
+        dl_run_destroy(lane->run);
+        lane->run = NULL;
+    }
     if (lane->modes)
         fclose(lane->modes);
     free(lane->modes_buf);
@@ -176,8 +189,15 @@ int lab_lane_start(lab_lane *lane, const double *target, size_t m)
     lane->error[0] = '\0';
     lane->have_diag = 0;
     const int drawn = starts_with(dl_run_options_get(&lane->opts, "target"), "file:");
-    int st = dl_run_create(&lane->run, &lane->config, drawn ? target : NULL, drawn ? m : 0);
+    int st = !lane->run        ? dl_run_create(&lane->run, &lane->config, drawn ? target : NULL, drawn ? m : 0)
+             : lane->reconfigure ? dl_run_reconfigure(lane->run, &lane->config)
+                                 : dl_run_rewind(lane->run);
+    lane->reconfigure = 0;
     if (st) {
+        snprintf(lane->error, sizeof lane->error, "%s", dl_error_message());
+        return st;
+    }
+    if (fresh && (st = dl_run_set_energy_points(lane->run, LAB_ED_POINTS))) {
         snprintf(lane->error, sizeof lane->error, "%s", dl_error_message());
         return st;
     }

@@ -12,9 +12,11 @@
 #include "text.h"
 
 #define LAB_MODES 16 /* modes k = 1..16 on axis 1 */
+#define LAB_ED_POINTS 1000 /* the live energy distance's strided subsets, a side */
 
 typedef struct {
     int configured;
+    int reconfigure;      /* the run keeps its points under new options */
     dl_run_options opts;  /* as posted, with the lab's record-modes */
     dl_run_config config; /* resolved from opts */
     dl_run *run;
@@ -36,9 +38,10 @@ typedef struct {
 /* Resolves opts into a lane (the lab's refusals and caps first); the lane
  * takes opts.  No run yet: lab_lane_start makes it. */
 int lab_lane_configure(lab_lane *lane, dl_run_options *opts, size_t drawn_m);
-/* A fresh run from the lane's options (target: the drawn one, when the lane
- * names file:target.dat). */
-int lab_lane_start(lab_lane *lane, const double *target, size_t m);
+/* The lane at t = 0: a fresh run from its options (target: the drawn one,
+ * when the lane names file:target.dat), or with fresh = 0 its run rewound. */
+int lab_lane_start(lab_lane *lane, const double *target, size_t m, int fresh);
+int lab_lane_uses_drawn_target(const lab_lane *lane);
 void lab_lane_free(lab_lane *lane);
 /* One step, the theory and modes.dat along; on failure, lane->error says why. */
 int lab_lane_step(lab_lane *lane);

@@ -5,7 +5,7 @@
 'use strict';
 
 const LANE_DEFAULT = { kernel: 'gaussian', field: 'meanshift', schedule: 'constant', sigma: 0.5,
-                       sigma0: 2, rate: 0.25, floor: 0.005, scale: 0.5, dt: 0.05 };
+                       sigma0: 2, rate: 0.25, floor: 0.005, scale: 0.5, dt: 0.05, engine: 'auto' };
 
 /* Presets: the paper recipe's figures, and the lab's starting points. */
 const PRESETS = {
@@ -79,7 +79,7 @@ function laneOptions(i) {
   if (l.schedule === 'cosine') o.set('sigma-min', String(l.floor));
   if (l.schedule === 'adaptive') o.set('sigma-scale', String(l.scale));
   o.set('dt', String(l.dt)); o.set('t-end', String(state.horizon));
-  o.set('engine', 'auto'); o.set('seed', String(state.seed));
+  o.set('engine', l.engine); o.set('seed', String(state.seed));
   return o.toString();
 }
 
@@ -198,6 +198,7 @@ function syncControls() {
   $('kernel-formula').textContent = `k(r) = ${fam.formula}`;
   $('field').value = l.field;
   $('schedule').value = l.schedule;
+  $('engine').value = l.engine;
   for (const k of ['sigma', 'sigma0', 'rate', 'floor', 'scale', 'dt']) {
     $(k).value = String(l[k]);
     $(`${k}-out`).textContent = String(l[k]);
@@ -237,28 +238,40 @@ function snapCount() {
   if (state.view === 'torus2d') state.n = Math.max(4, Math.round(Math.sqrt(state.n)) ** 2);
 }
 
-/* A change: the URL now, the server soon (coalescing a slider's drag). */
-function changed(rebuild) {
+/* A change: the URL now, the server soon (coalescing a slider's drag).
+ * which: 'all' lanes, one lane's index, or 'controls' (speed, arrows). */
+let pendingWhich = null, pendingRebuild = false;
+function changed(rebuild, which) {
   snapCount();
   saveUrl();
   syncControls();
   titleLanes();
+  which = which === undefined ? 'all' : which;
+  pendingWhich = pendingWhich === null || pendingWhich === which ? which
+    : (pendingWhich === 'controls' ? which : which === 'controls' ? pendingWhich : 'all');
+  pendingRebuild = pendingRebuild || rebuild;
   clearTimeout(sendTimer);
-  sendTimer = setTimeout(() => sendAll(rebuild), 15);
+  sendTimer = setTimeout(() => {
+    const w = pendingWhich, r = pendingRebuild;
+    pendingWhich = null; pendingRebuild = false;
+    sendAll(r, w);
+  }, 15);
 }
 
-async function sendAll(rebuild) {
+async function sendAll(rebuild, which) {
   sendTimer = null;
   if (!session) return;
   if (rebuild) buildLanes();
+  which = which === undefined ? 'all' : which;
   sending++;
   try {
-    for (let i = 0; i < state.lanes.length; i++) await post(`/api/lane?lane=${i}`, laneOptions(i));
-    await post('/api/control', `action=lanes&count=${state.lanes.length}`);
+    if (which === 'all') for (let i = 0; i < state.lanes.length; i++) await post(`/api/lane?lane=${i}`, laneOptions(i));
+    else if (which !== 'controls') await post(`/api/lane?lane=${which}`, laneOptions(which));
+    if (which === 'all') await post('/api/control', `action=lanes&count=${state.lanes.length}`);
     await post('/api/control', `action=speed&count=${state.speed}`);
     await post('/api/control', `action=arrows&count=${state.arrows === 'none' ? 1 : 2}`);
     showError('');
-    lanes.forEach(l => { l.history = newHistory(); l.horizon = state.horizon; });
+    if (which !== 'controls') lanes.forEach(l => { l.history = newHistory(); l.horizon = state.horizon; });
   } catch (e) {
     showError(e.message);
   } finally {
@@ -269,13 +282,15 @@ async function sendAll(rebuild) {
 function onLaneInput(key, value) {
   state.lanes[state.edit][key] = value;
   $(`${key}-out`) && ($(`${key}-out`).textContent = String(value));
-  changed(false);
+  state.preset = 'custom';
+  changed(false, state.edit);
 }
 
 function bindControls() {
   fillSelect($('kernel'), tables.kernels.map(k => k.name));
   fillSelect($('field'), tables.operators.map(o => o.name));
   fillSelect($('schedule'), tables.schedules);
+  fillSelect($('engine'), ['auto', ...tables.engines]);
   fillSelect($('toy'), tables.toys.filter(t => t !== 'uniform' && t !== 'modes'));
   const preset = $('preset');
   for (const [k, p] of Object.entries(PRESETS)) preset.append(new Option(p.label, k));
@@ -303,13 +318,14 @@ function bindControls() {
   $('kparam').addEventListener('change', e => onLaneInput('kernel', `${kernelFamily(state.lanes[state.edit].kernel)}:${e.target.value}`));
   $('field').addEventListener('change', e => onLaneInput('field', e.target.value));
   $('schedule').addEventListener('change', e => onLaneInput('schedule', e.target.value));
+  $('engine').addEventListener('change', e => onLaneInput('engine', e.target.value));
   for (const k of ['sigma', 'sigma0', 'rate', 'floor', 'scale', 'dt'])
     $(k).addEventListener('input', e => onLaneInput(k, Number(e.target.value)));
   $('n').addEventListener('input', e => { state.n = Number(e.target.value); changed(false); });
   $('toy').addEventListener('change', e => { state.toy = e.target.value; state.drawn = false; changed(false); });
-  $('speed').addEventListener('change', e => { state.speed = Number(e.target.value); changed(false); });
+  $('speed').addEventListener('change', e => { state.speed = Number(e.target.value); changed(false, 'controls'); });
   for (const r of document.querySelectorAll('input[name=arrows]'))
-    r.addEventListener('change', e => { state.arrows = e.target.value; changed(false); });
+    r.addEventListener('change', e => { state.arrows = e.target.value; changed(false, 'controls'); });
   bindTransport();
   bindExport();
   bindDrawing();
@@ -514,6 +530,7 @@ function onFrame(msg) {
   $('play').textContent = state.playing ? '❚❚ Pause' : '▶ Play';
   $('play').setAttribute('aria-pressed', String(state.playing));
   window.labFrames = (window.labFrames || 0) + 1;
+  window.labLastFrameAt = performance.now();
   if (window.labFrames % 5 === 0 || !state.playing) showRates();
 }
 

@@ -773,3 +773,17 @@ int dl_run_options_refuse_files(const dl_run_options *o, const char *allowed_tar
         return dl_error(DL_EINVAL, "no files are read here: --classifier is not available");
     return DL_OK;
 }
+
+/* The options that decide the first particles and the targets. */
+static const char *const point_keys[] = {"domain", "dim", "length", "target", "m", "target-sampling",
+                                         "target-modes", "target-amp", "target-mixture", "target-std",
+                                         "init", "n", "modes", "amp", "quiet-start", "init-mixture",
+                                         "init-std", "seed", NULL};
+
+int dl_run_options_same_points(const dl_run_options *a, const dl_run_options *b)
+{
+    for (const char *const *k = point_keys; *k; k++)
+        if (strcmp(get(a, *k), get(b, *k)))
+            return 0;
+    return 1;
+}

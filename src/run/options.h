@@ -79,6 +79,9 @@ void dl_run_options_print_help(FILE *fp);
  * request from the network): idx: images, file: targets other than
  * allowed_target (NULL: none), file: inits and schedules, a classifier. */
 int dl_run_options_refuse_files(const dl_run_options *o, const char *allowed_target);
+/* 1 when a and b draw the same targets and first particles (the same
+ * values for every option that decides them, the seed included). */
+int dl_run_options_same_points(const dl_run_options *a, const dl_run_options *b);
 /* The i-th option's default (as text) and help line; 0 past the last. */
 int dl_run_options_describe(int i, const char **fallback, const char **help);
 

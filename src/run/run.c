@@ -16,8 +16,10 @@
 struct dl_run {
     dl_run_config c;          /* owned copy; c.schedule is the run's own */
     double *x, *y;            /* n x dim particles, m x dim targets */
-    double *ex, *ey, yy;      /* the energy distance's strided subsets */
-    size_t ed_n, ed_m;
+    double *x0;               /* the particles at t = 0, for dl_run_rewind */
+    dl_schedule schedule0;    /* the schedule at t = 0 (an adaptive one moves) */
+    double *ex, *ey, yy;      /* the energy distance's strided subsets (made at first use) */
+    size_t ed_n, ed_m, ed_points;
     gsl_rng *rng;
     dl_engine *engine;
     dl_integrator *it;
@@ -90,6 +92,9 @@ static int load_run_points(dl_run *r, const double *target, size_t m)
 static int start_engine(dl_run *r)
 {
     const dl_run_config *c = &r->c;
+    dl_integrator_destroy(r->it);
+    dl_engine_destroy(r->engine);
+    r->it = NULL, r->engine = NULL;
     const char *name = c->engine;
     char why[160] = "";
     if (!strcmp(name, "auto"))
@@ -114,12 +119,13 @@ static int start_engine(dl_run *r)
     return dl_integrator_create(&r->it, &icfg);
 }
 
-static int prepare_energy_distance(dl_run *r)
+static int prepare_energy_distance(dl_run *r, size_t points)
 {
     const int dim = r->c.domain.dim;
     const size_t n = r->c.n, m = r->c.m;
-    r->ed_n = n < DL_RUN_ED_POINTS ? n : DL_RUN_ED_POINTS;
-    r->ed_m = m < DL_RUN_ED_POINTS ? m : DL_RUN_ED_POINTS;
+    r->ed_n = n < points ? n : points;
+    r->ed_m = m < points ? m : points;
+    free(r->ex), free(r->ey);
     r->ex = malloc(r->ed_n * dim * sizeof(double));
     r->ey = malloc(r->ed_m * dim * sizeof(double));
     if (!r->ex || !r->ey)
@@ -151,16 +157,51 @@ int dl_run_create(dl_run **out, const dl_run_config *c, const double *target, si
         st = dl_error(DL_ENOMEM, "cannot create the RNG");
     if (!st)
         st = load_run_points(r, target, m);
-    if (!st)
+    if (!st && !(r->x0 = malloc(r->c.n * r->c.domain.dim * sizeof(double))))
+        st = dl_error(DL_ENOMEM, "out of memory for a run's first particles");
+    if (!st) {
+        memcpy(r->x0, r->x, r->c.n * r->c.domain.dim * sizeof(double));
+        r->schedule0 = r->c.schedule;
         st = start_engine(r);
-    if (!st)
-        st = prepare_energy_distance(r);
+    }
+    r->ed_points = DL_RUN_ED_POINTS;
     if (st) {
         dl_run_destroy(r);
         return st;
     }
     *out = r;
     return DL_OK;
+}
+
+int dl_run_rewind(dl_run *r)
+{
+    memcpy(r->x, r->x0, r->c.n * r->c.domain.dim * sizeof(double));
+    r->c.schedule = r->schedule0;
+    r->step = 0;
+    r->adapted = 0;
+    return start_engine(r); /* a fresh engine: nothing warm-started carries over */
+}
+
+int dl_run_set_energy_points(dl_run *r, size_t points)
+{
+    if (points < 2)
+        return dl_error(DL_EINVAL, "the energy distance needs at least 2 points a side, got %zu", points);
+    free(r->ex), free(r->ey);
+    r->ex = r->ey = NULL;
+    r->ed_points = points;
+    return DL_OK;
+}
+
+int dl_run_reconfigure(dl_run *r, const dl_run_config *c)
+{
+    const size_t n = r->c.n, m = r->c.m;
+    r->c = *c;
+    r->c.n = n, r->c.m = m;
+    copy_schedule_table(r, c);
+    if (c->sigma_median)
+        r->c.schedule.sigma0 *= r->median, r->c.schedule.sigma_min *= r->median;
+    r->schedule0 = r->c.schedule;
+    return dl_run_rewind(r);
 }
 
 void dl_run_destroy(dl_run *r)
@@ -171,7 +212,7 @@ void dl_run_destroy(dl_run *r)
     dl_engine_destroy(r->engine);
     if (r->rng)
         gsl_rng_free(r->rng);
-    free(r->x), free(r->y), free(r->ex), free(r->ey);
+    free(r->x), free(r->x0), free(r->y), free(r->ex), free(r->ey);
     free(r);
 }
 
@@ -206,6 +247,8 @@ int dl_run_diagnose(dl_run *r, dl_run_diagnostics *d)
     const int dim = c->domain.dim;
     const double *v, *vp, *vm;
     int st = adapt(r);
+    if (!st && !r->ex)
+        st = prepare_energy_distance(r, r->ed_points);
     if (st || (st = dl_integrator_field(r->it, r->x, dl_run_time(r), &v, &vp, &vm)))
         return st;
     for (size_t k = 0; k < r->ed_n; k++)

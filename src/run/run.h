@@ -38,12 +38,23 @@ typedef struct dl_run dl_run;
  * target drawn in the lab); the RNG then draws only the particles. */
 int dl_run_create(dl_run **out, const dl_run_config *c, const double *target, size_t m);
 void dl_run_destroy(dl_run *r);
+/* Back to t = 0: the same first particles, schedule and a fresh engine, so
+ * that what follows repeats a new run's numbers bit for bit, without drawing
+ * the points again. */
+int dl_run_rewind(dl_run *r);
+/* The same points under another config's dynamics (kernel, operator,
+ * schedule, dt, integrator, engine), rewound to t = 0.  The caller vouches
+ * that c draws the same points (dl_run_options_same_points). */
+int dl_run_reconfigure(dl_run *r, const dl_run_config *c);
 
 /* One step; on a non-finite particle it fails with DL_ENUMERIC and a message
  * that names the step and time.  The particles are then those of the failed
  * step: the caller decides what to keep. */
 int dl_run_step(dl_run *r);
 int dl_run_diagnose(dl_run *r, dl_run_diagnostics *d);
+/* Thins the energy distance's subsets to `points` a side (default
+ * DL_RUN_ED_POINTS): the lab measures it live, where O(4000^2) a lane is too slow. */
+int dl_run_set_energy_points(dl_run *r, size_t points);
 /* c->n_record coefficients, in c->record's order (the torus only). */
 void dl_run_modes(const dl_run *r, double complex *z);
 /* The field V, V+ and V- (each count x dim, any may be NULL) at points that
