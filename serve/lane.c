@@ -146,6 +146,7 @@ static void start_theory(lab_lane *lane)
     for (int k = 0; k < LAB_MODES; k++)
         lane->kmag[k] = 2.0 * M_PI * (k + 1) / c->domain.length;
     lab_lane_log_modes(lane, lane->theory_log);
+    memcpy(lane->start_log, lane->theory_log, sizeof lane->start_log);
     update_rates(lane);
     if (!(lane->modes = open_memstream(&lane->modes_buf, &lane->modes_size)))
         lane->modes_full = 1;
@@ -206,17 +207,40 @@ int lab_lane_start(lab_lane *lane, const double *target, size_t m, int fresh)
     return DL_OK;
 }
 
+/* The Euler bound 2 / max gamma of the mean shift, or 0 when there is none to state. */
+static double euler_bound(const dl_run_config *c)
+{
+    double gmax;
+    if (c->field != DL_OPERATOR_MEANSHIFT || dl_kernel_rate_max(c->kernel, c->domain.dim, &gmax) != DL_OK)
+        return 0;
+    return 2.0 / gmax;
+}
+
 static void explain_failure(lab_lane *lane)
 {
     const dl_run_config *c = dl_run_get_config(lane->run);
-    double gmax;
-    if (c->field == DL_OPERATOR_MEANSHIFT && dl_kernel_rate_max(c->kernel, c->domain.dim, &gmax) == DL_OK &&
-        c->dt > 2.0 / gmax)
+    const double bound = euler_bound(c), gmax = 2.0 / bound;
+    if (bound > 0 && c->dt > bound)
         snprintf(lane->error, sizeof lane->error, "Stopped at t = %g: dt = %g is above the Euler bound "
                  "2/max γ = %.4g of the %s kernel, so the fastest modes grow each step; set dt below %.4g.",
                  dl_run_time(lane->run) + c->dt, c->dt, 2.0 / gmax, c->kernel->name, 2.0 / gmax);
     else
         snprintf(lane->error, sizeof lane->error, "Stopped: %s.", dl_error_message());
+}
+
+/* On the torus positions wrap and never turn non-finite: a run past the
+ * Euler bound shows as a mode grown tenfold from its start. */
+static int grew_unstably(lab_lane *lane)
+{
+    const dl_run_config *c = dl_run_get_config(lane->run);
+    if (c->domain.kind != DL_DOMAIN_TORUS || !(euler_bound(c) > 0 && c->dt > euler_bound(c)))
+        return 0;
+    double now[LAB_MODES];
+    lab_lane_log_modes(lane, now);
+    for (int k = 0; k < LAB_MODES; k++)
+        if (isfinite(lane->start_log[k]) && now[k] > lane->start_log[k] + log(10.0))
+            return 1;
+    return 0;
 }
 
 int lab_lane_step(lab_lane *lane)
@@ -231,6 +255,8 @@ int lab_lane_step(lab_lane *lane)
         lane->theory_log[k] += log(fabs(factor));
     }
     int st = dl_run_step(lane->run);
+    if (!st && grew_unstably(lane))
+        st = dl_error(DL_ENUMERIC, "a mode grew tenfold");
     if (st) {
         explain_failure(lane);
         return st;

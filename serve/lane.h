@@ -24,6 +24,7 @@ typedef struct {
     dl_theory_model model;
     double kmag[LAB_MODES];
     double theory_log[LAB_MODES]; /* the theory's ln|a_k(t)| */
+    double start_log[LAB_MODES];  /* the measured ln|a_k(0)| */
     double gamma[LAB_MODES];      /* the theory's rate at the current sigma */
     FILE *modes;                  /* modes.dat's rows so far (open_memstream) */
     char *modes_buf;

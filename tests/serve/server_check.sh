@@ -90,6 +90,14 @@ c=$(code -X POST --data-binary @"$work/nan.dat" "$base/api/target?session=$sid")
 [ "$c" = 400 ] && pass "400 for a target with NaN: $(cat "$work/body")" || fail "NaN target gave $c"
 [ "$(code -X DELETE "$base/")" = 405 ] && pass "405 for DELETE" || fail "DELETE not refused"
 
+# a run past the Euler bound stops with the reason, not a blank canvas
+unstable="domain=torus&dim=1&target=uniform&m=1000&init=modes&modes=1,2,3&amp=0.01&quiet-start=true&n=1000&sigma=0.5&dt=4&seed=3"
+code -X POST --data "$unstable" "$base/api/lane?session=$sid&lane=0" > /dev/null
+code -X POST --data "action=step&count=200" "$base/api/control?session=$sid" > /dev/null
+sleep 1
+grep -q '"error":"Stopped at t = [0-9.]*: dt = 4 is above the Euler bound 2/max γ = 2.718' "$work/stream" \
+  && pass "dt = 4 stops with the Euler bound 2/max γ = 2.718 (2e for the Gaussian)" || fail "no Euler-bound sentence for dt = 4"
+
 # SIGTERM with the stream open: exit 0, the stream ended
 kill -TERM $pid
 for _ in $(seq 50); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
