@@ -8,7 +8,7 @@
 #include "run/run.h"
 
 #define DENSITY_BINS 128
-#define HEAT_BINS 48
+#define HEAT_MAX_BINS 48
 #define SHOWN_POINTS 1500
 #define ARROW_GRID 16
 
@@ -34,9 +34,12 @@ static void density(lab_text *t, const double *x, size_t n, int dim, double lo, 
     lab_text_json_numbers(t, h, DENSITY_BINS, 4);
 }
 
+/* Cells a third of the mean particle spacing wide at most: a quiet start is
+ * a lattice, and finer cells would show the lattice, not the density. */
 static void heat(lab_text *t, const double *x, size_t n, double length)
 {
-    static const int cells = HEAT_BINS * HEAT_BINS;
+    const int HEAT_BINS = (int)fmax(8, fmin(HEAT_MAX_BINS, sqrt((double)n) / 3));
+    const int cells = HEAT_BINS * HEAT_BINS;
     double *h = calloc(cells, sizeof(double));
     if (!h)
         return lab_text_printf(t, "null");

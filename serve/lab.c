@@ -16,6 +16,7 @@
 
 #define MAX_PENDING_STEPS 1000
 #define MAX_SPEED 100
+#define FRAME_WORK_S 0.1 /* stepping a frame holds the session at most about this long */
 #define DIAG_PERIOD_S 0.5 /* the energy distance costs O(4000^2): at most twice a second */
 
 struct lab_session {
@@ -192,12 +193,20 @@ int lab_session_set_target(lab_session *s, const char *text, size_t len)
     return st;
 }
 
-static void step_lanes(lab_session *s, long steps)
+/* Steps every lane in lockstep, at most steps times and for about
+ * FRAME_WORK_S: what is left shows in the next frame, so that a slow run
+ * never holds the session (and its controls) for long.  Returns the steps done. */
+static long step_lanes(lab_session *s, long steps)
 {
-    for (long k = 0; k < steps; k++)
+    const double start = now_s();
+    long k = 0;
+    for (; k < steps && (k == 0 || now_s() - start < FRAME_WORK_S); k++)
         for (int i = 0; i < s->n_lanes; i++)
-            if (s->lanes[i].run && !s->lanes[i].error[0] && lab_lane_step(&s->lanes[i]))
-                s->playing = 0, s->pending = 0, steps = k + 1; /* show the stop now */
+            if (s->lanes[i].run && !s->lanes[i].error[0] && lab_lane_step(&s->lanes[i])) {
+                s->playing = 0, s->pending = 0; /* show the stop now */
+                return steps;
+            }
+    return k;
 }
 
 static void diagnose_lanes(lab_session *s)
@@ -248,16 +257,19 @@ int lab_session_next_frame(lab_session *s, lab_text *out, double wait_s, const i
         pthread_mutex_unlock(&s->mu);
         return 0;
     }
-    long steps = s->playing ? s->speed : s->pending;
-    s->pending = 0;
-    step_lanes(s, steps);
+    if (s->playing)
+        step_lanes(s, s->speed);
+    else if (s->pending > 0) {
+        const long done = step_lanes(s, s->pending); /* a stop sets pending to 0 */
+        s->pending = s->pending > done ? s->pending - done : 0;
+    }
     const double now = now_s();
     if (!s->playing || now - s->last_diag >= DIAG_PERIOD_S) {
         diagnose_lanes(s);
         s->last_diag = now;
     }
     write_frame(s, out);
-    s->dirty = 0;
+    s->dirty = s->pending > 0;
     pthread_mutex_unlock(&s->mu);
     return 0;
 }

@@ -5,7 +5,7 @@
 'use strict';
 
 const LANE_DEFAULT = { kernel: 'gaussian', field: 'meanshift', schedule: 'constant', sigma: 0.5,
-                       sigma0: 2, rate: 0.25, floor: 0.005, scale: 0.5, dt: 0.05, engine: 'auto' };
+                       sigma0: 2, rate: 0.25, floor: 0.005, scale: 0.5, dt: 0.05, engine: 'pm' };
 
 /* Presets: the paper recipe's figures, and the lab's starting points. */
 const PRESETS = {
@@ -29,7 +29,7 @@ const PRESETS = {
     lanes: [{ dt: 0.1 }, { dt: 0.1, schedule: 'exp', sigma0: 1, rate: 0.25, floor: 0.1 }],
     story: 'Figure 5: three seeded ripples on the 2-D torus; the annealed run flattens the fine one too.' },
   toys: { label: 'The plane: 8 gaussians',
-    view: 'plane', n: 1000, toy: '8gaussians', horizon: 20, lanes: [{ sigma: 0.5, dt: 0.1 }],
+    view: 'plane', n: 1000, toy: '8gaussians', horizon: 20, lanes: [{ sigma: 0.5, dt: 0.1, engine: 'auto' }],
     story: 'A 2-D toy target. Turn on the arrows to see V = V⁺ − V⁻; draw your own target with the brush.' },
 };
 
@@ -104,7 +104,17 @@ function loadUrl() {
       if (p.has(`${i}.${k}`)) l[k] = typeof LANE_DEFAULT[k] === 'number' ? Number(p.get(`${i}.${k}`)) : p.get(`${i}.${k}`);
     state.lanes.push(l);
   }
+  fitEngines();
   return state.lanes.length > 0;
+}
+
+/* The mesh is the torus's engine (auto picks the pairwise sums below 1e7
+ * pairs, slow on the torus's images); on the plane the library picks. */
+function fitEngines() {
+  for (const l of state.lanes) {
+    if (state.view === 'plane' && (l.engine === 'pm' || l.engine === 'coulomb')) l.engine = 'auto';
+    if (state.view !== 'plane' && l.engine === 'auto') l.engine = 'pm';
+  }
 }
 
 function applyPreset(name) {
@@ -298,6 +308,7 @@ function bindControls() {
   preset.addEventListener('change', () => { applyPreset(preset.value); changed(true); });
   $('view').addEventListener('change', e => {
     state.view = e.target.value; state.preset = 'custom';
+    fitEngines();
     if (state.view === 'plane') state.n = Math.min(state.n, 1000);
     if (state.view === 'torus2d' && !state.modes.includes(':')) { state.modes = '2:0,5:3,6:6'; state.amp = 0.15; }
     if (state.view === 'torus1d' && state.modes.includes(':')) state.modes = '1,2,3';

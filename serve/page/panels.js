@@ -82,7 +82,7 @@ function drawModes(ctx, lane) {
   clear(ctx);
   const h = lane.history;
   if (!h.t.length) return;
-  const tmax = Math.max(h.t[h.t.length - 1], 1e-9);
+  const tmax = Math.max(h.t[h.t.length - 1], lane.horizon || 1);
   const { X, Y } = axes(ctx, [0, tmax], [-30, 0], 't', 'ln |a_k(t)|');
   const clip = v => (v === null ? null : Math.max(-30, v));
   ctx.lineWidth = 1.5;
@@ -118,12 +118,11 @@ function drawHeat(ctx, lane) {
   if (!f || !f.heat) return;
   const n = Math.round(Math.sqrt(f.heat.length)), W = ctx.canvas.width, H = ctx.canvas.height;
   const img = ctx.createImageData(W, H);
-  const vmax = 2;
   for (let py = 0; py < H; py++) {
     const j = n - 1 - Math.floor(py * n / H);
     for (let px = 0; px < W; px++) {
       const v = f.heat[j * n + Math.floor(px * n / W)];
-      const [r, g, b] = viridisRgb(Math.min(1, v / vmax));
+      const [r, g, b] = viridisRgb(Math.max(0, Math.min(1, v - 0.5))); /* density 0.5 .. 1.5 of uniform */
       const o = 4 * (py * W + px);
       img.data[o] = r; img.data[o + 1] = g; img.data[o + 2] = b; img.data[o + 3] = 255;
     }
@@ -156,14 +155,17 @@ function drawPlane(ctx, lane, opts) {
   const which = opts.arrows;
   if (!f.arrows || which === 'none') return;
   const g = f.arrows.grid, v = f.arrows[which], scale = 0.4 * (f.box[1] - f.box[0]) / g;
-  let vmax = 1e-12;
-  for (let i = 0; i < v.length; i += 2) vmax = Math.max(vmax, Math.hypot(v[i], v[i + 1]));
+  const mags = [];
+  for (let i = 0; i < v.length; i += 2) mags.push(Math.hypot(v[i], v[i + 1]));
+  mags.sort((a, b) => a - b);
+  const vmax = Math.max(1e-12, mags[Math.floor(0.9 * (mags.length - 1))]); /* the far field would dwarf the rest */
   ctx.strokeStyle = COLORS[which];
   ctx.lineWidth = 1.2;
   for (let j = 0; j < g; j++) for (let i = 0; i < g; i++) {
     const k = 2 * (j * g + i);
     const x = f.box[0] + (i + 0.5) * (f.box[1] - f.box[0]) / g, y = f.box[2] + (j + 0.5) * (f.box[3] - f.box[2]) / g;
-    const dx = v[k] / vmax * scale, dy = v[k + 1] / vmax * scale;
+    const len = Math.hypot(v[k], v[k + 1]), shrink = len > vmax ? vmax / len : 1;
+    const dx = v[k] / vmax * shrink * scale, dy = v[k + 1] / vmax * shrink * scale;
     ctx.beginPath();
     ctx.moveTo(X(x), Y(y));
     ctx.lineTo(X(x + dx), Y(y + dy));
