@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 secs=${1:?usage: scripts/fuzz.sh SECONDS [NAME ...]}
 shift
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(snapshot idx checkpoint config points parse)
+[ ${#names[@]} -gt 0 ] || names=(snapshot idx checkpoint config points parse request)
 command -v clang >/dev/null || { echo "fuzz.sh: needs clang (apt-get install clang libomp-dev)" >&2; exit 1; }
 cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DDRIFTLAB_FUZZ=ON >/dev/null
 cmake --build build-fuzz -j"$(nproc)" --target $(printf 'fuzz_%s ' "${names[@]}") >/dev/null

@@ -278,8 +278,10 @@ async function sendAll(rebuild, which) {
     if (which === 'all') for (let i = 0; i < state.lanes.length; i++) await post(`/api/lane?lane=${i}`, laneOptions(i));
     else if (which !== 'controls') await post(`/api/lane?lane=${which}`, laneOptions(which));
     if (which === 'all') await post('/api/control', `action=lanes&count=${state.lanes.length}`);
-    await post('/api/control', `action=speed&count=${state.speed}`);
-    await post('/api/control', `action=arrows&count=${state.arrows === 'none' ? 1 : 2}`);
+    if (which === 'all' || which === 'controls') {
+      await post('/api/control', `action=speed&count=${state.speed}`);
+      await post('/api/control', `action=arrows&count=${state.arrows === 'none' ? 1 : 2}`);
+    }
     showError('');
     if (which !== 'controls') lanes.forEach(l => { l.history = newHistory(); l.horizon = state.horizon; });
   } catch (e) {
