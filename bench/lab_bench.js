@@ -6,22 +6,13 @@
 // 3. a slider's change: input event to the redrawn frame, paused and playing.
 // Prints medians; a benchmark, never a test.  Run with nothing else on the machine.
 'use strict';
-const { spawn } = require('child_process');
+const { startServer } = require('../tests/browser/serve_process');
 const http = require('http');
 const { chromium } = require('../tests/browser/node_modules/playwright-core');
 
 const [driftlab, secondsArg] = process.argv.slice(2);
 const SECONDS = Number(secondsArg || 10);
 const median = a => { const s = [...a].sort((x, y) => x - y); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
-
-function startServer() {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(driftlab, ['serve', '--port', '0', '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    proc.stdout.on('data', d => { out += d; const m = out.match(/http:\/\/[^\s/]+/); if (m) resolve({ proc, url: m[0] }); });
-    proc.on('exit', c => reject(new Error(`serve exited ${c}`)));
-  });
-}
 
 const STORY = '#preset=story&view=torus1d&seed=1&speed=1&arrows=none&n=20000&modes=1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16&amp=0.005&horizon=30&toy=8gaussians'
   + '&0.kernel=gaussian&0.field=meanshift&0.schedule=constant&0.sigma=0.5&0.sigma0=2&0.rate=0.25&0.floor=0.005&0.scale=0.5&0.dt=0.05&0.engine=auto'
@@ -109,7 +100,7 @@ async function sliderLatency(page, url, playing) {
 const laneBody = (kernel, extra) => `domain=torus&dim=1&target=uniform&m=20000&init=modes&modes=1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16&amp=0.005&quiet-start=true&n=20000&kernel=${kernel}&sigma=0.5&dt=0.05&engine=auto&seed=1${extra || ''}`;
 
 (async () => {
-  const server = await startServer();
+  const server = await startServer(driftlab);
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu',
     '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
   const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });

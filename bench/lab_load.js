@@ -6,7 +6,7 @@
 // that got no frame, or on memory that grows by more than 16 MiB after the
 // first seconds; it never judges a time.
 'use strict';
-const { spawn } = require('child_process');
+const { startServer } = require('../tests/browser/serve_process');
 const fs = require('fs');
 const http = require('http');
 
@@ -15,15 +15,6 @@ const check = args.includes('--check');
 const [driftlab, secondsArg, clientsArg, rateArg] = args.filter(a => a !== '--check');
 const SECONDS = Number(secondsArg || 30), CLIENTS = Number(clientsArg || 20), RATE = Number(rateArg || 200);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-
-function startServer() {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(driftlab, ['serve', '--port', '0', '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    proc.stdout.on('data', d => { out += d; const m = out.match(/http:\/\/[^\s/]+/); if (m) resolve({ proc, url: m[0] }); });
-    proc.on('exit', c => reject(new Error(`serve exited ${c}`)));
-  });
-}
 
 function post(base, path, body) {
   return new Promise(resolve => {
@@ -73,7 +64,7 @@ function rss(pid) {
 const quantile = (a, q) => { const s = [...a].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(q * s.length))]; };
 
 (async () => {
-  const server = await startServer();
+  const server = await startServer(driftlab);
   const streams = [];
   for (let i = 0; i < CLIENTS; i++) await openStream(server.url, i, streams);
   const latencies = [], errors = [], memory = [];

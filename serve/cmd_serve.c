@@ -71,9 +71,6 @@ int cmd_serve(int argc, char **argv)
         print_help();
         return 0;
     }
-    if (!is_loopback(cfg.listen))
-        fprintf(stderr, "driftlab serve: warning: serving on %s, not loopback: anyone who can reach "
-                "this address can run the lab on this machine\n", cfg.listen);
     /* the signals wait for sigwait; the server's threads inherit the mask */
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
@@ -84,6 +81,9 @@ int cmd_serve(int argc, char **argv)
     lab_server *server;
     if (lab_server_start(&server, &cfg))
         return cli_fail("serve");
+    if (!is_loopback(cfg.listen))
+        fprintf(stderr, "driftlab serve: warning: serving on %s, not loopback: anyone who can reach "
+                "this address can run the lab on this machine\n", cfg.listen);
     const int v6 = strchr(cfg.listen, ':') != NULL;
     printf("driftlab serve: http://%s%s%s:%d/\n", v6 ? "[" : "", cfg.listen, v6 ? "]" : "",
            lab_server_port(server));

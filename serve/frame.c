@@ -38,16 +38,16 @@ static void density(lab_text *t, const double *x, size_t n, int dim, double lo, 
  * a lattice, and finer cells would show the lattice, not the density. */
 static void heat(lab_text *t, const double *x, size_t n, double length)
 {
-    const int HEAT_BINS = (int)fmax(8, fmin(HEAT_MAX_BINS, sqrt((double)n) / 3));
-    const int cells = HEAT_BINS * HEAT_BINS;
+    const int bins = (int)fmax(8, fmin(HEAT_MAX_BINS, sqrt((double)n) / 3));
+    const int cells = bins * bins;
     double *h = calloc(cells, sizeof(double));
     if (!h)
         return lab_text_printf(t, "null");
     for (size_t i = 0; i < n; i++) {
-        int a = (int)(x[2 * i] / length * HEAT_BINS), b = (int)(x[2 * i + 1] / length * HEAT_BINS);
-        a = a < 0 ? 0 : a >= HEAT_BINS ? HEAT_BINS - 1 : a;
-        b = b < 0 ? 0 : b >= HEAT_BINS ? HEAT_BINS - 1 : b;
-        h[b * HEAT_BINS + a] += 1.0;
+        int a = (int)(x[2 * i] / length * bins), b = (int)(x[2 * i + 1] / length * bins);
+        a = a < 0 ? 0 : a >= bins ? bins - 1 : a;
+        b = b < 0 ? 0 : b >= bins ? bins - 1 : b;
+        h[b * bins + a] += 1.0;
     }
     for (int k = 0; k < cells; k++)
         h[k] *= cells / (double)(n ? n : 1);

@@ -16,6 +16,7 @@
 #include "assets.h"
 #include "base/dl_error.h"
 #include "base/parse.h"
+#include "cli.h"
 #include "lab.h"
 
 #define FORM_BODY_CAP (64 << 10)
@@ -51,6 +52,15 @@ typedef struct {
 
 /* ---- responses ---- */
 
+static void add_security_headers(struct MHD_Response *r)
+{
+    MHD_add_response_header(r, "Content-Security-Policy", "default-src 'self'");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+}
+
 static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const char *type,
                                const void *data, size_t len, int copy)
 {
@@ -59,11 +69,7 @@ static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const 
     if (!r)
         return MHD_NO;
     MHD_add_response_header(r, "Content-Type", type);
-    MHD_add_response_header(r, "Content-Security-Policy", "default-src 'self'");
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, "X-Frame-Options", "DENY");
-    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-    MHD_add_response_header(r, "Cache-Control", "no-store");
+    add_security_headers(r);
     enum MHD_Result ok = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ok;
@@ -132,20 +138,11 @@ static lab_session *open_session(lab_server *s)
 
 static void sleep_until(double t)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    const double wait = t - (now.tv_sec + 1e-9 * now.tv_nsec);
+    const double wait = t - cli_wall_seconds();
     if (wait <= 0)
         return;
     struct timespec d = {(time_t)wait, (long)((wait - (time_t)wait) * 1e9)};
     nanosleep(&d, NULL);
-}
-
-static double monotonic_s(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return now.tv_sec + 1e-9 * now.tv_nsec;
 }
 
 static int refill(stream *st)
@@ -162,7 +159,7 @@ static int refill(stream *st)
     }
     if (lab_session_playing(st->session))
         sleep_until(st->last_frame + FRAME_INTERVAL_S); /* at most 60 frames a second */
-    st->last_frame = monotonic_s();
+    st->last_frame = cli_wall_seconds();
     return lab_session_next_frame(st->session, &st->out, 1.0, &st->server->stop);
 }
 
@@ -206,9 +203,7 @@ static enum MHD_Result open_stream(lab_server *s, struct MHD_Connection *c)
         return MHD_NO;
     }
     MHD_add_response_header(r, "Content-Type", "text/event-stream");
-    MHD_add_response_header(r, "Cache-Control", "no-store");
-    MHD_add_response_header(r, "Content-Security-Policy", "default-src 'self'");
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    add_security_headers(r);
     enum MHD_Result ok = MHD_queue_response(c, MHD_HTTP_OK, r);
     MHD_destroy_response(r);
     return ok;
@@ -222,8 +217,8 @@ static int query_lane(struct MHD_Connection *c, long *lane)
     return dl_parse_long("lane", text ? text : "", 0, LAB_MAX_LANES - 1, lane);
 }
 
-static enum MHD_Result api_post(lab_server *s, struct MHD_Connection *c, const char *url,
-                                lab_session *session, request *req)
+static enum MHD_Result api_post(struct MHD_Connection *c, const char *url, lab_session *session,
+                                request *req)
 {
     int st;
     long lane = 0;
@@ -240,7 +235,6 @@ static enum MHD_Result api_post(lab_server *s, struct MHD_Connection *c, const c
             st = lab_session_control(session, form);
         free(form);
     }
-    (void)s;
     return st ? respond_error(c, MHD_HTTP_BAD_REQUEST)
               : respond(c, MHD_HTTP_OK, "application/json", "{\"ok\":true}", 11, 0);
 }
@@ -272,7 +266,7 @@ static enum MHD_Result session_route(lab_server *s, struct MHD_Connection *c, co
     lab_session *session = acquire(s, MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "session"));
     if (!session)
         return respond_text(c, MHD_HTTP_NOT_FOUND, "no such session: its page has closed its stream\n");
-    enum MHD_Result ok = post ? api_post(s, c, url, session, req) : api_export(c, session);
+    enum MHD_Result ok = post ? api_post(c, url, session, req) : api_export(c, session);
     release(s, session);
     return ok;
 }

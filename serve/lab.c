@@ -10,6 +10,7 @@
 
 #include "base/dl_error.h"
 #include "base/parse.h"
+#include "cli.h"
 #include "drift/snapshot.h"
 #include "frame.h"
 #include "lane.h"
@@ -35,13 +36,6 @@ struct lab_session {
 /* Sim's options a page may not set: they name files or this process. */
 static const char *const refused_keys[] = {"out", "config", "threads", "frames", "classifier",
                                            "data", "quiet", NULL};
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
 
 int lab_session_create(lab_session **out, const char *id)
 {
@@ -198,9 +192,9 @@ int lab_session_set_target(lab_session *s, const char *text, size_t len)
  * never holds the session (and its controls) for long.  Returns the steps done. */
 static long step_lanes(lab_session *s, long steps)
 {
-    const double start = now_s();
+    const double start = cli_wall_seconds();
     long k = 0;
-    for (; k < steps && (k == 0 || now_s() - start < FRAME_WORK_S); k++)
+    for (; k < steps && (k == 0 || cli_wall_seconds() - start < FRAME_WORK_S); k++)
         for (int i = 0; i < s->n_lanes; i++)
             if (s->lanes[i].run && !s->lanes[i].error[0] && lab_lane_step(&s->lanes[i])) {
                 s->playing = 0, s->pending = 0; /* show the stop now */
@@ -263,7 +257,7 @@ int lab_session_next_frame(lab_session *s, lab_text *out, double wait_s, const i
         const long done = step_lanes(s, s->pending); /* a stop sets pending to 0 */
         s->pending = s->pending > done ? s->pending - done : 0;
     }
-    const double now = now_s();
+    const double now = cli_wall_seconds();
     if (!s->playing || now - s->last_diag >= DIAG_PERIOD_S) {
         diagnose_lanes(s);
         s->last_diag = now;

@@ -3,26 +3,14 @@
 // Each NAME is one CTest test (label browser).  Every test starts its own
 // `driftlab serve --port 0`; a failing test keeps its screenshot in OUTDIR.
 'use strict';
-const { spawn, execFileSync } = require('child_process');
+const { execFileSync } = require('child_process');
+const { startServer } = require('./serve_process');
 const fs = require('fs');
 const path = require('path');
 const { chromium } = require('playwright-core');
 
 const [name, driftlab, outdir] = process.argv.slice(2);
 const CHROMIUM = process.env.DRIFTLAB_CHROMIUM || '/usr/bin/chromium';
-
-function startServer() {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(driftlab, ['serve', '--port', '0', '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    proc.stdout.on('data', d => {
-      out += d;
-      const m = out.match(/http:\/\/[^\s]+/);
-      if (m) resolve({ proc, url: m[0] });
-    });
-    proc.on('exit', code => reject(new Error(`driftlab serve exited ${code}`)));
-  });
-}
 
 async function launch() {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`no chromium at ${CHROMIUM} (scripts/bootstrap.sh test installs it)`);
@@ -235,7 +223,7 @@ const TESTS = {
 
 async function main() {
   if (!TESTS[name]) throw new Error(`unknown test '${name}' (${Object.keys(TESTS).join(', ')})`);
-  const server = await startServer();
+  const server = await startServer(driftlab);
   const browser = await launch();
   const page = await browser.newPage({ viewport: { width: 1400, height: 1100 }, acceptDownloads: true });
   const errors = [];
@@ -243,7 +231,7 @@ async function main() {
   page.on('pageerror', e => errors.push(e.message));
   let failed = null;
   try {
-    await TESTS[name](page, server.url.replace(/\/$/, ''), errors, browser);
+    await TESTS[name](page, server.url, errors, browser);
   } catch (e) {
     failed = e;
     fs.mkdirSync(outdir, { recursive: true });
