@@ -234,6 +234,7 @@ typedef struct {
     float *target;                  /* the target's images, n_target of them */
     double *model;                  /* the exact model's P per snapshot x shell; NULL: none */
     int model_shells;
+    double model_eps;               /* the model's estimate of what it leaves out at the last snapshot */
     char first[4300];               /* the first snapshot's path */
 } image_series;
 
@@ -296,10 +297,11 @@ static int model_series(const dl_run_config *c, dl_imgspectrum *plan, image_seri
     if (!st && !(s->model = malloc(s->n_snaps * (size_t)s->model_shells * sizeof *s->model)))
         st = dl_error(DL_ENOMEM, "out of memory");
     /* the first snapshot's particles carried by the model's map, through the analyzer */
+    double spread = 0;
     for (size_t i = 0; !st && i < s->n_snaps; i++) {
         dl_imgspectrum_result r;
         if (i)
-            st = dl_imgmodel_advance(model, &flow, s->t[i - 1], s->t[i], var);
+            st = dl_imgmodel_advance(model, &flow, s->t[i - 1], s->t[i], var, &spread);
         if (!st)
             st = dl_imgmodel_transport(model, var0, var, x, n, moved);
         if (!st)
@@ -307,6 +309,7 @@ static int model_series(const dl_run_config *c, dl_imgspectrum *plan, image_seri
         for (int k = 0; !st && k < s->model_shells; k++)
             s->model[i * (size_t)s->model_shells + k] = r.centred[k];
     }
+    s->model_eps = dl_imgmodel_fluctuation(spread, s->n_particles);
     free(x), free(var), free(moved);
     dl_imgmodel_destroy(model);
     return st;
@@ -336,7 +339,7 @@ static void fit_shell(const image_series *s, const dl_run_config *c, int k, doub
     const size_t use = s->n_snaps;
     double *gap = malloc(2 * use * sizeof(double)), *noise = gap + use;
     if (!gap) { /* a row of NaN rather than a silently shorter fit */
-        fprintf(fp, "%d nan nan nan nan nan nan nan 0 nan nan nan\n", k);
+        fprintf(fp, "%d nan nan nan nan nan nan nan 0 nan nan nan nan\n", k);
         return;
     }
     for (size_t i = 0; i < use; i++) {
@@ -348,20 +351,23 @@ static void fit_shell(const image_series *s, const dl_run_config *c, int k, doub
     const int gaussian = !strcmp(c->kernel->name, "gaussian");
     const double g_theory = gaussian && c->schedule.kind == DL_SCHEDULE_CONSTANT
                                 ? dl_imgspectrum_gaussian_rate(lambda, c->schedule.sigma0) : NAN;
-    /* the exact model's log gap from its own start (imgmodel.h) */
-    double lg_theory = NAN;
+    /* the exact model's log gap from its own start, and the part of it that
+     * the finite-N weight spread may move: ln P by up to ln(1 + eps), the
+     * log gap by that over the gap (imgmodel.h) */
+    double lg_theory = NAN, bound = NAN;
     if (s->model && k < s->model_shells) {
         const double g0 = fabs(log(s->model[k] / s->ref.centred[k]));
         const double g1 = fabs(log(s->model[(use - 1) * (size_t)s->model_shells + k] / s->ref.centred[k]));
         lg_theory = log(g1 / g0);
+        bound = log1p(s->model_eps) / g1;
     }
     const double lg_meas = log(gap[use - 1] / gap[0]);
     dl_decay_fit fit;
     int fst = dl_decay_fit_window(s->t, gap, noise, use, t0, t1, &fit);
     dl_error_clear();
-    fprintf(fp, "%d %.8e %.8e %.8e %.4g %.8e %.6g %.6g %zu %.6g %.6g %.4g\n", k, lambda, gap[0],
+    fprintf(fp, "%d %.8e %.8e %.8e %.4g %.8e %.6g %.6g %zu %.6g %.6g %.4g %.4g\n", k, lambda, gap[0],
             fst ? NAN : fit.gamma, fst ? NAN : fit.stderr_gamma, g_theory, fit.t0, fit.t1,
-            fst ? 0 : fit.points, lg_meas, lg_theory, noise[0]);
+            fst ? 0 : fit.points, lg_meas, lg_theory, noise[0], bound);
     if (!quiet)
         printf("%5d %10.4g %10.4g %12.5g %10.2g %12.5g %10.4g %10.4g\n", k, lambda, gap[0],
                fst ? NAN : fit.gamma, fst ? NAN : fit.stderr_gamma, g_theory, lg_meas, lg_theory);
@@ -396,22 +402,27 @@ static int write_heatmap(const char *run, const image_series *s, const dl_proven
 #define MODEL_NOTE_EXACT                                                                           \
     "log_gap_end_theory, P_model: the exact model (docs/THEORY.md 7: the target's eigenbasis "      \
     "projected on the shells, the particle's own term, the run's N, self-mask and integrator)"
+#define MODEL_NOTE_BOUND                                                                           \
+    "finite_n_bound: what the exact model leaves out, the spread of a finite set's kernel weights, "  \
+    "at most this much of log_gap_end_theory (docs/THEORY.md 7); the model's eps at the end: "
 #define MODEL_NOTE_NONE                                                                            \
     "log_gap_end_theory, P_model: none (the exact model is the Gaussian kernel's mean shift)"
 
 static int write_rates(const char *run, const dl_run_config *c, const image_series *s, double t0,
                        double t1, int quiet, const dl_provenance *prov)
 {
-    char path[4300], line[200];
+    char path[4300], line[200], bound[300];
     snprintf(path, sizeof path, "%s/imgrates.dat", run);
+    snprintf(bound, sizeof bound, "%s%.4g", MODEL_NOTE_BOUND, s->model_eps);
     snprintf(line, sizeof line, "gap |ln P/P_ref| per shell fitted as a decay over [%g, %g]; kernel %s, "
              "schedule %s, sigma0 %.6g", t0, t1, c->kernel->name, dl_schedule_kind_name(c->schedule.kind),
              c->schedule.sigma0);
-    const char *extra[] = {line, MODEL_NOTE_RATES, s->model ? MODEL_NOTE_EXACT : MODEL_NOTE_NONE, NULL};
+    const char *extra[] = {line, MODEL_NOTE_RATES, s->model ? MODEL_NOTE_EXACT : MODEL_NOTE_NONE,
+                           s->model ? bound : NULL, NULL};
     dl_atomic_file f;
     int st = dl_dat_open(&f, path, prov, extra,
                          "shell lambda_ref gap0 gamma_measured stderr gamma_theory t0 t1 points "
-                         "log_gap_end log_gap_end_theory noise");
+                         "log_gap_end log_gap_end_theory noise finite_n_bound");
     if (st)
         return st;
     if (!quiet)

@@ -185,6 +185,23 @@ void dl_imgmodel_dlns(const double *s, const double *lambda, int d, double sigma
         out[i] = 2.0 * v * ((1.0 - kappa) / (s[i] + v) - 1.0 / (lambda[i] + v));
 }
 
+/* E_i[ E_j w_ij^2 / (E_j w_ij)^2 ] - 1 for Gaussian particles: per direction,
+ * with u = s/sigma^2, E_j over x_j gives (1 + u)/sqrt(1 + 2u) times a factor
+ * in x_i^2 whose mean over x_i is sqrt((1 + u)(1 + 2u)/(1 + 3u)) */
+double dl_imgmodel_pair_spread(const double *s, int d, double sigma)
+{
+    const double v = sigma * sigma;
+    double sum = 0;
+    for (int j = 0; j < d; j++)
+        sum += 1.5 * log1p(s[j] / v) - 0.5 * log1p(3 * s[j] / v);
+    return expm1(sum);
+}
+
+double dl_imgmodel_fluctuation(double spread, size_t n)
+{
+    return 2.0 * spread * spread / (double)n;
+}
+
 static double flow_kappa(const dl_imgmodel_flow *f, const double *s, int d, double sigma)
 {
     return f->own_term ? dl_imgmodel_kappa(dl_imgmodel_self_weight(s, d, sigma), f->n, f->self_mask) : 0.0;
@@ -225,7 +242,7 @@ static void rk4_step(const dl_imgmodel *m, const dl_imgmodel_flow *f, double t, 
 }
 
 int dl_imgmodel_advance(const dl_imgmodel *model, const dl_imgmodel_flow *flow, double t0,
-                        double t1, double *s)
+                        double t1, double *s, double *spread)
 {
     if (!(flow->dt > 0) || flow->n < 2 || !(t1 >= t0))
         return dl_error(DL_EINVAL, "image model: need dt > 0, N >= 2 and t1 >= t0");
@@ -240,6 +257,9 @@ int dl_imgmodel_advance(const dl_imgmodel *model, const dl_imgmodel_flow *flow, 
     if (!work)
         return dl_error(DL_ENOMEM, "image model: out of memory");
     for (long i = 0; i < steps; i++) {
+        /* the weights each step sees are those at its start, for RK4 too: an estimate, not a stage */
+        if (spread)
+            *spread += h * sqrt(dl_imgmodel_pair_spread(s, model->d, dl_schedule_sigma(flow->schedule, t0 + i * h)));
         if (flow->euler)
             euler_step(model, flow, t0 + i * h, h, s, work);
         else

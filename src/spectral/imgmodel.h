@@ -14,7 +14,18 @@
  *     c = exp( (1/2) sum_j ln(1 + s_j/sigma^2) + (1/2) sum_j s_j/(s_j + sigma^2) ),
  * in Euler's form for Euler runs, s_i <- (1 + dt a_i)^2 s_i with a_i the
  * bracket times sigma^2, by RK4 otherwise.  Create / use / destroy: the model
- * owns the eigenbasis (d x d) and the energies (d x shells). */
+ * owns the eigenbasis (d x d) and the energies (d x shells).
+ *
+ * What the model leaves out, and its own estimate of it: the kernel weights
+ * of a finite particle set are not equal at equal population geometry.  The
+ * normalised weights of particle pairs spread by
+ *     K = prod_j (1 + u_j)^(3/2) (1 + 3 u_j)^(-1/2) - 1,   u_j = s_j / sigma^2
+ * (exact for Gaussian particles; (3/2) sum_j u_j^2 to leading order),
+ * and to second order they add to every direction's variance a relative
+ *     eps(t) <= (2/N) ( int_0^t sqrt(K) dtau )^2
+ * (the direct and the mutual term, each bounded by Cauchy-Schwarz in time).
+ * eps is small at sigma = 2 x median (1e-3 at N = 1000), not at 1 x median
+ * (0.08), and without bound on an annealed run; docs/THEORY.md 7. */
 #ifndef DL_IMGMODEL_H
 #define DL_IMGMODEL_H
 
@@ -48,9 +59,13 @@ const double *dl_imgmodel_energy(const dl_imgmodel *model);
 /* A particle set's variances along the eigenvectors (n >= 2 images): s_i =
  * mean over the images of (u_i . (x - mean))^2. */
 int dl_imgmodel_project(const dl_imgmodel *model, const float *x, size_t n, double *s);
-/* Advances the variances s (d of them) from t0 to t1 under the flow. */
+/* Advances the variances s (d of them) from t0 to t1 under the flow, and,
+ * when spread is not NULL, adds int sqrt(K) dt over the span to *spread. */
 int dl_imgmodel_advance(const dl_imgmodel *model, const dl_imgmodel_flow *flow, double t0,
-                        double t1, double *s);
+                        double t1, double *s, double *spread);
+/* The relative variance error the model leaves out, eps = 2 spread^2 / N,
+ * from the accumulated spread of advance (inf once K overflows). */
+double dl_imgmodel_fluctuation(double spread, size_t n);
 /* The centred shell powers P_k of variances s, shells 0 .. shells - 1: the
  * population's prediction, with the cross terms of a finite sample left out. */
 void dl_imgmodel_power(const dl_imgmodel *model, const double *s, double *P);
@@ -68,5 +83,8 @@ double dl_imgmodel_self_weight(const double *s, int d, double sigma);
 double dl_imgmodel_kappa(double c, size_t n, int self_mask);
 void dl_imgmodel_dlns(const double *s, const double *lambda, int d, double sigma, double kappa,
                       double *out);
+/* K: the variance of particle pairs' normalised Gaussian-kernel weights for
+ * variances s (d of them) at bandwidth sigma. */
+double dl_imgmodel_pair_spread(const double *s, int d, double sigma);
 
 #endif
