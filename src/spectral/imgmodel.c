@@ -199,7 +199,8 @@ double dl_imgmodel_pair_spread(const double *s, int d, double sigma)
 
 double dl_imgmodel_fluctuation(double spread, size_t n)
 {
-    return 2.0 * spread * spread / (double)n;
+    const double eps = 2.0 * spread * spread / (double)n;
+    return eps < 1 ? eps : INFINITY; /* a second-order term as large as the variance bounds nothing */
 }
 
 static double flow_kappa(const dl_imgmodel_flow *f, const double *s, int d, double sigma)

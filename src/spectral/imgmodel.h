@@ -25,7 +25,7 @@
  *     eps(t) <= (2/N) ( int_0^t sqrt(K) dtau )^2
  * (the direct and the mutual term, each bounded by Cauchy-Schwarz in time).
  * eps is small at sigma = 2 x median (1e-3 at N = 1000), not at 1 x median
- * (0.08), and without bound on an annealed run; docs/THEORY.md 7. */
+ * (0.06), and past 1, where it bounds nothing, on an annealed run; docs/THEORY.md 7. */
 #ifndef DL_IMGMODEL_H
 #define DL_IMGMODEL_H
 
@@ -64,7 +64,8 @@ int dl_imgmodel_project(const dl_imgmodel *model, const float *x, size_t n, doub
 int dl_imgmodel_advance(const dl_imgmodel *model, const dl_imgmodel_flow *flow, double t0,
                         double t1, double *s, double *spread);
 /* The relative variance error the model leaves out, eps = 2 spread^2 / N,
- * from the accumulated spread of advance (inf once K overflows). */
+ * from the accumulated spread of advance; inf from eps = 1 on, where the
+ * second-order estimate says nothing (an annealed run reaches 52). */
 double dl_imgmodel_fluctuation(double spread, size_t n);
 /* The centred shell powers P_k of variances s, shells 0 .. shells - 1: the
  * population's prediction, with the cross terms of a finite sample left out. */

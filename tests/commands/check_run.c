@@ -179,6 +179,11 @@ static int imgmodel_shell(const double *row, double tol, double min_change)
                ok ? "ok" : "FAIL");
         return ok;
     }
+    if (isinf(bound)) {
+        printf("shell %2d: the model claims nothing (its finite-N bound is infinite): measured %+.5f, "
+               "model %+.5f\n", k, meas, model);
+        return -1;
+    }
     const int ok = fabs(meas - model) <= bound;
     printf("shell %2d: outside the model's domain (finite-N bound %.4g > %g of %+.5f): measured %+.5f, "
            "off by %.4g %s\n", k, bound, tol, model, meas, fabs(meas - model), ok ? "ok" : "FAIL");
