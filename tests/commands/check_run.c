@@ -29,9 +29,10 @@
  *       the last row's COLUMN (1-based) is at least FACTOR times below the first's
  *   check_run column_zero TABLE.dat COLUMN TOL
  *       every row's COLUMN (1-based) is finite and within TOL of 0
- *   check_run rows TABLE.dat N [any]
+ *   check_run rows TABLE.dat N [any|finite:K]
  *       the table holds exactly N data rows, every value finite but the last
- *       column's (any: NaN allowed anywhere, e.g. a shell whose fit failed)
+ *       column's (any: NaN allowed anywhere, e.g. a shell whose fit failed;
+ *       finite:K: in the first K columns only)
  *   check_run fft SPECTRUM.dat MODES.dat REL_TOL FLOOR
  *       the mesh/FFT q_hat (columns 9, 10) against the direct sums of modes.dat
  *       at every matching (t, k) whose amplitude exceeds FLOOR */
@@ -415,9 +416,12 @@ static int check_rows(int argc, char **argv)
         return 2;
     int n = read_table(argv[2]), want = atoi(argv[3]), finite = 1;
     const int any = argc == 5 && !strcmp(argv[4], "any");
+    /* finite:K: only the first K columns must be finite (the model's columns are NaN by design
+     * on runs it does not cover); otherwise all but the last */
+    const int upto = argc == 5 && !strncmp(argv[4], "finite:", 7) ? atoi(argv[4] + 7) : ncols - 1;
     for (int i = 0; i < n && !any; i++)
-        for (int c = 0; c < ncols; c++)
-            finite &= isfinite(rows[i][c]) || c == ncols - 1; /* the last column may be NaN by design */
+        for (int c = 0; c < ncols && c < upto; c++)
+            finite &= isfinite(rows[i][c]) != 0;
     int ok = n == want && finite;
     printf("%d data rows (want %d), %s\n%d passed, %d failed\n", n, want,
            finite ? "all finite" : "NOT all finite", ok, !ok);
