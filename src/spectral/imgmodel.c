@@ -259,8 +259,10 @@ int dl_imgmodel_advance(const dl_imgmodel *model, const dl_imgmodel_flow *flow, 
         return dl_error(DL_ENOMEM, "image model: out of memory");
     for (long i = 0; i < steps; i++) {
         /* the weights each step sees are those at its start, for RK4 too: an estimate, not a stage */
-        if (spread)
-            *spread += h * sqrt(dl_imgmodel_pair_spread(s, model->d, dl_schedule_sigma(flow->schedule, t0 + i * h)));
+        if (spread) {
+            const double sigma = dl_schedule_sigma(flow->schedule, t0 + i * h);
+            *spread += h * sqrt(dl_imgmodel_pair_spread(s, model->d, sigma));
+        }
         if (flow->euler)
             euler_step(model, flow, t0 + i * h, h, s, work);
         else

@@ -42,8 +42,9 @@
 #include <string.h>
 
 #define MAX_ROWS 200000
+#define MAX_COLS 13 /* imgrates.dat's, the widest table read */
 
-static double rows[MAX_ROWS][13];
+static double rows[MAX_ROWS][MAX_COLS];
 static int ncols;
 
 static int read_table(const char *path)
@@ -60,7 +61,7 @@ static int read_table(const char *path)
             continue;
         char *p = line, *end;
         int c = 0;
-        for (; c < 13; c++) {
+        for (; c < MAX_COLS; c++) {
             double v = strtod(p, &end);
             if (end == p)
                 break;
@@ -196,8 +197,8 @@ static int check_imgmodel(int argc, char **argv)
     if (argc != 5)
         return 2;
     int n = read_table(argv[2]), failures = 0, in_domain = 0, outside = 0;
-    if (ncols < 13) {
-        fprintf(stderr, "%s: %d columns, need 13 (finite_n_bound last)\n", argv[2], ncols);
+    if (ncols < MAX_COLS) {
+        fprintf(stderr, "%s: %d columns, need %d (finite_n_bound last)\n", argv[2], ncols, MAX_COLS);
         return 2;
     }
     const double tol = atof(argv[3]), min_change = atof(argv[4]);
@@ -418,7 +419,12 @@ static int check_rows(int argc, char **argv)
     const int any = argc == 5 && !strcmp(argv[4], "any");
     /* finite:K: only the first K columns must be finite (the model's columns are NaN by design
      * on runs it does not cover); otherwise all but the last */
-    const int upto = argc == 5 && !strncmp(argv[4], "finite:", 7) ? atoi(argv[4] + 7) : ncols - 1;
+    const int named = argc == 5 && !strncmp(argv[4], "finite:", 7);
+    const int upto = named ? atoi(argv[4] + 7) : ncols - 1;
+    if (named && upto < 1) {
+        fprintf(stderr, "rows: '%s' names no column (finite:K, K >= 1)\n", argv[4]);
+        return 2;
+    }
     for (int i = 0; i < n && !any; i++)
         for (int c = 0; c < ncols && c < upto; c++)
             finite &= isfinite(rows[i][c]) != 0;
@@ -432,7 +438,7 @@ static int check_close(int argc, char **argv)
 {
     if (argc != 6)
         return 2;
-    static double a[MAX_ROWS][13];
+    static double a[MAX_ROWS][MAX_COLS];
     int na = read_table(argv[2]), ca = ncols;
     memcpy(a, rows, sizeof a);
     int nb = read_table(argv[3]), cb = ncols;
